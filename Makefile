@@ -1,0 +1,35 @@
+# One entry point for everything; `make help` lists the targets.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+PY := $(VENV)/bin/python
+INSTALLED := $(VENV)/.installed
+
+.DEFAULT_GOAL := help
+.PHONY: help install check-data audit datapackage test clean
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
+
+$(INSTALLED): requirements.txt pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements.txt
+	$(PY) -m pip install --quiet --no-deps -e .
+	touch $@
+
+install: $(INSTALLED) ## create .venv with the pinned requirements
+
+check-data: $(INSTALLED) ## validate data/ against the data dictionary
+	$(PY) -m livingreview check-data
+
+audit: $(INSTALLED) ## recompute the papers' printed numbers; write _build/audit.csv
+	$(PY) -m livingreview audit --output _build/audit.csv
+
+datapackage: $(INSTALLED) ## regenerate data/datapackage.json from the data dictionary
+	$(PY) -m livingreview datapackage
+
+test: $(INSTALLED) ## run the test suite
+	$(PY) -m pytest
+
+clean: ## remove build outputs (keeps .venv)
+	rm -rf _build

@@ -1,0 +1,69 @@
+"""Command line: ``python -m livingreview <command>`` (the Makefile calls these)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from . import paths
+
+
+def _check_data(args: argparse.Namespace) -> int:
+    from .validate import validate_data_dir
+
+    problems = validate_data_dir(args.data_dir)
+    if problems:
+        print(f"check-data: {len(problems)} problem(s) in {paths.relative_to_root(args.data_dir)}:",
+              file=sys.stderr)
+        for problem in problems:
+            print(f"  - {problem}", file=sys.stderr)
+        return 1
+    print(f"check-data: {paths.relative_to_root(args.data_dir)} is valid")
+    return 0
+
+
+def _audit(args: argparse.Namespace) -> int:
+    from .audit import audit_data_dir, summary
+    from .validate import DataValidationError, require_valid
+
+    try:
+        require_valid(args.data_dir)
+    except DataValidationError as exc:
+        print(f"audit: {exc}", file=sys.stderr)
+        return 1
+    findings = audit_data_dir(args.data_dir)
+    if args.output:
+        args.output.parent.mkdir(parents=True, exist_ok=True)
+        findings.to_csv(args.output, index=False)
+        print(f"audit: {len(findings)} checks written to {paths.relative_to_root(args.output)}")
+    print(summary(findings))
+    return 0
+
+
+def _datapackage(args: argparse.Namespace) -> int:
+    from .datapackage import write_datapackage
+
+    path = write_datapackage(args.data_dir)
+    print(f"datapackage: wrote {paths.relative_to_root(path)}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="livingreview", description=__doc__)
+    parser.add_argument("--data-dir", type=Path, default=paths.DATA_DIR,
+                        help="curated data folder (default: data/)")
+    commands = parser.add_subparsers(dest="command", required=True)
+    commands.add_parser("check-data", help="validate data/ against the data dictionary").set_defaults(
+        run=_check_data)
+    audit = commands.add_parser("audit", help="recompute printed numbers and list mismatches")
+    audit.add_argument("--output", type=Path, help="write the full audit table (CSV) here")
+    audit.set_defaults(run=_audit)
+    commands.add_parser("datapackage", help="regenerate data/datapackage.json").set_defaults(
+        run=_datapackage)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    return args.run(args)

@@ -1,0 +1,125 @@
+"""Loading curated data: study metadata (YAML) and tidy tables (CSV).
+
+Tables are read with every cell as text, exactly as curated, so that printed precision is
+kept ("8.70"); :func:`typed` converts a table to numbers for computation. Each loaded row
+carries ``row``, its 1-based data row in the file (the header is line 1, so row N is line
+N + 1), so that any number can be traced back to its line of ``data/``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+
+import pandas as pd
+import yaml
+
+from . import paths
+from .dictionary import TableSpec, load_dictionary
+
+ROW_COLUMN = "row"
+STUDY_FILE = "study.yaml"
+
+
+class _TextDateLoader(yaml.SafeLoader):
+    """YAML loader that keeps dates as the text printed (2021-03-15 stays a string)."""
+
+
+_TextDateLoader.yaml_implicit_resolvers = {
+    first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+
+
+def read_yaml(path: Path):
+    """Parse a YAML file, keeping dates as text."""
+    return yaml.load(Path(path).read_text(encoding="utf-8"), Loader=_TextDateLoader)
+
+
+def read_csv_text(path: Path) -> pd.DataFrame:
+    """Read a CSV keeping every cell as text; empty cells become ''."""
+    frame = pd.read_csv(path, dtype=str, keep_default_na=False, na_filter=False)
+    frame.insert(0, ROW_COLUMN, range(1, len(frame) + 1))
+    return frame
+
+
+def typed(frame: pd.DataFrame, spec: TableSpec) -> pd.DataFrame:
+    """A copy of a text table with integer and number columns converted; '' -> missing."""
+    out = frame.copy()
+    for column in spec.columns:
+        if column.name not in out:
+            continue
+        values = out[column.name].replace("", None)
+        if column.type == "integer":
+            out[column.name] = pd.to_numeric(values).astype("Int64")
+        elif column.type == "number":
+            out[column.name] = pd.to_numeric(values).astype(float)
+        else:
+            out[column.name] = values
+    return out
+
+
+@dataclass
+class Study:
+    """One study folder: metadata and its curated tables (text, as curated)."""
+
+    folder: Path
+    meta: dict
+    tables: dict[str, pd.DataFrame] = field(default_factory=dict)
+
+    @property
+    def study_id(self) -> str:
+        return self.meta["study_id"]
+
+    @cached_property
+    def arms(self) -> dict[str, dict]:
+        return {arm["arm_id"]: arm for arm in self.meta["arms"]}
+
+    def table(self, name: str, as_typed: bool = True) -> pd.DataFrame:
+        """A table of this study, typed (numbers) by default, with a ``study_id`` column."""
+        frame = self.tables[name]
+        if as_typed:
+            frame = typed(frame, load_dictionary().study_tables[name])
+        frame = frame.copy()
+        frame.insert(0, "study_id", self.study_id)
+        return frame
+
+    def file_of(self, name: str) -> Path:
+        return self.folder / load_dictionary().study_tables[name].file
+
+
+def study_folders(data_dir: Path = paths.DATA_DIR) -> list[Path]:
+    """Study folders under data/studies, sorted; a folder is a study if it has study.yaml."""
+    root = paths.studies_dir(data_dir)
+    if not root.is_dir():
+        return []
+    return sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith((".", "_")))
+
+
+def load_study(folder: Path) -> Study:
+    """Load one study folder (assumes it passed validation)."""
+    folder = Path(folder)
+    meta = read_yaml(folder / STUDY_FILE)
+    tables = {
+        name: read_csv_text(folder / spec.file)
+        for name, spec in load_dictionary().study_tables.items()
+    }
+    return Study(folder=folder, meta=meta, tables=tables)
+
+
+def load_studies(data_dir: Path = paths.DATA_DIR) -> list[Study]:
+    """All studies under ``data_dir``, sorted by folder name."""
+    return [load_study(folder) for folder in study_folders(data_dir)]
+
+
+def load_vocabulary(name: str = "ae_terms", data_dir: Path = paths.DATA_DIR) -> pd.DataFrame:
+    """A vocabulary table (text)."""
+    spec = load_dictionary().vocabularies[name]
+    return read_csv_text(Path(data_dir) / spec.file)
+
+
+def combined(studies: list[Study], name: str, as_typed: bool = True) -> pd.DataFrame:
+    """One table concatenated across studies, with ``study_id`` first."""
+    frames = [s.table(name, as_typed=as_typed) for s in studies]
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()

@@ -1,0 +1,29 @@
+"""Every path the project uses, in one place (built from this file's location).
+
+Functions that read data take a ``data_dir`` argument defaulting to :data:`DATA_DIR`, so
+tests can point them at a copy.
+"""
+
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DATA_DIR = PROJECT_ROOT / "data"
+STUDIES_DIRNAME = "studies"
+DICTIONARY_FILE = DATA_DIR / "dictionary.yaml"
+STUDY_SCHEMA_FILE = DATA_DIR / "study.schema.yaml"
+DATAPACKAGE_FILE = DATA_DIR / "datapackage.json"
+BUILD_DIR = PROJECT_ROOT / "_build"
+
+
+def studies_dir(data_dir: Path = DATA_DIR) -> Path:
+    """Folder holding one sub-folder per study."""
+    return Path(data_dir) / STUDIES_DIRNAME
+
+
+def relative_to_root(path: Path) -> str:
+    """A path as shown in messages: relative to the project root when inside it."""
+    path = Path(path).resolve()
+    try:
+        return path.relative_to(PROJECT_ROOT).as_posix()
+    except ValueError:
+        return path.as_posix()

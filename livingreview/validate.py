@@ -1,0 +1,479 @@
+"""Validation of the curated data: schema, types, ranges and references.
+
+Schemas are built from the data dictionary with pandera (CSV tables) and JSON Schema
+(study.yaml). Every problem becomes one :class:`Problem` naming the file, row, column, the
+value found and what was expected; :func:`validate_data_dir` collects them all, so a
+maintainer sees every problem at once.
+
+Validation runs in two passes per table. Pass 1 checks what each cell is (type, allowed
+value, required, reference to an arm, population or vocabulary term) on the text. Pass 2
+checks what values mean together (ranges, count <= denominator, CI containing its
+estimate) on the cells that parsed, so a bad cell is reported once, by pass 1, and does not
+hide the other problems of its table.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+import jsonschema
+import pandas as pd
+import pandera.pandas as pa
+import yaml
+
+from . import paths
+from .data import ROW_COLUMN, STUDY_FILE, read_csv_text, read_yaml, study_folders, typed
+from .dictionary import ColumnSpec, TableSpec, load_dictionary
+from .printed import NUMBER_PATTERN, P_VALUE_PATTERN
+
+ALL_ARMS = "all"
+# Rules about plausible values rather than structure. A paper can print an implausible value
+# (a CI that excludes its estimate); the curator then marks the row verified_as_printed, the
+# validator lets it through and the audit reports it. Structural rules are never waived.
+WAIVABLE_RULES = frozenset({
+    "count_le_denominator", "ci_ordered", "ci_contains_estimate", "percent_range",
+    "ci_percent_range", "range_ordered", "range_contains_value", "count_le_n",
+})
+RESPONSE_CATEGORIES = ("CR", "PR", "SD", "PD", "NE")
+# pandera names its built-in type checks like this; they are reported as "a whole number" etc.
+TYPE_WORDS = {"integer": "a whole number", "number": "a number"}
+
+
+@dataclass(frozen=True, order=True)
+class Problem:
+    """One validation problem, located as precisely as the input allows."""
+
+    file: str
+    row: int | None
+    column: str | None
+    value: str | None
+    expected: str
+
+    def __str__(self) -> str:
+        where = [self.file]
+        if self.row is not None:
+            where.append(f"row {self.row} (line {self.row + 1})")
+        if self.column is not None:
+            kind = "key" if self.file.endswith((".yaml", ".yml")) else "column"
+            where.append(f"{kind} '{self.column}'")
+        found = "" if self.value is None else f"found {self.value!r}; "
+        return f"{', '.join(where)}: {found}expected {self.expected}"
+
+
+class DataValidationError(Exception):
+    """Raised by :func:`require_valid` when the data has problems."""
+
+    def __init__(self, problems: list[Problem]):
+        self.problems = problems
+        super().__init__(
+            f"{len(problems)} problem(s) in the curated data:\n"
+            + "\n".join(f"  - {p}" for p in problems)
+        )
+
+
+# ----------------------------------------------------------------------------- pass 1
+
+
+def _enum_text(allowed: tuple[str, ...]) -> str:
+    return "one of " + ", ".join(allowed)
+
+
+def _text_check(column: ColumnSpec, references: dict[str, list[str]]) -> pa.Check | None:
+    """The pass-1 check of one column's cells (as text), or None for free text."""
+    if column.type == "integer":
+        return pa.Check.str_matches(r"^\d+$", error="a whole number (digits only)")
+    if column.type == "number":
+        return pa.Check.str_matches(NUMBER_PATTERN, error="a number as printed, e.g. 8.70")
+    if column.type == "p_value":
+        return pa.Check.str_matches(P_VALUE_PATTERN, error="a p-value such as 0.023, <0.001 or >0.05")
+    if column.type == "enum":
+        return pa.Check.isin(column.allowed, error=_enum_text(column.allowed))
+    if column.type == "id":
+        known = references.get(column.references)
+        if known is None:
+            return None  # the list itself is invalid and reported on its own
+        what = {
+            "arm": "an arm defined in study.yaml",
+            "population": "a population defined in study.yaml",
+            "ae_term": "a term mapped in data/vocabulary/ae_terms.csv",
+        }[column.references]
+        shown = ", ".join(known[:12]) + (", ..." if len(known) > 12 else "")
+        return pa.Check.isin(known, error=f"{what} ({shown})")
+    return None
+
+
+def text_schema(spec: TableSpec, references: dict[str, list[str]]) -> pa.DataFrameSchema:
+    """Pass-1 pandera schema: types, allowed values, required cells, references."""
+    columns = {}
+    for column in spec.columns:
+        check = _text_check(column, references)
+        columns[column.name] = pa.Column(
+            str,
+            nullable=not column.required,
+            checks=[check] if check is not None else [],
+            unique=column.unique,
+            report_duplicates="exclude_first",
+        )
+    return pa.DataFrameSchema(columns, strict=False)
+
+
+# ----------------------------------------------------------------------------- pass 2
+
+
+@dataclass(frozen=True)
+class RowRule:
+    """A rule about values of one row; ``column`` is the cell blamed when it fails."""
+
+    name: str
+    column: str
+    expected: str
+    holds: Callable[[pd.DataFrame], pd.Series]
+
+    @property
+    def waivable(self) -> bool:
+        return self.name in WAIVABLE_RULES
+
+    def check(self, df: pd.DataFrame) -> pd.Series:
+        """Whether each row satisfies the rule, honouring verified_as_printed."""
+        result = self.holds(df)
+        if self.waivable and "verified_as_printed" in df:
+            result = result | df["verified_as_printed"].eq("yes")
+        return result
+
+
+def _has(df: pd.DataFrame, *columns: str) -> pd.Series:
+    present = pd.Series(True, index=df.index)
+    for column in columns:
+        present &= df[column].notna()
+    return present
+
+
+def _no_more_than(small: str, large: str) -> Callable[[pd.DataFrame], pd.Series]:
+    return lambda df: ~_has(df, small, large) | (df[small] <= df[large])
+
+
+def _within(low: str, value: str, high: str) -> Callable[[pd.DataFrame], pd.Series]:
+    # A reversed interval is reported by its own rule, not again here.
+    return lambda df: (~_has(df, low, value, high) | (df[low] > df[high])
+                       | ((df[low] <= df[value]) & (df[value] <= df[high])))
+
+
+def _percent_range(column: str, unit_column: str | None = None) -> Callable[[pd.DataFrame], pd.Series]:
+    def holds(df: pd.DataFrame) -> pd.Series:
+        is_percent = df[unit_column].eq("percent") if unit_column else pd.Series(True, index=df.index)
+        return ~(is_percent & df[column].notna()) | df[column].between(0, 100)
+
+    return holds
+
+
+def _required_when(column: str, condition: Callable[[pd.DataFrame], pd.Series]) -> Callable[[pd.DataFrame], pd.Series]:
+    return lambda df: ~condition(df) | df[column].notna()
+
+
+def _measure_is(*measures: str) -> Callable[[pd.DataFrame], pd.Series]:
+    return lambda df: df["measure"].isin(measures)
+
+
+def _pair_declared(pairs: set[tuple[str, str]]) -> Callable[[pd.DataFrame], pd.Series]:
+    return lambda df: pd.Series(
+        [(a, p) in pairs for a, p in zip(df["arm"], df["population"])], index=df.index, dtype=bool
+    )
+
+
+def row_rules(table: str, pairs: set[tuple[str, str]]) -> list[RowRule]:
+    """Pass-2 rules of a table. ``pairs`` are the declared (arm, population) pairs."""
+    declared = RowRule(
+        "population_of_arm", "population", "a population declared for this arm in study.yaml",
+        _pair_declared(pairs),
+    )
+    counts = [
+        RowRule("count_le_denominator", "count", "count <= denominator", _no_more_than("count", "denominator")),
+        RowRule("denominator_positive", "denominator", "denominator >= 1",
+                lambda df: ~_has(df, "denominator") | (df["denominator"] >= 1)),
+    ]
+    interval = [
+        RowRule("ci_ordered", "ci_low", "ci_low <= ci_high", _no_more_than("ci_low", "ci_high")),
+        RowRule("ci_contains_estimate", "estimate", "ci_low <= estimate <= ci_high",
+                _within("ci_low", "estimate", "ci_high")),
+    ]
+    if table == "outcomes":
+        return [declared, *counts, *interval,
+                RowRule("percent_range", "estimate", "a percentage between 0 and 100",
+                        _percent_range("estimate", "unit")),
+                RowRule("ci_percent_range", "ci_high", "a percentage between 0 and 100",
+                        _percent_range("ci_high", "unit")),
+                RowRule("landmark_time", "timepoint_months", "a timepoint for a landmark rate",
+                        _required_when("timepoint_months", _measure_is("landmark"))),
+                RowRule("ratio_positive", "estimate", "a ratio > 0",
+                        lambda df: ~(_measure_is("hazard_ratio", "odds_ratio")(df) & df["estimate"].notna())
+                        | (df["estimate"] > 0)),
+                RowRule("value_present", "estimate", "an estimate, a count, estimate_text or a p-value",
+                        lambda df: _has(df, "estimate") | _has(df, "count") | _has(df, "estimate_text")
+                        | _has(df, "p_value"))]
+    if table == "adverse_events":
+        return [declared, *counts,
+                RowRule("percent_range", "percent", "a percentage between 0 and 100", _percent_range("percent")),
+                RowRule("value_present", "count", "a count, a percent or count_text",
+                        lambda df: _has(df, "count") | _has(df, "percent") | _has(df, "count_text"))]
+    if table == "baseline":
+        return [declared, *counts,
+                RowRule("percent_range", "percent", "a percentage between 0 and 100", _percent_range("percent")),
+                RowRule("range_ordered", "value_low", "value_low <= value_high", _no_more_than("value_low", "value_high")),
+                RowRule("range_contains_value", "value", "value_low <= value <= value_high",
+                        _within("value_low", "value", "value_high"))]
+    if table == "subgroups":
+        return [declared, *interval,
+                RowRule("count_le_n", "count", "count <= n", _no_more_than("count", "n")),
+                RowRule("ratio_positive", "estimate", "a ratio > 0",
+                        lambda df: ~(_measure_is("hazard_ratio", "odds_ratio")(df) & df["estimate"].notna())
+                        | (df["estimate"] > 0))]
+    return []
+
+
+def rule_schema(rules: list[RowRule]) -> pa.DataFrameSchema:
+    """Pass-2 pandera schema made of row rules (DataFrame-level checks)."""
+    return pa.DataFrameSchema(checks=[pa.Check(r.check, name=r.name, error=r.expected) for r in rules])
+
+
+# ----------------------------------------------------------------------------- running
+
+
+def _failures(schema: pa.DataFrameSchema, frame: pd.DataFrame) -> pd.DataFrame:
+    try:
+        schema.validate(frame, lazy=True)
+    except pa.errors.SchemaErrors as errors:
+        return errors.failure_cases
+    return pd.DataFrame()
+
+
+def _cell(frame: pd.DataFrame, index, column: str | None) -> str | None:
+    if column is None or column not in frame or index not in frame.index:
+        return None
+    value = frame.at[index, column]
+    return None if value is None or (isinstance(value, float) and math.isnan(value)) else str(value)
+
+
+def _duplicate_problems(text: pd.DataFrame, file: str) -> list[Problem]:
+    content = text.drop(columns=[ROW_COLUMN])
+    duplicated = content.duplicated(keep="first")
+    problems = []
+    for index in content.index[duplicated]:
+        first = content.index[(content == content.loc[index]).all(axis=1)][0]
+        problems.append(Problem(file, int(text.at[index, ROW_COLUMN]), None, None,
+                                f"a unique row (it repeats row {int(text.at[first, ROW_COLUMN])})"))
+    return problems
+
+
+def _response_sum_problems(values: pd.DataFrame, file: str) -> list[Problem]:
+    """Best-response categories of one arm, population and place must not exceed their denominator."""
+    if values.empty:
+        return []
+    categories = values[values["endpoint"].isin(RESPONSE_CATEGORIES) & values["measure"].eq("count")]
+    problems = []
+    for (arm, population, source), group in categories.groupby(["arm", "population", "source"]):
+        total = group["count"].sum()
+        denominators = group["denominator"].dropna().unique()
+        if len(denominators) == 1 and total > denominators[0]:
+            last = group.iloc[-1]
+            problems.append(Problem(
+                file, int(last[ROW_COLUMN]), "count", str(int(total)),
+                f"best-response counts of arm '{arm}', population '{population}' in '{source}' "
+                f"to add up to at most their denominator {int(denominators[0])}",
+            ))
+    return problems
+
+
+def validate_table(path: Path, spec: TableSpec, references: dict[str, list[str]],
+                   pairs: set[tuple[str, str]]) -> list[Problem]:
+    """All problems of one CSV table."""
+    file = paths.relative_to_root(path)
+    if not path.is_file():
+        return [Problem(file, None, None, None, f"the file to exist (table '{spec.name}')")]
+    if not path.read_text(encoding="utf-8").strip():
+        return [Problem(file, None, None, None, "a header row: " + ",".join(spec.column_names))]
+    try:
+        text = read_csv_text(path)
+    except (pd.errors.ParserError, UnicodeDecodeError) as exc:
+        return [Problem(file, None, None, None, f"well-formed UTF-8 CSV ({exc})")]
+
+    header = [c for c in text.columns if c != ROW_COLUMN]
+    problems = [Problem(file, None, c, None, "a column of the data dictionary (unknown column)")
+                for c in header if c not in spec.column_names]
+    problems += [Problem(file, None, c, None, "this column (missing from the header)")
+                 for c in spec.column_names if c not in header]
+    if problems:
+        return problems
+    if header != spec.column_names:
+        return [Problem(file, None, None, ",".join(header),
+                        "columns in dictionary order: " + ",".join(spec.column_names))]
+
+    problems += [Problem(file, int(text.at[i, ROW_COLUMN]), c, None, "no line break inside a cell")
+                 for c in spec.column_names for i in text.index[text[c].str.contains("\n")]]
+    duplicates = _duplicate_problems(text, file)
+    problems += duplicates
+    duplicate_rows = {p.row for p in duplicates}
+
+    cells = text.replace("", None)
+    failures = _failures(text_schema(spec, references), cells)
+    bad_cells = set()
+    for _, failure in failures.iterrows():
+        if failure["index"] is None or pd.isna(failure["index"]):
+            continue
+        index, column = failure["index"], failure["column"]
+        check = str(failure["check"])
+        if check == "not_nullable":
+            expected = "a value (this column is required)"
+        elif check.startswith("field_uniqueness"):
+            if int(text.at[index, ROW_COLUMN]) in duplicate_rows:
+                continue  # the whole row repeats, and is reported as such
+            expected = "a value not already used in an earlier row"
+        else:
+            expected = check
+        bad_cells.add((index, column))
+        problems.append(Problem(file, int(text.at[index, ROW_COLUMN]), column,
+                                _cell(cells, index, column), expected))
+
+    # Pass 2 on the rows whose cells all passed: a bad cell is reported once, by pass 1.
+    failed_rows = {index for index, _ in bad_cells}
+    values = typed(cells.drop(index=list(failed_rows)).fillna(""), spec)
+    rules = row_rules(spec.name, pairs)
+    for _, failure in _failures(rule_schema(rules), values).iterrows():
+        if failure["index"] is None or pd.isna(failure["index"]):
+            continue
+        rule = next(r for r in rules if r.expected == failure["check"])
+        index = failure["index"]
+        failed_rows.add(index)
+        problems.append(Problem(file, int(text.at[index, ROW_COLUMN]), rule.column,
+                                _cell(cells, index, rule.column), rule.expected))
+    if spec.name == "outcomes":
+        problems += _response_sum_problems(values.drop(index=list(failed_rows), errors="ignore"), file)
+    return sorted(set(problems), key=lambda p: (p.row or 0, p.column or "", p.expected))
+
+
+# ----------------------------------------------------------------------------- study.yaml
+
+
+def _load_yaml(path: Path) -> tuple[object, list[Problem]]:
+    file = paths.relative_to_root(path)
+    if not path.is_file():
+        return None, [Problem(file, None, None, None, "the file to exist")]
+    try:
+        content = read_yaml(path)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = None if mark is None else mark.line + 1
+        reason = getattr(exc, "problem", None) or str(exc)
+        return None, [Problem(file, None if line is None else line - 1, None, None,
+                              f"well-formed YAML ({reason}"
+                              + (f", at line {line}" if line else "") + ")")]
+    if not isinstance(content, dict):
+        return None, [Problem(file, None, None, None, "a YAML mapping of study metadata")]
+    return content, []
+
+
+def _json_path(error: jsonschema.ValidationError) -> str:
+    parts = []
+    for part in error.absolute_path:
+        parts.append(f"[{part}]" if isinstance(part, int) else (("." if parts else "") + str(part)))
+    return "".join(parts) or "(top level)"
+
+
+def validate_study_meta(folder: Path) -> tuple[dict | None, list[Problem]]:
+    """Problems of study.yaml (schema, ids); returns the metadata when it can be read."""
+    path = folder / STUDY_FILE
+    file = paths.relative_to_root(path)
+    meta, problems = _load_yaml(path)
+    if meta is None:
+        return None, problems
+    schema = yaml.safe_load(paths.STUDY_SCHEMA_FILE.read_text(encoding="utf-8"))
+    validator = jsonschema.Draft202012Validator(schema)
+    for error in sorted(validator.iter_errors(meta), key=lambda e: list(map(str, e.absolute_path))):
+        value = error.instance if not isinstance(error.instance, (dict, list)) else None
+        problems.append(Problem(file, None, _json_path(error), None if value is None else str(value),
+                                error.message if value is None else _schema_expectation(error)))
+    if problems:
+        return None, problems
+    if meta["study_id"] != folder.name:
+        problems.append(Problem(file, None, "study_id", meta["study_id"],
+                                f"the folder name '{folder.name}'"))
+    arm_ids = [a["arm_id"] for a in meta["arms"]]
+    for i, arm_id in enumerate(arm_ids):
+        if arm_ids.index(arm_id) != i:
+            problems.append(Problem(file, None, f"arms[{i}].arm_id", arm_id, "a unique arm id"))
+    seen = set()
+    for i, population in enumerate(meta["populations"]):
+        key = (population["population_id"], population["arm"])
+        if key in seen:
+            problems.append(Problem(file, None, f"populations[{i}]", "/".join(key),
+                                    "each population declared once per arm"))
+        seen.add(key)
+        if population["arm"] not in [*arm_ids, ALL_ARMS]:
+            problems.append(Problem(file, None, f"populations[{i}].arm", population["arm"],
+                                    f"an arm id ({', '.join(arm_ids)}) or '{ALL_ARMS}'"))
+    return (meta if not problems else None), problems
+
+
+def _schema_expectation(error: jsonschema.ValidationError) -> str:
+    schema = error.schema if isinstance(error.schema, dict) else {}
+    if error.validator == "pattern":
+        return f"text matching {schema.get('pattern')}"
+    if error.validator == "enum":
+        return _enum_text(tuple(map(str, schema.get("enum", ()))))
+    if error.validator == "type":
+        return f"a value of type {schema.get('type')}"
+    return error.message
+
+
+# ----------------------------------------------------------------------------- everything
+
+
+def validate_vocabulary(data_dir: Path) -> tuple[list[str] | None, list[Problem]]:
+    """Problems of the AE vocabulary; returns its printed terms."""
+    spec = load_dictionary().vocabularies["ae_terms"]
+    path = Path(data_dir) / spec.file
+    problems = validate_table(path, spec, {}, set())
+    if problems:
+        return None, problems
+    return read_csv_text(path)["printed_term"].tolist(), []
+
+
+def validate_study(folder: Path, vocabulary_terms: list[str] | None) -> list[Problem]:
+    """All problems of one study folder."""
+    meta, problems = validate_study_meta(folder)
+    if meta is None:
+        return problems
+    arm_ids = [a["arm_id"] for a in meta["arms"]]
+    references = {
+        "arm": [*arm_ids, ALL_ARMS],
+        "population": sorted({p["population_id"] for p in meta["populations"]}),
+        "ae_term": vocabulary_terms,
+    }
+    pairs = {(p["arm"], p["population_id"]) for p in meta["populations"]}
+    for spec in load_dictionary().study_tables.values():
+        problems += validate_table(folder / spec.file, spec, references, pairs)
+    return problems
+
+
+def validate_data_dir(data_dir: Path = paths.DATA_DIR) -> list[Problem]:
+    """Every problem in a data folder (empty list: valid)."""
+    data_dir = Path(data_dir)
+    terms, problems = validate_vocabulary(data_dir)
+    if problems:
+        terms = None  # an invalid vocabulary is reported; terms are not checked against it
+    folders = study_folders(data_dir)
+    if not folders:
+        problems.append(Problem(paths.relative_to_root(paths.studies_dir(data_dir)), None, None, None,
+                                "at least one study folder"))
+    for folder in folders:
+        problems += validate_study(folder, terms)
+    return problems
+
+
+def require_valid(data_dir: Path = paths.DATA_DIR) -> None:
+    """Raise :class:`DataValidationError` listing every problem, if there is any."""
+    problems = validate_data_dir(data_dir)
+    if problems:
+        raise DataValidationError(problems)

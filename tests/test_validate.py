@@ -1,0 +1,186 @@
+"""Validation: the valid fixture passes; each deliberately broken input fails with a message
+naming the file, row and column, the value and what was expected."""
+
+import csv
+import hashlib
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from livingreview.validate import Problem, validate_data_dir
+
+from .conftest import VALID_DATA
+
+STUDY = Path("studies/doe2024")
+
+
+def _edit_csv(data: Path, name: str, row: int | None, column: str, value: str) -> None:
+    """Set one cell (row is 1-based over data rows), or rename a header column when row is None."""
+    path = data / STUDY / name
+    with path.open(encoding="utf-8", newline="") as handle:
+        rows = list(csv.reader(handle))
+    if row is None:
+        rows[0][rows[0].index(column)] = value
+    else:
+        rows[row][rows[0].index(column)] = value
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        csv.writer(handle).writerows(rows)
+
+
+def _drop_column(data: Path, name: str, column: str) -> None:
+    path = data / STUDY / name
+    with path.open(encoding="utf-8", newline="") as handle:
+        rows = list(csv.reader(handle))
+    index = rows[0].index(column)
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        csv.writer(handle).writerows([r[:index] + r[index + 1:] for r in rows])
+
+
+def _add_column(data: Path, name: str, column: str) -> None:
+    path = data / STUDY / name
+    with path.open(encoding="utf-8", newline="") as handle:
+        rows = list(csv.reader(handle))
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        csv.writer(handle).writerows([rows[0] + [column]] + [r + [""] for r in rows[1:]])
+
+
+def _append_line(path: Path, line: str) -> None:
+    with path.open("a", encoding="utf-8") as handle:
+        handle.write(line)
+
+
+def _replace(path: Path, old: str, new: str) -> None:
+    text = path.read_text(encoding="utf-8")
+    assert old in text, f"fixture no longer contains {old!r}"
+    path.write_text(text.replace(old, new), encoding="utf-8")
+
+
+OUT = "tests/fixtures/broken/studies/doe2024/outcomes.csv"
+
+# (id, how to break the valid fixture, substrings the one expected message must contain)
+BROKEN_INPUTS = [
+    ("missing_column", lambda d: _drop_column(d, "outcomes.csv", "quote"),
+     ["outcomes.csv", "column 'quote'", "missing from the header"]),
+    ("unknown_column", lambda d: _add_column(d, "outcomes.csv", "comment"),
+     ["outcomes.csv", "column 'comment'", "unknown column"]),
+    ("columns_out_of_order", lambda d: (_edit_csv(d, "baseline.csv", None, "value", "TMP"),
+                                        _edit_csv(d, "baseline.csv", None, "percent", "value"),
+                                        _edit_csv(d, "baseline.csv", None, "TMP", "percent")),
+     ["baseline.csv", "columns in dictionary order"]),
+    ("count_not_a_number", lambda d: _edit_csv(d, "outcomes.csv", 2, "count", "twenty-four"),
+     ["outcomes.csv", "row 2 (line 3)", "column 'count'", "'twenty-four'", "a whole number"]),
+    ("negative_count", lambda d: _edit_csv(d, "adverse_events.csv", 1, "count", "-7"),
+     ["adverse_events.csv", "row 1", "column 'count'", "'-7'", "a whole number"]),
+    ("decimal_comma", lambda d: _edit_csv(d, "outcomes.csv", 6, "estimate", "8,4"),
+     ["outcomes.csv", "row 6", "column 'estimate'", "'8,4'", "a number as printed"]),
+    ("count_above_denominator", lambda d: _edit_csv(d, "outcomes.csv", 1, "count", "39"),
+     ["outcomes.csv", "row 1", "column 'count'", "'39'", "count <= denominator"]),
+    ("ci_not_containing_estimate", lambda d: _edit_csv(d, "outcomes.csv", 5, "estimate", "88.4"),
+     ["outcomes.csv", "row 5", "column 'estimate'", "'88.4'", "ci_low <= estimate <= ci_high"]),
+    ("ci_reversed", lambda d: _edit_csv(d, "subgroups.csv", 1, "ci_low", "1.90"),
+     ["subgroups.csv", "row 1", "column 'ci_low'", "'1.90'", "ci_low <= ci_high"]),
+    ("percent_above_100", lambda d: _edit_csv(d, "adverse_events.csv", 2, "percent", "125.0"),
+     ["adverse_events.csv", "row 2", "column 'percent'", "'125.0'", "between 0 and 100"]),
+    ("unknown_arm", lambda d: _edit_csv(d, "outcomes.csv", 3, "arm", "placebo"),
+     ["outcomes.csv", "row 3", "column 'arm'", "'placebo'", "an arm defined in study.yaml"]),
+    ("unknown_comparator_arm", lambda d: _edit_csv(d, "outcomes.csv", 6, "comparator_arm", "control"),
+     ["outcomes.csv", "row 6", "column 'comparator_arm'", "'control'", "an arm defined in study.yaml"]),
+    ("unknown_population", lambda d: _edit_csv(d, "baseline.csv", 2, "population", "itt"),
+     ["baseline.csv", "row 2", "column 'population'", "'itt'", "a population defined in study.yaml"]),
+    ("population_of_other_arm", lambda d: _edit_csv(d, "baseline.csv", 2, "arm", "all"),
+     ["baseline.csv", "row 2", "column 'population'", "a population declared for this arm"]),
+    ("unmapped_ae_term", lambda d: _edit_csv(d, "adverse_events.csv", 1, "term", "Neutrophil count decreased"),
+     ["adverse_events.csv", "row 1", "column 'term'", "'Neutrophil count decreased'",
+      "a term mapped in data/vocabulary/ae_terms.csv"]),
+    ("unknown_endpoint", lambda d: _edit_csv(d, "outcomes.csv", 5, "endpoint", "ORRR"),
+     ["outcomes.csv", "row 5", "column 'endpoint'", "'ORRR'", "one of CR, PR"]),
+    ("unknown_grade", lambda d: _edit_csv(d, "adverse_events.csv", 1, "grade", "grade 3"),
+     ["adverse_events.csv", "row 1", "column 'grade'", "'grade 3'", "one of any"]),
+    ("malformed_p_value", lambda d: _edit_csv(d, "subgroups.csv", 1, "p_value", "p=0.53"),
+     ["subgroups.csv", "row 1", "column 'p_value'", "'p=0.53'", "a p-value"]),
+    ("empty_required_cell", lambda d: _edit_csv(d, "outcomes.csv", 4, "quote", ""),
+     ["outcomes.csv", "row 4", "column 'quote'", "this column is required"]),
+    ("landmark_without_time", lambda d: _edit_csv(d, "outcomes.csv", 7, "timepoint_months", ""),
+     ["outcomes.csv", "row 7", "column 'timepoint_months'", "a timepoint for a landmark rate"]),
+    ("responses_exceed_denominator", lambda d: _edit_csv(d, "outcomes.csv", 1, "count", "20"),
+     ["outcomes.csv", "row 2", "column 'count'", "'44'", "add up to at most their denominator 38"]),
+    ("duplicate_row", lambda d: _append_line(
+        d / STUDY / "baseline.csv",
+        'anlotinib_chemo,enrolled,Sex,Male,n_percent,33,40,82.5,,,,,,table,Table 1,Male 33 (82.5),\n'),
+     ["baseline.csv", "row 4 (line 5)", "a unique row (it repeats row 2)"]),
+    ("empty_file", lambda d: (d / STUDY / "subgroups.csv").write_text("", encoding="utf-8"),
+     ["subgroups.csv", "a header row"]),
+    ("missing_file", lambda d: (d / STUDY / "baseline.csv").unlink(),
+     ["baseline.csv", "the file to exist"]),
+    ("malformed_yaml", lambda d: _replace(d / STUDY / "study.yaml", "  title: A made-up", " title: [A made-up"),
+     ["study.yaml", "well-formed YAML", "at line"]),
+    ("yaml_missing_key", lambda d: _replace(d / STUDY / "study.yaml", "setting: advanced ESCC, first line\n", ""),
+     ["study.yaml", "key '(top level)'", "'setting' is a required property"]),
+    ("yaml_wrong_type", lambda d: _replace(d / STUDY / "study.yaml", "year: 2024", "year: twenty"),
+     ["study.yaml", "key 'citation.year'", "'twenty'", "a value of type integer"]),
+    ("yaml_bad_date", lambda d: _replace(d / STUDY / "study.yaml", "start: 2020-01", "start: January 2020"),
+     ["study.yaml", "key 'enrolment_period.start'", "'January 2020'", "text matching"]),
+    ("yaml_bad_design", lambda d: _replace(d / STUDY / "study.yaml", "type: single_arm_trial", "type: rct"),
+     ["study.yaml", "key 'design.type'", "'rct'", "one of single_arm_trial"]),
+    ("study_id_not_folder", lambda d: _replace(d / STUDY / "study.yaml", "study_id: doe2024", "study_id: doe2025"),
+     ["study.yaml", "key 'study_id'", "'doe2025'", "the folder name 'doe2024'"]),
+    ("vocabulary_duplicate_term", lambda d: _append_line(
+        d / "vocabulary" / "ae_terms.csv", "Neutropenia,Neutropenia,haematological,no\n"),
+     ["ae_terms.csv", "row 4", "a unique row (it repeats row 3)"]),
+    ("vocabulary_bad_group", lambda d: _append_line(
+        d / "vocabulary" / "ae_terms.csv", "Rash,Rash,skin,no\n"),
+     ["ae_terms.csv", "row 4", "column 'group'", "'skin'", "one of haematological"]),
+]
+
+
+def test_valid_fixture_passes():
+    assert validate_data_dir(VALID_DATA) == []
+
+
+def test_corpus_is_large_enough():
+    assert len(BROKEN_INPUTS) >= 20
+
+
+@pytest.mark.parametrize("case_id, break_it, expected", BROKEN_INPUTS, ids=[c[0] for c in BROKEN_INPUTS])
+def test_broken_input_is_reported(data_copy, case_id, break_it, expected):
+    break_it(data_copy)
+    problems = validate_data_dir(data_copy)
+    messages = [str(p) for p in problems]
+    matching = [m for m in messages if all(part in m for part in expected)]
+    assert matching, f"no message contains {expected}; got:\n" + "\n".join(messages)
+    # One problem, one message: a single defect does not cascade into unrelated complaints.
+    assert len(problems) == 1, "\n".join(messages)
+
+
+def test_problem_message_names_file_row_column_value_and_expectation():
+    problem = Problem("data/studies/x/outcomes.csv", 3, "count", "50", "count <= denominator")
+    assert str(problem) == ("data/studies/x/outcomes.csv, row 3 (line 4), column 'count': "
+                            "found '50'; expected count <= denominator")
+
+
+def _tree_digest(folder: Path) -> str:
+    digest = hashlib.sha256()
+    for path in sorted(folder.rglob("*")):
+        digest.update(path.relative_to(folder).as_posix().encode())
+        if path.is_file():
+            digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+def test_check_data_command_fails_cleanly_and_writes_nothing(data_copy):
+    _edit_csv(data_copy, "outcomes.csv", 1, "count", "39")
+    before = _tree_digest(data_copy)
+    result = subprocess.run([sys.executable, "-m", "livingreview", "--data-dir", str(data_copy), "check-data"],
+                            capture_output=True, text=True)
+    assert result.returncode == 1
+    assert "row 1 (line 2), column 'count': found '39'; expected count <= denominator" in result.stderr
+    assert _tree_digest(data_copy) == before
+
+
+def test_check_data_command_passes_on_valid_data():
+    result = subprocess.run([sys.executable, "-m", "livingreview", "--data-dir", str(VALID_DATA), "check-data"],
+                            capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    assert "is valid" in result.stdout
