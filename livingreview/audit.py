@@ -238,14 +238,21 @@ def check_responses(study: Study) -> list[Finding]:
     findings = []
     categories = frame[frame["endpoint"].isin(RESPONSE_CATEGORIES) & frame["measure"].eq("count")]
     for (arm, population, source), group in categories.groupby(["arm", "population", "source"]):
-        if len(group) < 3 or group["denominator"].nunique() != 1:
-            continue  # a partial list (e.g. an abstract naming CR and PR) cannot be summed
+        if len(group) < 3 or group["denominator"].nunique() != 1 or group["count"].isna().any():
+            continue  # an abstract naming only CR and PR says nothing about the sum
         total, denominator = int(group["count"].sum()), int(group["denominator"].iloc[0])
         printed = " + ".join(f"{e} {c}" for e, c in zip(group["endpoint"], group["count"]))
+        complete = set(group["endpoint"]) == set(RESPONSE_CATEGORIES)
+        if total == denominator:
+            verdict, detail = OK, ""
+        elif total > denominator or complete:
+            verdict, detail = MISMATCH, f"categories add up to {total}, not {denominator}"
+        else:
+            missing = ", ".join(c for c in RESPONSE_CATEGORIES if c not in set(group["endpoint"]))
+            verdict, detail = INFO, f"categories printed here add up to {total} of {denominator}; {missing} not printed here"
         findings.append(_finding(
             study, "outcomes", group.to_dict("records"), "response_sum", f"{arm} {population} best response",
-            f"{printed} of {denominator}", str(total), OK if total == denominator else MISMATCH,
-            "" if total == denominator else f"categories add up to {total}, not {denominator}"))
+            f"{printed} of {denominator}", str(total), verdict, detail))
 
     components = {"ORR": ("CR", "PR"), "DCR": ("CR", "PR", "SD")}
     for (arm, population), group in frame.groupby(["arm", "population"]):
@@ -281,8 +288,19 @@ def _agree(a: str, b: str) -> bool:
     return abs(to_float(a) - to_float(b)) <= max(half_unit(a), half_unit(b)) + 1e-9
 
 
+def _p_values_agree(printed: list[str]) -> bool:
+    """Printed p-values agree when they say the same thing ("0.04" and "0.040" do)."""
+    parsed = {parse_p_value(p) for p in printed}
+    relations = {relation for relation, _ in parsed}
+    if len(relations) > 1:
+        return False
+    values = [p.lstrip("<>=") for p in printed]
+    return all(_agree(values[0], v) for v in values[1:])
+
+
 CROSS_KEYS = {
-    "outcomes": ["arm", "population", "endpoint", "measure", "timepoint_months", "comparator_arm", "adjusted"],
+    "outcomes": ["arm", "population", "endpoint", "measure", "timepoint_months", "comparator_arm", "adjusted",
+                 "model"],
     "adverse_events": ["arm", "population", "category", "harmonised_term", "grade"],
 }
 CROSS_VALUES = {
@@ -307,9 +325,8 @@ def check_cross_location(study: Study, vocabulary: pd.DataFrame) -> list[Finding
             for column in CROSS_VALUES[table]:
                 values = [r[column] for r in rows if _present(r[column])]
                 if column == "p_value":
-                    distinct = sorted(set(v.replace(" ", "") for v in values))
-                    if len(distinct) > 1:
-                        differences.append(f"{column}: {' vs '.join(distinct)}")
+                    if not _p_values_agree(values):
+                        differences.append(f"{column}: {' vs '.join(sorted(set(values)))}")
                     continue
                 if any(not _agree(values[0], v) for v in values[1:]):
                     differences.append(f"{column}: " + " vs ".join(
@@ -516,7 +533,13 @@ def check_ae_grades(study: Study, vocabulary: pd.DataFrame) -> list[Finding]:
 
 
 def check_baseline_sums(study: Study) -> list[Finding]:
-    """Rule ``baseline_sum``: the levels of a characteristic add up to the column total."""
+    """Rule ``baseline_sum``: the levels of a characteristic add up to the column total.
+
+    Only levels presented as a complete partition can be held to that: when the printed
+    percentages add up to 100 (within their rounding), the counts must add up to the column
+    total. Otherwise the levels overlap (metastatic sites) or are not all printed, and the
+    finding is informational.
+    """
     frame = study.table("baseline")
     frame = frame[frame["statistic"] == "n_percent"]
     population_n = {(p["arm"], p["population_id"]): p["n"] for p in study.meta["populations"]}
@@ -530,13 +553,22 @@ def check_baseline_sums(study: Study) -> list[Finding]:
         if total_n is None:
             continue
         total = int(group["count"].sum())
-        ok = total == total_n
+        printed_percents = study.tables["baseline"].set_index("row").loc[group["row"], "percent"]
+        # Without printed percentages nothing says the levels are meant to be complete.
+        partition = (printed_percents != "").all() and abs(
+            sum(to_float(p) for p in printed_percents) - 100) <= sum(half_unit(p) for p in printed_percents) + 1e-9
+        if total == total_n:
+            verdict, detail = OK, ""
+        elif partition:
+            verdict, detail = MISMATCH, f"levels add up to {total}, not {total_n}"
+        else:
+            verdict, detail = INFO, (f"levels add up to {total} of {total_n}: they overlap or are not all "
+                                     "printed (no percentages adding up to 100 say they are complete)")
         findings.append(_finding(
             study, "baseline", group.to_dict("records"), "baseline_sum",
             f"{arm} {population} {characteristic}",
             " + ".join(f"{lvl} {int(c)}" for lvl, c in zip(group["level"], group["count"])),
-            f"{total} of {total_n}", OK if ok else MISMATCH,
-            "" if ok else f"levels add up to {total}, not {total_n} (unless levels overlap or some are not printed)"))
+            f"{total} of {total_n}", verdict, detail))
     return findings
 
 
