@@ -3,6 +3,10 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 PY := $(VENV)/bin/python
 INSTALLED := $(VENV)/.installed
+# Folder of the source texts (named as each study's source_document). When present, the
+# tests check that every curated quote is found in its source; the data never depend on it.
+LIVINGREVIEW_SOURCES ?= $(abspath ../shared/seeds)
+export LIVINGREVIEW_SOURCES
 
 .DEFAULT_GOAL := help
 .PHONY: help install check-data audit datapackage test clean

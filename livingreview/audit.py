@@ -27,10 +27,11 @@ import pandas as pd
 from scipy import stats
 
 from . import paths
-from .data import Study, load_studies, load_vocabulary
+from .data import Study, load_studies, load_vocabulary, typed
 from .dictionary import load_dictionary
 from .intervals import METHOD_ALIASES, METHOD_LABELS, PROPORTION_CI_METHODS, proportion_ci
-from .printed import decimals, format_like, half_unit, matches_printed, parse_p_value, to_float
+from .validate import row_rules
+from .printed import format_like, half_unit, matches_printed, parse_p_value, to_float
 
 FINDING_COLUMNS = ["study_id", "table", "row", "source", "rule", "quantity", "printed",
                    "recomputed", "verdict", "detail"]
@@ -50,6 +51,7 @@ RULES = {
     "ae_grade_order": "grade >= 3 counts do not exceed any-grade counts",
     "baseline_sum": "levels of a baseline characteristic add up to the column total",
     "dates": "dates are in a possible order (enrolment, cut-off, submission, acceptance)",
+    "implausible_value": "values the curator verified as printed although they break a plausibility rule",
 }
 RESPONSE_CATEGORIES = ("CR", "PR", "SD", "PD", "NE")
 Z95 = stats.norm.ppf(0.975)
@@ -627,6 +629,40 @@ def check_dates(study: Study) -> list[Finding]:
     return findings
 
 
+# ----------------------------------------------------------------------------- implausible
+
+
+def check_implausible(study: Study) -> list[Finding]:
+    """Rule ``implausible_value``: rows marked verified_as_printed that break a validation rule.
+
+    The validator waives its plausibility rules for such rows (the paper prints the value);
+    the audit re-applies them so that every such value is shown as a mismatch.
+    """
+    findings = []
+    pairs = {(p["arm"], p["population_id"]) for p in study.meta["populations"]}
+    spec_of = load_dictionary().study_tables
+    for table in spec_of:
+        text = study.tables[table]
+        flagged = text[text["verified_as_printed"] == "yes"]
+        if flagged.empty:
+            continue
+        values = typed(flagged.drop(columns=["verified_as_printed"]), spec_of[table])
+        for rule in row_rules(table, pairs):
+            if not rule.waivable:
+                continue
+            broken = ~rule.holds(values)
+            for index in values.index[broken]:
+                row = text.loc[index].to_dict()
+                findings.append(_finding(
+                    study, table, row, "implausible_value", _quantity(table, row),
+                    ", ".join(f"{c}={row[c]}" for c in ("estimate", "ci_low", "ci_high", "count", "denominator",
+                                                         "percent", "value", "value_low", "value_high")
+                              if c in row and _present(row[c])),
+                    f"breaks: {rule.expected}", MISMATCH,
+                    f"printed values break '{rule.expected}' (verified as printed)"))
+    return findings
+
+
 # ----------------------------------------------------------------------------- running
 
 
@@ -643,6 +679,7 @@ def audit_study(study: Study, vocabulary: pd.DataFrame) -> pd.DataFrame:
         *check_ae_grades(study, vocabulary),
         *check_baseline_sums(study),
         *check_dates(study),
+        *check_implausible(study),
     ]
     return pd.DataFrame([f.__dict__ for f in findings], columns=FINDING_COLUMNS)
 

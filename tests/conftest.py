@@ -1,5 +1,6 @@
 """Shared fixtures: a valid curated data folder that tests copy and break."""
 
+import csv
 import shutil
 from pathlib import Path
 
@@ -15,3 +16,29 @@ def data_copy(tmp_path: Path) -> Path:
     target = tmp_path / "data"
     shutil.copytree(VALID_DATA, target)
     return target
+
+
+FIXTURE_STUDY = Path("studies/doe2024")
+
+
+def edit_csv(data: Path, name: str, row: int | None, column: str, value: str) -> None:
+    """Set one cell of a fixture table (row is 1-based over data rows), or rename a header
+    column when row is None."""
+    path = data / FIXTURE_STUDY / name
+    with path.open(encoding="utf-8", newline="") as handle:
+        rows = list(csv.reader(handle))
+    if row is None:
+        rows[0][rows[0].index(column)] = value
+    else:
+        rows[row][rows[0].index(column)] = value
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        csv.writer(handle).writerows(rows)
+
+
+def append_row(data: Path, name: str, values: dict) -> None:
+    """Append a row to a fixture table; columns not given are empty."""
+    path = data / FIXTURE_STUDY / name
+    with path.open(encoding="utf-8", newline="") as handle:
+        header = next(csv.reader(handle))
+    with path.open("a", encoding="utf-8", newline="") as handle:
+        csv.writer(handle).writerow([values.get(c, "") for c in header])

@@ -11,22 +11,9 @@ import pytest
 
 from livingreview.validate import Problem, validate_data_dir
 
-from .conftest import VALID_DATA
+from .conftest import VALID_DATA, edit_csv
 
 STUDY = Path("studies/doe2024")
-
-
-def _edit_csv(data: Path, name: str, row: int | None, column: str, value: str) -> None:
-    """Set one cell (row is 1-based over data rows), or rename a header column when row is None."""
-    path = data / STUDY / name
-    with path.open(encoding="utf-8", newline="") as handle:
-        rows = list(csv.reader(handle))
-    if row is None:
-        rows[0][rows[0].index(column)] = value
-    else:
-        rows[row][rows[0].index(column)] = value
-    with path.open("w", encoding="utf-8", newline="") as handle:
-        csv.writer(handle).writerows(rows)
 
 
 def _drop_column(data: Path, name: str, column: str) -> None:
@@ -65,46 +52,46 @@ BROKEN_INPUTS = [
      ["outcomes.csv", "column 'quote'", "missing from the header"]),
     ("unknown_column", lambda d: _add_column(d, "outcomes.csv", "comment"),
      ["outcomes.csv", "column 'comment'", "unknown column"]),
-    ("columns_out_of_order", lambda d: (_edit_csv(d, "baseline.csv", None, "value", "TMP"),
-                                        _edit_csv(d, "baseline.csv", None, "percent", "value"),
-                                        _edit_csv(d, "baseline.csv", None, "TMP", "percent")),
+    ("columns_out_of_order", lambda d: (edit_csv(d, "baseline.csv", None, "value", "TMP"),
+                                        edit_csv(d, "baseline.csv", None, "percent", "value"),
+                                        edit_csv(d, "baseline.csv", None, "TMP", "percent")),
      ["baseline.csv", "columns in dictionary order"]),
-    ("count_not_a_number", lambda d: _edit_csv(d, "outcomes.csv", 2, "count", "twenty-four"),
+    ("count_not_a_number", lambda d: edit_csv(d, "outcomes.csv", 2, "count", "twenty-four"),
      ["outcomes.csv", "row 2 (line 3)", "column 'count'", "'twenty-four'", "a whole number"]),
-    ("negative_count", lambda d: _edit_csv(d, "adverse_events.csv", 1, "count", "-7"),
+    ("negative_count", lambda d: edit_csv(d, "adverse_events.csv", 1, "count", "-7"),
      ["adverse_events.csv", "row 1", "column 'count'", "'-7'", "a whole number"]),
-    ("decimal_comma", lambda d: _edit_csv(d, "outcomes.csv", 6, "estimate", "8,4"),
+    ("decimal_comma", lambda d: edit_csv(d, "outcomes.csv", 6, "estimate", "8,4"),
      ["outcomes.csv", "row 6", "column 'estimate'", "'8,4'", "a number as printed"]),
-    ("count_above_denominator", lambda d: _edit_csv(d, "outcomes.csv", 1, "count", "39"),
+    ("count_above_denominator", lambda d: edit_csv(d, "outcomes.csv", 1, "count", "39"),
      ["outcomes.csv", "row 1", "column 'count'", "'39'", "count <= denominator"]),
-    ("ci_not_containing_estimate", lambda d: _edit_csv(d, "outcomes.csv", 5, "estimate", "88.4"),
+    ("ci_not_containing_estimate", lambda d: edit_csv(d, "outcomes.csv", 5, "estimate", "88.4"),
      ["outcomes.csv", "row 5", "column 'estimate'", "'88.4'", "ci_low <= estimate <= ci_high"]),
-    ("ci_reversed", lambda d: _edit_csv(d, "subgroups.csv", 1, "ci_low", "1.90"),
+    ("ci_reversed", lambda d: edit_csv(d, "subgroups.csv", 1, "ci_low", "1.90"),
      ["subgroups.csv", "row 1", "column 'ci_low'", "'1.90'", "ci_low <= ci_high"]),
-    ("percent_above_100", lambda d: _edit_csv(d, "adverse_events.csv", 2, "percent", "125.0"),
+    ("percent_above_100", lambda d: edit_csv(d, "adverse_events.csv", 2, "percent", "125.0"),
      ["adverse_events.csv", "row 2", "column 'percent'", "'125.0'", "between 0 and 100"]),
-    ("unknown_arm", lambda d: _edit_csv(d, "outcomes.csv", 3, "arm", "placebo"),
+    ("unknown_arm", lambda d: edit_csv(d, "outcomes.csv", 3, "arm", "placebo"),
      ["outcomes.csv", "row 3", "column 'arm'", "'placebo'", "an arm defined in study.yaml"]),
-    ("unknown_comparator_arm", lambda d: _edit_csv(d, "outcomes.csv", 6, "comparator_arm", "control"),
+    ("unknown_comparator_arm", lambda d: edit_csv(d, "outcomes.csv", 6, "comparator_arm", "control"),
      ["outcomes.csv", "row 6", "column 'comparator_arm'", "'control'", "an arm defined in study.yaml"]),
-    ("unknown_population", lambda d: _edit_csv(d, "baseline.csv", 2, "population", "itt"),
+    ("unknown_population", lambda d: edit_csv(d, "baseline.csv", 2, "population", "itt"),
      ["baseline.csv", "row 2", "column 'population'", "'itt'", "a population defined in study.yaml"]),
-    ("population_of_other_arm", lambda d: _edit_csv(d, "baseline.csv", 2, "arm", "all"),
+    ("population_of_other_arm", lambda d: edit_csv(d, "baseline.csv", 2, "arm", "all"),
      ["baseline.csv", "row 2", "column 'population'", "a population declared for this arm"]),
-    ("unmapped_ae_term", lambda d: _edit_csv(d, "adverse_events.csv", 1, "term", "Neutrophil count decreased"),
+    ("unmapped_ae_term", lambda d: edit_csv(d, "adverse_events.csv", 1, "term", "Neutrophil count decreased"),
      ["adverse_events.csv", "row 1", "column 'term'", "'Neutrophil count decreased'",
       "a term mapped in data/vocabulary/ae_terms.csv"]),
-    ("unknown_endpoint", lambda d: _edit_csv(d, "outcomes.csv", 5, "endpoint", "ORRR"),
+    ("unknown_endpoint", lambda d: edit_csv(d, "outcomes.csv", 5, "endpoint", "ORRR"),
      ["outcomes.csv", "row 5", "column 'endpoint'", "'ORRR'", "one of CR, PR"]),
-    ("unknown_grade", lambda d: _edit_csv(d, "adverse_events.csv", 1, "grade", "grade 3"),
+    ("unknown_grade", lambda d: edit_csv(d, "adverse_events.csv", 1, "grade", "grade 3"),
      ["adverse_events.csv", "row 1", "column 'grade'", "'grade 3'", "one of any"]),
-    ("malformed_p_value", lambda d: _edit_csv(d, "subgroups.csv", 1, "p_value", "p=0.53"),
+    ("malformed_p_value", lambda d: edit_csv(d, "subgroups.csv", 1, "p_value", "p=0.53"),
      ["subgroups.csv", "row 1", "column 'p_value'", "'p=0.53'", "a p-value"]),
-    ("empty_required_cell", lambda d: _edit_csv(d, "outcomes.csv", 4, "quote", ""),
+    ("empty_required_cell", lambda d: edit_csv(d, "outcomes.csv", 4, "quote", ""),
      ["outcomes.csv", "row 4", "column 'quote'", "this column is required"]),
-    ("landmark_without_time", lambda d: _edit_csv(d, "outcomes.csv", 7, "timepoint_months", ""),
+    ("landmark_without_time", lambda d: edit_csv(d, "outcomes.csv", 7, "timepoint_months", ""),
      ["outcomes.csv", "row 7", "column 'timepoint_months'", "a timepoint for a landmark rate"]),
-    ("responses_exceed_denominator", lambda d: _edit_csv(d, "outcomes.csv", 1, "count", "20"),
+    ("responses_exceed_denominator", lambda d: edit_csv(d, "outcomes.csv", 1, "count", "20"),
      ["outcomes.csv", "row 2", "column 'count'", "'44'", "add up to at most their denominator 38"]),
     ("duplicate_row", lambda d: _append_line(
         d / STUDY / "baseline.csv",
@@ -170,7 +157,7 @@ def _tree_digest(folder: Path) -> str:
 
 
 def test_check_data_command_fails_cleanly_and_writes_nothing(data_copy):
-    _edit_csv(data_copy, "outcomes.csv", 1, "count", "39")
+    edit_csv(data_copy, "outcomes.csv", 1, "count", "39")
     before = _tree_digest(data_copy)
     result = subprocess.run([sys.executable, "-m", "livingreview", "--data-dir", str(data_copy), "check-data"],
                             capture_output=True, text=True)

@@ -1,0 +1,65 @@
+"""The curated data of the review itself: valid, traceable and packaged."""
+
+import json
+
+import pytest
+
+from livingreview import paths
+from livingreview.data import load_studies
+from livingreview.datapackage import render_datapackage
+from livingreview.sources import SOURCES_ENV, quote_found, sources_dir
+from livingreview.validate import validate_data_dir
+
+STUDIES = load_studies()
+
+
+def test_curated_data_is_valid():
+    problems = validate_data_dir()
+    assert problems == [], "\n".join(map(str, problems))
+
+
+def test_five_studies_with_their_source_documents():
+    assert {s.meta["source_document"][:3] for s in STUDIES} == {"000", "001", "002", "003", "004"}
+
+
+def test_datapackage_is_in_sync_with_dictionary_and_folders():
+    assert paths.DATAPACKAGE_FILE.read_text(encoding="utf-8") == render_datapackage(), (
+        "data/datapackage.json is stale: run `make datapackage`")
+
+
+def test_datapackage_validates_with_frictionless():
+    frictionless = pytest.importorskip("frictionless")
+    report = frictionless.Package(str(paths.DATAPACKAGE_FILE)).validate()
+    assert report.valid, report.flatten(["rowNumber", "fieldName", "type", "note"])[:10]
+
+
+def test_every_number_has_a_place_and_a_quote():
+    for study in STUDIES:
+        for name, table in study.tables.items():
+            assert table["source"].ne("").all() and table["quote"].ne("").all(), (study.study_id, name)
+
+
+def _quotes():
+    for study in STUDIES:
+        for name, table in study.tables.items():
+            for _, row in table.iterrows():
+                yield study, name, row
+
+
+@pytest.mark.skipif(sources_dir() is None, reason=f"{SOURCES_ENV} does not point at the source texts")
+def test_every_quote_is_found_in_its_source_text():
+    missing = []
+    texts = {}
+    for study, name, row in _quotes():
+        document = study.meta["source_document"]
+        if document not in texts:
+            texts[document] = (sources_dir() / document).read_text(encoding="utf-8")
+        if not quote_found(row["quote"], texts[document]):
+            missing.append(f"{study.study_id}/{name} row {row['row']}: {row['quote']!r}")
+    assert not missing, "\n".join(missing)
+
+
+def test_quote_matching_folds_pdf_artefacts():
+    assert quote_found("permanent discontinuation", "Only two patients experienced permanent discontinu-\nation")
+    assert quote_found("95% CI, 61.2–87.4%", "95%\u00a0CI, 61.2-87.4%")
+    assert not quote_found("ORR was 77.1%", "ORR was 76.1%")
