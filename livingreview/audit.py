@@ -125,7 +125,7 @@ def _is_percent_row(table: str, row: dict) -> bool:
 
 def _quantity(table: str, row: dict) -> str:
     keys = {
-        "outcomes": ("arm", "population", "endpoint", "measure", "timepoint_months"),
+        "outcomes": ("arm", "population", "endpoint", "measure", "timepoint_months", "qualifier"),
         "adverse_events": ("arm", "category", "term", "grade"),
         "baseline": ("arm", "population", "characteristic", "level"),
         "subgroups": ("arm", "endpoint", "variable", "level", "measure"),
@@ -301,8 +301,8 @@ def _p_values_agree(printed: list[str]) -> bool:
 
 
 CROSS_KEYS = {
-    "outcomes": ["arm", "population", "endpoint", "measure", "timepoint_months", "comparator_arm", "adjusted",
-                 "model"],
+    "outcomes": ["arm", "population", "endpoint", "measure", "timepoint_months", "qualifier", "comparator_arm",
+                 "adjusted", "model"],
     "adverse_events": ["arm", "population", "category", "harmonised_term", "grade"],
 }
 CROSS_VALUES = {
