@@ -12,6 +12,12 @@ from livingreview.audit import (
 from .conftest import VALID_DATA, append_row, edit_csv
 
 
+def _add_outcome(data, **cells) -> None:
+    """Append an outcome row of the fixture's single arm and efficacy population."""
+    append_row(data, "outcomes.csv", {"arm": "anlotinib_chemo", "population": "efficacy",
+                                      "source_type": "body", "source": "Results, Survival", **cells})
+
+
 def _non_ok(data) -> pd.DataFrame:
     findings = audit_data_dir(data)
     return findings[findings["verdict"] != OK]
@@ -44,10 +50,8 @@ def test_percent_rule_flags_a_percentage_that_does_not_follow_from_its_count(dat
 
 
 def test_percent_attainable_flags_a_percentage_no_count_can_give(data_copy):
-    append_row(data_copy, "outcomes.csv", {
-        "arm": "anlotinib_chemo", "population": "efficacy", "endpoint": "DCR", "measure": "proportion",
-        "denominator": "38", "estimate": "91.3", "unit": "percent", "source_type": "body",
-        "source": "Results", "quote": "DCR was 91.3%"})
+    _add_outcome(data_copy, endpoint="DCR", measure="proportion", denominator="38", estimate="91.3",
+                 unit="percent", quote="DCR was 91.3%")
     finding = _only_mismatch(data_copy, "percent_attainable")
     assert "no whole count out of 38 gives 91.3%" in finding["detail"]
 
@@ -86,11 +90,9 @@ def test_response_components_flags_orr_not_equal_to_cr_plus_pr(data_copy):
 
 
 def test_cross_location_flags_abstract_and_table_disagreeing(data_copy):
-    append_row(data_copy, "outcomes.csv", {
-        "arm": "anlotinib_chemo", "population": "efficacy", "endpoint": "PFS", "measure": "median",
-        "estimate": "8.6", "unit": "months", "ci_low": "6.6", "ci_high": "10.2", "ci_level": "95",
-        "ci_method_stated": "not_stated", "events": "30", "source_type": "table", "source": "Table 2",
-        "quote": "PFS 8.6 (6.6-10.2)"})
+    _add_outcome(data_copy, endpoint="PFS", measure="median", estimate="8.6", unit="months", ci_low="6.6",
+                 ci_high="10.2", ci_level="95", ci_method_stated="not_stated", events="30",
+                 source_type="table", source="Table 2", quote="PFS 8.6 (6.6-10.2)")
     finding = _only_mismatch(data_copy, "cross_location")
     assert "estimate: 8.4 (Abstract) vs 8.6 (Table 2)" in finding["detail"]
 
@@ -122,19 +124,15 @@ def test_two_proportion_p_values_reference():
 
 
 def test_median_landmark_flags_a_rate_above_half_after_the_median(data_copy):
-    append_row(data_copy, "outcomes.csv", {
-        "arm": "anlotinib_chemo", "population": "efficacy", "endpoint": "PFS", "measure": "landmark",
-        "timepoint_months": "12", "estimate": "55.0", "unit": "percent", "source_type": "body",
-        "source": "Results, Survival", "quote": "12-month PFS rate was 55.0%"})
+    _add_outcome(data_copy, endpoint="PFS", measure="landmark", timepoint_months="12", estimate="55.0",
+                 unit="percent", quote="12-month PFS rate was 55.0%")
     finding = _only_mismatch(data_copy, "median_landmark")
     assert "contradicts a median of 8.4 months" in finding["detail"]
 
 
 def test_landmark_order_flags_a_rate_that_rises(data_copy):
-    append_row(data_copy, "outcomes.csv", {
-        "arm": "anlotinib_chemo", "population": "efficacy", "endpoint": "OS", "measure": "landmark",
-        "timepoint_months": "24", "estimate": "72.0", "unit": "percent", "source_type": "body",
-        "source": "Results, Survival", "quote": "24-month OS rate was 72.0%"})
+    _add_outcome(data_copy, endpoint="OS", measure="landmark", timepoint_months="24", estimate="72.0",
+                 unit="percent", quote="24-month OS rate was 72.0%")
     finding = _only_mismatch(data_copy, "landmark_order")
     assert "rises" in finding["detail"]
 
