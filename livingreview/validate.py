@@ -161,9 +161,14 @@ def _within(low: str, value: str, high: str) -> Callable[[pd.DataFrame], pd.Seri
                        | ((df[low] <= df[value]) & (df[value] <= df[high])))
 
 
+# Measures whose percentages are shares of patients; a mean percent change may be negative.
+RATE_MEASURES = ("count", "proportion", "landmark")
+
+
 def _percent_range(column: str, unit_column: str | None = None) -> Callable[[pd.DataFrame], pd.Series]:
     def holds(df: pd.DataFrame) -> pd.Series:
-        is_percent = df[unit_column].eq("percent") if unit_column else pd.Series(True, index=df.index)
+        is_percent = (df[unit_column].eq("percent") & df["measure"].isin(RATE_MEASURES)
+                      if unit_column else pd.Series(True, index=df.index))
         return ~(is_percent & df[column].notna()) | df[column].between(0, 100)
 
     return holds

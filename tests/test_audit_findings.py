@@ -11,7 +11,8 @@ What the papers' mismatches are, in brief:
   (2021-2022); an ORR of 86.7% that no count out of 68 gives (59/68 = 86.8%); a multivariable
   HR of 2.023 printed with the CI 2.258-3.253 that excludes it; a Cox p-value of 0.039 where
   the CI implies 0.046.
-- li2022: "36 (78.3%) patients with responses" beside an ORR of 35/46 (4 CR + 31 PR).
+- li2022: "36 (78.3%) patients with responses" beside an ORR of 35/46 (4 CR + 31 PR); "of the 42
+  patients with evaluable imaging, 41 (89.1%)" where 89.1% is 41/46.
 - xu2025: the ORR CIs are exact (Clopper-Pearson), not the stated Newcombe-Wilson; the DoR
   HR 0.37 (0.15-0.91) is printed with p = 0.009 where its CI implies about 0.03.
 - zzu_anlotinib_pd1: ORR 21.8% and DCR 73.6% printed for the 82 evaluable patients are rates
@@ -50,6 +51,7 @@ EXPECTED_FINDINGS = [
     ('li2022', 'baseline', '23;24;25', 'baseline_sum', 'info', 'levels add up to 63 of 46: they overlap or are not all printed (no per'),
     ('li2022', 'baseline', '11;12;13;14', 'baseline_sum', 'info', 'levels add up to 74 of 46: they overlap or are not all printed (no per'),
     ('li2022', 'outcomes', '3;19;24;31;35;38', 'cross_location', 'mismatch', 'count: 35 (Results, Efficacy paragraph 2) vs 36 (Results, Efficacy par'),
+    ('li2022', 'outcomes', '53', 'percent', 'mismatch', '41/42 is 97.6%, not 89.1%'),
     ('li2022', 'outcomes', '24', 'response_components', 'mismatch', 'ORR count 36 differs from CR + PR = 35'),
     ('li2022', 'outcomes', '20;21;22', 'response_sum', 'info', 'categories printed here add up to 42 of 46'),
     # xu2025

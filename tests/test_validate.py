@@ -171,3 +171,14 @@ def test_check_data_command_passes_on_valid_data():
                             capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
     assert "is valid" in result.stdout
+
+
+def test_a_mean_percent_change_may_be_negative(data_copy):
+    """The 0-100 range holds for shares of patients, not for a mean percent change."""
+    from .conftest import append_row
+
+    append_row(data_copy, "outcomes.csv", {
+        "arm": "anlotinib_chemo", "population": "efficacy", "endpoint": "tumour_shrinkage", "measure": "mean",
+        "estimate": "-8.07", "unit": "percent", "source_type": "body", "source": "Results",
+        "quote": "Mean shrinkage was -8.07%"})
+    assert validate_data_dir(data_copy) == []
