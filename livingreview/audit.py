@@ -54,7 +54,6 @@ RULES = {
     "implausible_value": "values the curator verified as printed although they break a plausibility rule",
 }
 RESPONSE_CATEGORIES = ("CR", "PR", "SD", "PD", "NE")
-Z95 = stats.norm.ppf(0.975)
 
 
 @dataclass

@@ -1,7 +1,5 @@
 """The curated data of the review itself: valid, traceable and packaged."""
 
-import json
-
 import pytest
 
 from livingreview import paths
