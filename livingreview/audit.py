@@ -544,6 +544,7 @@ def check_baseline_sums(study: Study) -> list[Finding]:
     frame = study.table("baseline")
     frame = frame[frame["statistic"] == "n_percent"]
     population_n = {(p["arm"], p["population_id"]): p["n"] for p in study.meta["populations"]}
+    printed_percent_of_row = study.tables["baseline"].set_index("row")["percent"]
     findings = []
     for (arm, population, characteristic, source), group in frame.groupby(
             ["arm", "population", "characteristic", "source"]):
@@ -554,7 +555,7 @@ def check_baseline_sums(study: Study) -> list[Finding]:
         if total_n is None:
             continue
         total = int(group["count"].sum())
-        printed_percents = study.tables["baseline"].set_index("row").loc[group["row"], "percent"]
+        printed_percents = printed_percent_of_row.loc[group["row"]]
         # Without printed percentages nothing says the levels are meant to be complete.
         partition = (printed_percents != "").all() and abs(
             sum(to_float(p) for p in printed_percents) - 100) <= sum(half_unit(p) for p in printed_percents) + 1e-9

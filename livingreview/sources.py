@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import re
 import unicodedata
+from functools import lru_cache
 from pathlib import Path
 
 SOURCES_ENV = "LIVINGREVIEW_SOURCES"
@@ -36,7 +37,15 @@ def normalise(text: str) -> str:
     return text.strip().lower()
 
 
+@lru_cache(maxsize=16)
+def _folded(text: str) -> tuple[str, str]:
+    """A text normalised, with and without hyphens (cached: each source is folded once)."""
+    folded = normalise(text)
+    return folded, folded.replace("-", "")
+
+
 def quote_found(quote: str, source_text: str) -> bool:
     """Whether a curated quote occurs in the source text (after :func:`normalise`)."""
-    return normalise(quote) in normalise(source_text) or normalise(quote).replace("-", "") in normalise(
-        source_text).replace("-", "")
+    quote_folded, quote_unhyphenated = _folded(quote)
+    source_folded, source_unhyphenated = _folded(source_text)
+    return quote_folded in source_folded or quote_unhyphenated in source_unhyphenated
