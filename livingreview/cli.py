@@ -49,6 +49,23 @@ def _datapackage(args: argparse.Namespace) -> int:
     return 0
 
 
+def _book(args: argparse.Namespace) -> int:
+    from .build import BuildError, build_book
+
+    try:
+        report = build_book(args.data_dir, args.build_dir, args.jobs)
+    except BuildError as exc:
+        print(f"book: {exc}", file=sys.stderr)
+        print("book: build failed; the published site was left as it was.", file=sys.stderr)
+        return 1
+    timings = ", ".join(f"{stage} {seconds:.1f} s" for stage, seconds in report.seconds.items())
+    print(f"book: executed {len(report.executed)}, reused {len(report.reused)} notebook(s) ({timings})")
+    print(f"book: results table: {paths.relative_to_root(report.results)}")
+    print(f"book: the site is in {paths.relative_to_root(report.site)}; open "
+          f"{(report.site / 'index.html').as_uri()} or run `make serve`")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="livingreview", description=__doc__)
     parser.add_argument("--data-dir", type=Path, default=paths.DATA_DIR,
@@ -61,6 +78,12 @@ def build_parser() -> argparse.ArgumentParser:
     audit.set_defaults(run=_audit)
     commands.add_parser("datapackage", help="regenerate data/datapackage.json").set_defaults(
         run=_datapackage)
+    book = commands.add_parser("book", help="build the site: validate, execute, assemble, publish")
+    book.add_argument("--build-dir", type=Path, default=paths.BUILD_DIR,
+                      help="build folder; the site goes to <build-dir>/html (default: _build/)")
+    book.add_argument("--jobs", type=int, default=None,
+                      help="notebooks executed in parallel (default: number of cores)")
+    book.set_defaults(run=_book)
     return parser
 
 

@@ -12,7 +12,19 @@ STUDIES_DIRNAME = "studies"
 DICTIONARY_FILE = DATA_DIR / "dictionary.yaml"
 STUDY_SCHEMA_FILE = DATA_DIR / "study.schema.yaml"
 DATAPACKAGE_FILE = DATA_DIR / "datapackage.json"
+RISK_OF_BIAS_SCHEMA_FILE = DATA_DIR / "risk_of_bias.schema.yaml"
+REVIEW_FILE_NAME = "review.yaml"
+ROB_TOOLS_FILE_NAME = "vocabulary/rob_tools.yaml"
+NOTEBOOKS_DIR = PROJECT_ROOT / "notebooks"
+BOOK_DIR = PROJECT_ROOT / "book"
+BOOK_CONFIG_FILE = PROJECT_ROOT / "_config.yml"
+BOOK_TOC_FILE = PROJECT_ROOT / "_toc.yml"
+PACKAGE_DIR = PROJECT_ROOT / "livingreview"
+REQUIREMENTS_FILE = PROJECT_ROOT / "requirements.txt"
 BUILD_DIR = PROJECT_ROOT / "_build"
+SITE_DIRNAME = "html"  # the published site: <build dir>/html
+RESULTS_DIRNAME = "results"  # <build dir>/results/results.csv
+RESULTS_FILE_NAME = "results.csv"
 
 
 def studies_dir(data_dir: Path = DATA_DIR) -> Path:

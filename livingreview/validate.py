@@ -28,6 +28,7 @@ from . import paths
 from .data import ROW_COLUMN, STUDY_FILE, read_csv_text, read_yaml, study_folders, typed
 from .dictionary import ColumnSpec, TableSpec, load_dictionary
 from .printed import NUMBER_PATTERN, P_VALUE_PATTERN
+from .risk_of_bias import RISK_OF_BIAS_FILE
 
 ALL_ARMS = "all"
 # Rules about plausible values rather than structure. A paper can print an implausible value
@@ -375,7 +376,7 @@ def _load_yaml(path: Path) -> tuple[object, list[Problem]]:
                               f"well-formed YAML ({reason}"
                               + (f", at line {line}" if line else "") + ")")]
     if not isinstance(content, dict):
-        return None, [Problem(file, None, None, None, "a YAML mapping of study metadata")]
+        return None, [Problem(file, None, None, None, "a YAML mapping")]
     return content, []
 
 
@@ -386,6 +387,48 @@ def _json_path(error: jsonschema.ValidationError) -> str:
     return "".join(parts) or "(top level)"
 
 
+def _schema_problems(file: str, content: dict, schema_file: Path) -> list[Problem]:
+    schema = yaml.safe_load(schema_file.read_text(encoding="utf-8"))
+    validator = jsonschema.Draft202012Validator(schema)
+    problems = []
+    for error in sorted(validator.iter_errors(content), key=lambda e: list(map(str, e.absolute_path))):
+        value = error.instance if not isinstance(error.instance, (dict, list)) else None
+        problems.append(Problem(file, None, _json_path(error), None if value is None else str(value),
+                                error.message if value is None else _schema_expectation(error)))
+    return problems
+
+
+def validate_risk_of_bias(folder: Path, tools: dict[str, dict]) -> list[Problem]:
+    """Problems of a study's risk_of_bias.yaml (absent file: not appraised, no problem)."""
+    path = folder / RISK_OF_BIAS_FILE
+    if not path.exists():
+        return []
+    file = paths.relative_to_root(path)
+    judgement, problems = _load_yaml(path)
+    if judgement is None:
+        return problems
+    problems = _schema_problems(file, judgement, paths.RISK_OF_BIAS_SCHEMA_FILE)
+    if problems:
+        return problems
+    tool = tools.get(judgement["tool"])
+    if tool is None:
+        return [Problem(file, None, "tool", judgement["tool"], _enum_text(tuple(tools)))]
+    domain_ids = [d["id"] for d in tool["domains"]]
+    judged = [d["domain"] for d in judgement["domains"]]
+    if judged != domain_ids:
+        problems.append(Problem(file, None, "domains", ", ".join(judged),
+                                f"every {tool['name']} domain once, in order: {', '.join(domain_ids)}"))
+    for i, domain in enumerate(judgement["domains"]):
+        if str(domain["judgement"]) not in tool["judgements"]:
+            problems.append(Problem(file, None, f"domains[{i}].judgement", str(domain["judgement"]),
+                                    _enum_text(tuple(tool["judgements"]))))
+    overall = str(judgement["overall"]["judgement"])
+    if overall not in tool["overall_judgements"]:
+        problems.append(Problem(file, None, "overall.judgement", overall,
+                                _enum_text(tuple(tool["overall_judgements"]))))
+    return problems
+
+
 def validate_study_meta(folder: Path) -> tuple[dict | None, list[Problem]]:
     """Problems of study.yaml (schema, ids); returns the metadata when it can be read."""
     path = folder / STUDY_FILE
@@ -393,12 +436,7 @@ def validate_study_meta(folder: Path) -> tuple[dict | None, list[Problem]]:
     meta, problems = _load_yaml(path)
     if meta is None:
         return None, problems
-    schema = yaml.safe_load(paths.STUDY_SCHEMA_FILE.read_text(encoding="utf-8"))
-    validator = jsonschema.Draft202012Validator(schema)
-    for error in sorted(validator.iter_errors(meta), key=lambda e: list(map(str, e.absolute_path))):
-        value = error.instance if not isinstance(error.instance, (dict, list)) else None
-        problems.append(Problem(file, None, _json_path(error), None if value is None else str(value),
-                                error.message if value is None else _schema_expectation(error)))
+    problems += _schema_problems(file, meta, paths.STUDY_SCHEMA_FILE)
     if problems:
         return None, problems
     if meta["study_id"] != folder.name:
@@ -445,9 +483,12 @@ def validate_vocabulary(data_dir: Path) -> tuple[list[str] | None, list[Problem]
     return read_csv_text(path)["printed_term"].tolist(), []
 
 
-def validate_study(folder: Path, vocabulary_terms: list[str] | None) -> list[Problem]:
+def validate_study(folder: Path, vocabulary_terms: list[str] | None,
+                   rob_tools: dict[str, dict] | None = None) -> list[Problem]:
     """All problems of one study folder."""
     meta, problems = validate_study_meta(folder)
+    if rob_tools is not None:
+        problems += validate_risk_of_bias(folder, rob_tools)
     if meta is None:
         return problems
     arm_ids = [a["arm_id"] for a in meta["arms"]]
@@ -472,8 +513,10 @@ def validate_data_dir(data_dir: Path = paths.DATA_DIR) -> list[Problem]:
     if not folders:
         problems.append(Problem(paths.relative_to_root(paths.studies_dir(data_dir)), None, None, None,
                                 "at least one study folder"))
+    rob_tools, tool_problems = _load_yaml(data_dir / paths.ROB_TOOLS_FILE_NAME)
+    problems += tool_problems
     for folder in folders:
-        problems += validate_study(folder, terms)
+        problems += validate_study(folder, terms, rob_tools)
     return problems
 
 

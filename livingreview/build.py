@@ -1,0 +1,461 @@
+"""The book build: validate -> execute notebooks (papermill) -> assemble (Jupyter Book) -> publish.
+
+One entry point, :func:`build_book` (``make book``). Its steps:
+
+1. **Validate** the curated data; a problem stops the build before anything is written.
+2. **Plan**: every notebook under ``notebooks/`` declares in its metadata (key
+   ``livingreview``) where its page goes and which data files it reads. A notebook marked
+   ``per_study`` is run once per study folder. Each run's inputs (the notebook, its
+   parameters, the data files it reads, the package code and the pinned requirements) are
+   hashed; a run whose hash is in the manifest from the last successful build is reused.
+3. **Execute** the other runs with papermill, in parallel. Executed notebooks are
+   normalised (no timestamps, durations or paths; stable cell ids; generic kernelspec) so
+   that equal inputs give byte-identical files.
+4. **Assemble** a source tree under ``<build>/site-source`` (the book pages, the executed
+   notebooks, the bibliography of the included studies, the results table and a copy of
+   the data for download) and run ``jupyter-book build -W -n --keep-going --all`` on it
+   (Jupyter Book executes nothing: ``execute_notebooks: "off"``).
+5. **Publish**: the new site replaces ``<build>/html`` only when everything above
+   succeeded, so a failed build leaves the last good site in place. The manifest and
+   ``results/results.csv`` are updated at the same moment.
+
+The build writes only under the build folder; ``data/`` is never written.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import hashlib
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import time
+import zipfile
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import nbformat
+
+from . import paths
+from .bibliography import study_bibtex
+from .data import study_folders
+
+KERNEL_NAME = "livingreview-py"
+METADATA_KEY = "livingreview"
+GENERIC_KERNELSPEC = {"name": "python3", "display_name": "Python 3 (ipykernel)", "language": "python"}
+INJECTED_CELL_ID = "injected-parameters"
+MANIFEST_VERSION = 1
+CACHE_DIRNAME = "cache"
+SOURCE_DIRNAME = "site-source"
+KERNEL_START_ATTEMPTS = 3
+# Fixed timestamp for files in the data archive, so the archive is the same bytes every build.
+ZIP_TIMESTAMP = (2020, 1, 1, 0, 0, 0)
+
+
+class BuildError(Exception):
+    """A build step failed; the message says which and why."""
+
+
+@dataclass
+class Run:
+    """One execution of a notebook: the page it makes and what it depends on."""
+
+    key: str  # page path in the site, without suffix, e.g. "studies/li2022"
+    notebook: Path
+    parameters: dict = field(default_factory=dict)
+    reads: list[str] = field(default_factory=list)  # glob patterns relative to the data folder
+    label: str = ""  # how messages name the run, e.g. "study li2022"
+
+    @property
+    def executed_name(self) -> str:
+        return self.key + ".ipynb"
+
+    @property
+    def results_name(self) -> str:
+        return self.key + ".results.csv"
+
+
+@dataclass
+class BuildLayout:
+    """Folders of one build."""
+
+    build_dir: Path
+
+    @property
+    def cache(self) -> Path:
+        return self.build_dir / CACHE_DIRNAME
+
+    @property
+    def executed(self) -> Path:
+        return self.cache / "executed"
+
+    @property
+    def failed(self) -> Path:
+        return self.cache / "failed"
+
+    @property
+    def manifest(self) -> Path:
+        return self.cache / "manifest.json"
+
+    @property
+    def source(self) -> Path:
+        return self.build_dir / SOURCE_DIRNAME
+
+    @property
+    def site(self) -> Path:
+        return self.build_dir / paths.SITE_DIRNAME
+
+    @property
+    def results(self) -> Path:
+        return self.build_dir / paths.RESULTS_DIRNAME / paths.RESULTS_FILE_NAME
+
+
+# ----------------------------------------------------------------------------- plan
+
+
+def notebook_settings(notebook: Path) -> dict:
+    """The ``livingreview`` metadata of a notebook (output page, reads, per_study)."""
+    nb = nbformat.read(notebook, as_version=4)
+    settings = nb.metadata.get(METADATA_KEY)
+    if not settings or "output" not in settings:
+        raise BuildError(f"{paths.relative_to_root(notebook)}: metadata '{METADATA_KEY}' with an "
+                         "'output' page path is required")
+    return dict(settings)
+
+
+def plan_runs(data_dir: Path = paths.DATA_DIR, notebooks_dir: Path = paths.NOTEBOOKS_DIR) -> list[Run]:
+    """Every notebook run of the book: per-study notebooks once per study folder."""
+    runs = []
+    studies = [folder.name for folder in study_folders(data_dir)]
+    for notebook in sorted(Path(notebooks_dir).rglob("*.ipynb")):
+        if ".ipynb_checkpoints" in notebook.parts:
+            continue
+        settings = notebook_settings(notebook)
+        reads = list(settings.get("reads", ["**"]))
+        if settings.get("per_study"):
+            for study_id in studies:
+                fill = {"study_id": study_id}
+                runs.append(Run(settings["output"].format(**fill), notebook, {"study_id": study_id},
+                                [r.format(**fill) for r in reads], f"study {study_id}"))
+        else:
+            runs.append(Run(settings["output"], notebook, {}, reads, f"page {settings['output']}"))
+    keys = [r.key for r in runs]
+    duplicates = sorted({k for k in keys if keys.count(k) > 1})
+    if duplicates:
+        raise BuildError(f"two notebooks write the same page: {', '.join(duplicates)}")
+    return runs
+
+
+def _files_read(run: Run, data_dir: Path) -> list[Path]:
+    files = sorted(p for p in Path(data_dir).rglob("*") if p.is_file())
+    chosen = []
+    for path in files:
+        relative = path.relative_to(data_dir).as_posix()
+        if any(fnmatch.fnmatchcase(relative, pattern) for pattern in run.reads):
+            chosen.append(path)
+    return chosen
+
+
+def _code_files() -> list[Path]:
+    return sorted(paths.PACKAGE_DIR.rglob("*.py")) + [paths.REQUIREMENTS_FILE]
+
+
+def input_hash(run: Run, data_dir: Path) -> str:
+    """Content hash of everything a run depends on."""
+    digest = hashlib.sha256()
+
+    def add(name: str, content: bytes) -> None:
+        digest.update(name.encode() + b"\0" + hashlib.sha256(content).digest())
+
+    add("run", json.dumps({"key": run.key, "parameters": run.parameters}, sort_keys=True).encode())
+    add("notebook", run.notebook.read_bytes())
+    for path in _code_files():
+        add("code:" + path.relative_to(paths.PROJECT_ROOT).as_posix(), path.read_bytes())
+    for path in _files_read(run, data_dir):
+        add("data:" + path.relative_to(data_dir).as_posix(), path.read_bytes())
+    return digest.hexdigest()
+
+
+def read_manifest(layout: BuildLayout) -> dict[str, str]:
+    """Run key -> input hash of the last successful build (empty when there is none)."""
+    try:
+        content = json.loads(layout.manifest.read_text(encoding="utf-8"))
+    except (FileNotFoundError, json.JSONDecodeError):
+        return {}
+    if content.get("version") != MANIFEST_VERSION:
+        return {}
+    return dict(content.get("runs", {}))
+
+
+def _write_manifest(layout: BuildLayout, hashes: dict[str, str]) -> None:
+    layout.manifest.parent.mkdir(parents=True, exist_ok=True)
+    text = json.dumps({"version": MANIFEST_VERSION, "runs": dict(sorted(hashes.items()))}, indent=1)
+    tmp = layout.manifest.with_suffix(".tmp")
+    tmp.write_text(text + "\n", encoding="utf-8")
+    os.replace(tmp, layout.manifest)
+
+
+# ----------------------------------------------------------------------------- execute
+
+
+def ensure_kernel() -> str:
+    """Install (once) a kernelspec inside this environment that runs this interpreter.
+
+    A kernel named ``python3`` elsewhere on the machine could otherwise be chosen and run a
+    different Python; this name is ours alone.
+    """
+    spec = Path(sys.prefix) / "share" / "jupyter" / "kernels" / KERNEL_NAME / "kernel.json"
+    wanted = {
+        # Log level ERROR: the kernel's start-up notices would otherwise fill the build log.
+        "argv": [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}",
+                 "--IPKernelApp.log_level=ERROR"],
+        "display_name": "Python (living review)",
+        "language": "python",
+        "metadata": {"debugger": False},
+    }
+    try:
+        current = json.loads(spec.read_text(encoding="utf-8"))
+    except (FileNotFoundError, json.JSONDecodeError):
+        current = None
+    if current != wanted:
+        spec.parent.mkdir(parents=True, exist_ok=True)
+        spec.write_text(json.dumps(wanted, indent=1) + "\n", encoding="utf-8")
+    return KERNEL_NAME
+
+
+def _is_kernel_start_error(exc: BaseException) -> bool:
+    text = f"{type(exc).__name__}: {exc}".lower()
+    return any(s in text for s in ("kernel died", "address already in use", "zmqerror",
+                                   "kernel didn't respond", "timeout waiting for kernel"))
+
+
+def _execute(run: Run, data_dir: Path, layout: BuildLayout, kernel_name: str) -> dict:
+    """Execute one run (in a worker process); returns {'key', 'error'} (error None: success)."""
+    import papermill
+    from papermill.exceptions import PapermillExecutionError
+
+    output = layout.cache / "partial" / run.executed_name
+    output.parent.mkdir(parents=True, exist_ok=True)
+    results_file = layout.executed / run.results_name
+    results_file.unlink(missing_ok=True)
+    parameters = dict(run.parameters)
+    results_file.parent.mkdir(parents=True, exist_ok=True)
+    # Relative to the kernel's working folder: executed notebooks hold no absolute paths.
+    parameters["results_file"] = os.path.relpath(results_file, output.parent)
+    if Path(data_dir).resolve() != paths.DATA_DIR.resolve():
+        parameters["data_dir"] = os.path.relpath(Path(data_dir).resolve(), output.parent.resolve())
+    for attempt in range(1, KERNEL_START_ATTEMPTS + 1):
+        try:
+            papermill.execute_notebook(
+                str(run.notebook), str(output), parameters=parameters, kernel_name=kernel_name,
+                progress_bar=False, cwd=str(output.parent), language="python")
+            break
+        except PapermillExecutionError as exc:
+            failed = layout.failed / run.executed_name
+            failed.parent.mkdir(parents=True, exist_ok=True)
+            if output.exists():
+                shutil.move(output, failed)
+            first_line = next((line for line in exc.source.splitlines() if line.strip()), "")
+            return {"key": run.key, "error": (
+                f"{run.label}: {paths.relative_to_root(run.notebook)} failed in cell {exc.cell_index} "
+                f"(execution count {exc.exec_count}, starting `{first_line.strip()}`): "
+                f"{exc.ename}: {exc.evalue}\n    the executed notebook with the traceback is "
+                f"{paths.relative_to_root(failed)}")}
+        except Exception as exc:  # noqa: BLE001 - a kernel that fails to start is retried
+            if attempt < KERNEL_START_ATTEMPTS and _is_kernel_start_error(exc):
+                time.sleep(attempt)
+                continue
+            return {"key": run.key, "error": f"{run.label}: could not execute "
+                                             f"{paths.relative_to_root(run.notebook)}: "
+                                             f"{type(exc).__name__}: {exc}"}
+    normalise_notebook(output)
+    os.replace(output, layout.executed / run.executed_name)
+    return {"key": run.key, "error": None}
+
+
+def normalise_notebook(path: Path) -> None:
+    """Remove run-specific noise from an executed notebook, in place.
+
+    Drops papermill's metadata (times, paths, parameters), per-cell execution timings,
+    gives the injected parameters cell a fixed id and hides it from the page, and writes a
+    generic kernelspec (the private kernel name means nothing to a reader who downloads).
+    """
+    nb = nbformat.read(path, as_version=4)
+    nb.metadata.pop("papermill", None)
+    nb.metadata["kernelspec"] = dict(GENERIC_KERNELSPEC)
+    for cell in nb.cells:
+        cell.metadata.pop("papermill", None)
+        cell.metadata.pop("execution", None)
+        tags = cell.metadata.get("tags", [])
+        if "injected-parameters" in tags:
+            cell["id"] = INJECTED_CELL_ID
+            if "remove-cell" not in tags:
+                cell.metadata["tags"] = [*tags, "remove-cell"]
+    nbformat.write(nb, path)
+
+
+def execute_runs(runs: list[Run], data_dir: Path, layout: BuildLayout, jobs: int,
+                 log=print) -> list[str]:
+    """Execute runs in parallel; returns error messages (empty: all succeeded)."""
+    if not runs:
+        return []
+    from tqdm import tqdm
+
+    kernel_name = ensure_kernel()
+    errors = []
+    workers = max(1, min(jobs, len(runs)))
+    with ProcessPoolExecutor(max_workers=workers) as pool, \
+            tqdm(total=len(runs), desc="executing", unit="notebook", file=sys.stderr,
+                 dynamic_ncols=True) as progress:
+        futures = {pool.submit(_execute, run, data_dir, layout, kernel_name): run for run in runs}
+        for future in as_completed(futures):
+            run = futures[future]
+            outcome = future.result()
+            progress.set_postfix_str(f"{run.key} {'failed' if outcome['error'] else 'done'}")
+            progress.update(1)
+            if outcome["error"]:
+                errors.append(outcome["error"])
+    return sorted(errors)
+
+
+# ----------------------------------------------------------------------------- assemble
+
+
+def _copy_tree(source: Path, target: Path) -> None:
+    shutil.copytree(source, target, dirs_exist_ok=True,
+                    ignore=shutil.ignore_patterns("__pycache__", ".ipynb_checkpoints", "_build"))
+
+
+def _data_archive(data_dir: Path, target: Path) -> None:
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with zipfile.ZipFile(target, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        for path in sorted(p for p in Path(data_dir).rglob("*") if p.is_file()):
+            info = zipfile.ZipInfo("data/" + path.relative_to(data_dir).as_posix(), ZIP_TIMESTAMP)
+            info.compress_type = zipfile.ZIP_DEFLATED
+            info.external_attr = 0o644 << 16
+            archive.writestr(info, path.read_bytes())
+
+
+def assemble_source(runs: list[Run], data_dir: Path, layout: BuildLayout, results: Path) -> Path:
+    """Lay out the Jupyter Book source tree; returns its folder."""
+    from .data import load_studies
+
+    source = layout.source
+    if source.exists():
+        shutil.rmtree(source)
+    _copy_tree(paths.BOOK_DIR, source)
+    shutil.copy2(paths.BOOK_CONFIG_FILE, source / "_config.yml")
+    shutil.copy2(paths.BOOK_TOC_FILE, source / "_toc.yml")
+    for run in runs:
+        target = source / run.executed_name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(layout.executed / run.executed_name, target)
+    (source / "studies.bib").write_text(study_bibtex(load_studies(data_dir)), encoding="utf-8")
+    downloads = source / "downloads"
+    downloads.mkdir(parents=True, exist_ok=True)
+    shutil.copy2(results, downloads / paths.RESULTS_FILE_NAME)
+    _data_archive(data_dir, downloads / "curated-data.zip")
+    # Served as-is at <site>/data/ so that pages can link each number to its data file.
+    shutil.copytree(data_dir, source / "_extra" / "data")
+    return source
+
+
+WARNING_PATTERN = re.compile(r"\b(WARNING|ERROR|CRITICAL)\b")
+
+
+def run_jupyter_book(source: Path, log=print) -> Path:
+    """Build the HTML with Jupyter Book (strict); returns the folder of the built site."""
+    executable = Path(sys.executable).parent / "jupyter-book"
+    command = [str(executable), "build", str(source), "-W", "-n", "--keep-going", "--all"]
+    completed = subprocess.run(command, capture_output=True, text=True, cwd=source)
+    output = completed.stdout + completed.stderr
+    problems = [line for line in output.splitlines() if WARNING_PATTERN.search(line)]
+    if completed.returncode != 0:
+        shown = "\n".join(f"    {line}" for line in problems[:40]) or output[-3000:]
+        raise BuildError(f"jupyter-book build failed (exit {completed.returncode}):\n{shown}")
+    return source / "_build" / "html"
+
+
+def publish(site: Path, layout: BuildLayout) -> None:
+    """Swap the new site in place of the published one (the old one is kept until then)."""
+    new = layout.build_dir / (paths.SITE_DIRNAME + ".new")
+    old = layout.build_dir / (paths.SITE_DIRNAME + ".old")
+    for leftover in (new, old):
+        if leftover.exists():
+            shutil.rmtree(leftover)
+    shutil.move(site, new)
+    if layout.site.exists():
+        os.replace(layout.site, old)
+    os.replace(new, layout.site)
+    if old.exists():
+        shutil.rmtree(old)
+
+
+# ----------------------------------------------------------------------------- all
+
+
+@dataclass
+class BuildReport:
+    """What a build did."""
+
+    executed: list[str]
+    reused: list[str]
+    site: Path
+    results: Path
+    seconds: dict[str, float]
+
+
+def build_book(data_dir: Path = paths.DATA_DIR, build_dir: Path = paths.BUILD_DIR,
+               jobs: int | None = None, log=print) -> BuildReport:
+    """Validate, execute what changed, assemble and publish. Raises :class:`BuildError`."""
+    from .results import combine_results, write_results
+    from .validate import validate_data_dir
+
+    data_dir, layout = Path(data_dir).resolve(), BuildLayout(Path(build_dir).resolve())
+    seconds: dict[str, float] = {}
+    start = time.perf_counter()
+    problems = validate_data_dir(data_dir)
+    if problems:
+        raise BuildError(f"{len(problems)} problem(s) in {paths.relative_to_root(data_dir)}; "
+                         "nothing was built:\n" + "\n".join(f"  - {p}" for p in problems))
+    seconds["validate"] = time.perf_counter() - start
+
+    start = time.perf_counter()
+    runs = plan_runs(data_dir)
+    previous = read_manifest(layout)
+    hashes = {run.key: input_hash(run, data_dir) for run in runs}
+    stale = [run for run in runs if previous.get(run.key) != hashes[run.key]
+             or not (layout.executed / run.executed_name).is_file()
+             or not (layout.executed / run.results_name).is_file()]
+    reused = [run.key for run in runs if run not in stale]
+    if reused:
+        log(f"book: reusing {len(reused)} notebook(s) whose inputs are unchanged: {', '.join(reused)}")
+    if stale:
+        log(f"book: executing {len(stale)} notebook(s): {', '.join(r.key for r in stale)}")
+    errors = execute_runs(stale, data_dir, layout, jobs or os.cpu_count() or 1, log)
+    # A run that succeeded has a cached copy matching its inputs, whatever happens next.
+    failed_keys = {e.split(":", 1)[0] for e in errors}
+    _write_manifest(layout, {**previous, **{r.key: hashes[r.key] for r in stale
+                                            if r.label not in failed_keys}})
+    if errors:
+        raise BuildError("notebook execution failed; the published site is unchanged:\n"
+                         + "\n".join(f"  - {e}" for e in errors))
+    seconds["execute"] = time.perf_counter() - start
+
+    start = time.perf_counter()
+    staged_results = layout.cache / paths.RESULTS_FILE_NAME
+    results = combine_results([layout.executed / run.results_name for run in runs])
+    write_results(results, staged_results)
+    source = assemble_source(runs, data_dir, layout, staged_results)
+    built = run_jupyter_book(source, log)
+    seconds["assemble"] = time.perf_counter() - start
+
+    publish(built, layout)
+    layout.results.parent.mkdir(parents=True, exist_ok=True)
+    os.replace(staged_results, layout.results)
+    _write_manifest(layout, hashes)  # also forgets runs that no longer exist
+    return BuildReport([r.key for r in stale], reused, layout.site, layout.results, seconds)

@@ -1,0 +1,118 @@
+"""Plots for the pages. Each takes ``ax=None`` (draws on the current axes when not given)
+and returns the axes; functions named ``*_figure`` lay out several axes and return the
+figure. No function here shows or saves anything."""
+
+from __future__ import annotations
+
+import math
+import textwrap
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+import seaborn as sns
+
+from .safety import ANY_GRADE, GRADE_3_PLUS, top_terms
+
+BAND_COLOURS = {ANY_GRADE: "#9ecae1", GRADE_3_PLUS: "#08519c"}
+# Vertical space per row of a forest plot or bar chart, in inches.
+ROW_HEIGHT = 0.32
+
+
+def _axes(ax):
+    return plt.gca() if ax is None else ax
+
+
+def plot_forest(frame: pd.DataFrame, ax=None, label: str = "label", estimate: str = "estimate",
+                low: str = "ci_low", high: str = "ci_high", reference: float = 1.0,
+                xlabel: str = "Hazard ratio (log scale)"):
+    """Forest plot of ratios with their CIs on a log axis, first row at the top."""
+    ax = _axes(ax)
+    y = np.arange(len(frame))[::-1]
+    est, lo, hi = (frame[c].to_numpy(dtype=float) for c in (estimate, low, high))
+    # A CI that does not contain its estimate is drawn as printed; the error bar is then
+    # drawn from the interval itself, not as +/- offsets that would go negative.
+    ax.hlines(y, lo, hi, color="black", linewidth=1)
+    ax.plot(est, y, "s", color="#08519c", markersize=5)
+    ax.axvline(reference, color="grey", linestyle="--", linewidth=0.8)
+    ax.set_xscale("log")
+    ax.set_yticks(y)
+    ax.set_yticklabels([textwrap.shorten(str(t), 60) for t in frame[label]])
+    ax.set_ylim(-0.7, len(frame) - 0.3)
+    ax.set_xlabel(xlabel)
+    finite = np.concatenate([lo, hi, est])
+    finite = finite[np.isfinite(finite) & (finite > 0)]
+    if finite.size:
+        ax.set_xlim(min(finite.min(), reference) / 1.25, max(finite.max(), reference) * 1.25)
+    return ax
+
+
+def subgroup_forest_figure(ratios: pd.DataFrame):
+    """One forest plot per (endpoint, analysis, population) group, stacked; returns the figure."""
+    groups = list(ratios.groupby(["endpoint", "analysis", "population"], sort=True))
+    heights = [max(len(g), 1) * ROW_HEIGHT + 0.9 for _, g in groups]
+    fig, axes = plt.subplots(len(groups), 1, figsize=(8, sum(heights)),
+                             gridspec_kw={"height_ratios": heights}, squeeze=False)
+    for ax, ((endpoint, analysis, population), group) in zip(axes[:, 0], groups):
+        plot_forest(group, ax=ax)
+        ax.set_title(f"{endpoint}: {analysis} hazard ratios ({population})", fontsize=10, loc="left")
+    fig.tight_layout()
+    return fig
+
+
+def plot_ae_rates(rates: pd.DataFrame, terms: list[str] | None = None, ax=None):
+    """Horizontal bars of AE rates (%) per term, any grade beside grade >= 3."""
+    ax = _axes(ax)
+    terms = top_terms(rates) if terms is None else terms
+    shown = rates[rates["term"].isin(terms)].copy()
+    shown["term"] = pd.Categorical(shown["term"], categories=terms, ordered=True)
+    sns.barplot(data=shown, y="term", x="percent", hue="band", hue_order=list(BAND_COLOURS),
+                palette=BAND_COLOURS, orient="h", ax=ax, errorbar=None)
+    ax.set_xlabel("Patients with the event (%)")
+    ax.set_ylabel("")
+    ax.set_xlim(0, 100)
+    if ax.get_legend_handles_labels()[0]:
+        ax.legend(title="", loc="lower right", frameon=False)
+    return ax
+
+
+def ae_rate_figure(rates: pd.DataFrame, arm_labels: dict[str, str], n_terms: int = 15):
+    """One AE bar chart per arm, sharing the term order; returns the figure."""
+    arms = [a for a in arm_labels if a in set(rates["arm"])] + sorted(
+        set(rates["arm"]) - set(arm_labels))
+    terms = top_terms(rates, n_terms)
+    fig, axes = plt.subplots(1, len(arms), figsize=(5.5 * len(arms), len(terms) * ROW_HEIGHT + 1.4),
+                             sharey=True, squeeze=False)
+    for ax, arm in zip(axes[0], arms):
+        plot_ae_rates(rates[rates["arm"] == arm], terms, ax=ax)
+        ax.set_title(textwrap.shorten(arm_labels.get(arm, arm), 50), fontsize=10)
+    fig.tight_layout()
+    return fig
+
+
+def plot_study_flow(stages: list[tuple[str, list[tuple[str, int]]]], ax=None):
+    """A PRISMA-style flow: one row of boxes per stage, each box 'label (n = k)'.
+
+    ``stages`` is a list of (stage title, [(box label, count), ...]) from top to bottom.
+    """
+    ax = _axes(ax)
+    ax.set_axis_off()
+    n_rows = len(stages)
+    for r, (title, boxes) in enumerate(stages):
+        y = n_rows - 1 - r
+        ax.text(-0.02, y, textwrap.fill(title, 16), ha="right", va="center", fontsize=9,
+                fontweight="bold")
+        width = 1.0 / max(len(boxes), 1)
+        # Narrower text when a stage has more boxes, so that neighbours never overlap.
+        wrap = max(12, min(40, int(64 / max(len(boxes), 1))))
+        for b, (label, count) in enumerate(boxes):
+            x = (b + 0.5) * width
+            ax.text(x, y, textwrap.fill(label, wrap) + f"\n(n = {count})", ha="center", va="center",
+                    fontsize=8, bbox={"boxstyle": "round,pad=0.4", "facecolor": "#eff3ff",
+                                        "edgecolor": "#08519c"})
+        if r:
+            ax.annotate("", xy=(0.5, y + 0.3), xytext=(0.5, y + 0.7),
+                        arrowprops={"arrowstyle": "->", "color": "grey"})
+    ax.set_xlim(-0.22, 1.0)
+    ax.set_ylim(-0.6, n_rows - 0.4)
+    return ax

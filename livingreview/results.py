@@ -1,0 +1,111 @@
+"""The results table: every statistic the pages show, one tidy row each.
+
+Each notebook writes its rows to a CSV next to its executed copy; the build concatenates
+them into ``_build/results/results.csv`` (:func:`combine_results`). Values computed here
+carry the method that computed them; values shown as printed say ``as printed``.
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import pandas as pd
+
+from .data import Study
+from .intervals import METHOD_ALIASES, PROPORTION_CI_METHODS
+from .response import EXACT, response_rates
+from .safety import ae_rates
+from .survival import printed_survival
+
+RESULT_COLUMNS = ["scope", "arm", "population", "endpoint", "statistic", "estimate", "ci_low",
+                  "ci_high", "method", "printed", "data_file", "data_row"]
+AS_PRINTED = "as printed"
+FLOAT_FORMAT = "%.10g"  # enough digits to compare runs, few enough to be stable across platforms
+
+
+def _num(value) -> float:
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return math.nan
+
+
+def response_results(study: Study) -> pd.DataFrame:
+    """Recomputed response proportions: exact CI, and the stated method's CI when it differs."""
+    rows = []
+    for r in response_rates(study).to_dict("records"):
+        if pd.isna(r["count"]):
+            continue
+        base = {"scope": study.study_id, "arm": r["arm"], "population": r["population"],
+                "endpoint": r["endpoint"] + (f" ({r['qualifier']})" if r["qualifier"] else ""),
+                "statistic": "proportion_percent", "estimate": r["percent"],
+                "printed": r["printed_percent"], "data_file": "outcomes.csv", "data_row": r["row"]}
+        rows.append({**base, "ci_low": r["exact_low"], "ci_high": r["exact_high"],
+                     "method": f"{EXACT} CI from count/denominator"})
+        stated = METHOD_ALIASES.get(r["stated_method"], r["stated_method"])
+        if stated in PROPORTION_CI_METHODS and stated != EXACT:
+            rows.append({**base, "ci_low": r["stated_low"], "ci_high": r["stated_high"],
+                         "method": f"{stated} CI from count/denominator (stated by the paper)"})
+    return pd.DataFrame(rows, columns=RESULT_COLUMNS)
+
+
+def safety_results(study: Study, vocabulary: pd.DataFrame) -> pd.DataFrame:
+    """AE rates per harmonised term and band (recomputed from counts where printed)."""
+    rows = []
+    for r in ae_rates(study, vocabulary).to_dict("records"):
+        recomputed = not pd.isna(r["count"])
+        rows.append({
+            "scope": study.study_id, "arm": r["arm"], "population": r["population"],
+            "endpoint": f"{r['category']}: {r['term']}", "statistic": f"percent {r['band']}",
+            "estimate": r["percent"], "ci_low": math.nan, "ci_high": math.nan,
+            "method": "count/denominator" if recomputed else AS_PRINTED,
+            "printed": r["printed_percent"], "data_file": "adverse_events.csv", "data_row": r["rows"],
+        })
+    return pd.DataFrame(rows, columns=RESULT_COLUMNS)
+
+
+def survival_results(study: Study) -> pd.DataFrame:
+    """Printed survival summaries, carried into the results table as printed."""
+    frame = study.table("outcomes", as_typed=False).set_index("row")
+    rows = []
+    for r in printed_survival(study).to_dict("records"):
+        source = frame.loc[r["row"]]
+        statistic = r["measure"] + (f" at {r['timepoint_months']} months" if r["timepoint_months"] else "")
+        estimate = source["events"] if r["measure"] == "events" else source["estimate"]
+        rows.append({
+            "scope": study.study_id,
+            "arm": r["arm"] + (f" vs {source['comparator_arm']}" if source["comparator_arm"] else ""),
+            "population": r["population"], "endpoint": r["endpoint"], "statistic": statistic,
+            "estimate": _num(estimate), "ci_low": _num(source["ci_low"]), "ci_high": _num(source["ci_high"]),
+            "method": AS_PRINTED, "printed": r["value"], "data_file": "outcomes.csv", "data_row": r["row"],
+        })
+    return pd.DataFrame(rows, columns=RESULT_COLUMNS)
+
+
+def study_results(study: Study, vocabulary: pd.DataFrame) -> pd.DataFrame:
+    """All result rows of one study page."""
+    parts = [response_results(study), survival_results(study), safety_results(study, vocabulary)]
+    return pd.concat([p for p in parts if not p.empty], ignore_index=True).reindex(columns=RESULT_COLUMNS)
+
+
+def write_results(frame: pd.DataFrame, path: Path) -> None:
+    """Write result rows with a fixed float format, so equal inputs give identical bytes."""
+    frame = frame.reindex(columns=RESULT_COLUMNS)
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    frame.to_csv(path, index=False, float_format=FLOAT_FORMAT, lineterminator="\n")
+
+
+def write_empty_results(path: Path) -> None:
+    """Write a results file with the header only (a page that computes no statistics)."""
+    write_results(pd.DataFrame(columns=RESULT_COLUMNS), path)
+
+
+def combine_results(paths: list[Path]) -> pd.DataFrame:
+    """Concatenate per-notebook result files in a stable order (scope, then file order)."""
+    frames = [pd.read_csv(p, dtype=str, keep_default_na=False) for p in sorted(paths)]
+    frames = [f for f in frames if not f.empty]
+    if not frames:
+        return pd.DataFrame(columns=RESULT_COLUMNS)
+    combined = pd.concat(frames, ignore_index=True).reindex(columns=RESULT_COLUMNS)
+    return combined.sort_values("scope", kind="stable").reset_index(drop=True)

@@ -1,0 +1,112 @@
+"""Adverse-event rates per harmonised term: any grade and grade >= 3.
+
+Papers print adverse events in different grade bands (any, 3, 4, 3-4, >=3, 3-5, ...) and
+often in several places (abstract, text, table). For each arm and harmonised term this
+module keeps the most detailed source (table, then text, then abstract) and derives two
+bands: ``any grade`` and ``grade >= 3``. Grade >= 3 comes from a printed >=3 or 3-5 row,
+else a 3-4 row (grade 5 not included, as printed), else the sum of separately printed
+grade 3, 4 and 5 rows. Percentages are recomputed from count / denominator; where a paper
+prints a percentage without a count, the printed percentage is used and labelled so.
+"""
+
+from __future__ import annotations
+
+import math
+
+import pandas as pd
+
+from .data import Study
+
+ANY_GRADE = "any grade"
+GRADE_3_PLUS = "grade ≥3"
+SOURCE_RANK = {"table": 0, "supplement": 1, "body": 2, "figure_legend": 3, "abstract": 4}
+# Bands read as "grade >= 3", in order of preference, with what the reader should know.
+GRADE_3_BANDS = [(">=3", ""), ("3-5", ""), ("3-4", "printed as grade 3-4")]
+SINGLE_GRADES = ("3", "4", "5", "4-5")
+RATE_COLUMNS = ["arm", "population", "category", "term", "group", "class_effect", "band", "count", "denominator",
+                "percent", "printed_percent", "basis", "source", "rows"]
+
+
+def _best_rows(rows: pd.DataFrame) -> pd.DataFrame:
+    """Rows from the most detailed place that prints this term for this arm."""
+    rank = rows["source_type"].map(SOURCE_RANK).fillna(9)
+    return rows[rank == rank.min()]
+
+
+def _rate(rows: pd.DataFrame, basis: str) -> dict:
+    counts = rows["count"]
+    denominators = rows["denominator"].dropna().unique()
+    denominator = int(denominators[0]) if len(denominators) == 1 else None
+    printed = rows["percent"].dropna()
+    if counts.notna().all() and denominator:
+        count = int(counts.sum())
+        percent = 100 * count / denominator
+    elif len(rows) == 1 and len(printed) == 1:
+        count, percent = None, float(printed.iloc[0])
+        basis = "; ".join(filter(None, [basis, "printed percentage (no count printed)"]))
+    else:
+        return {}
+    return {
+        "count": count, "denominator": denominator, "percent": percent,
+        "printed_percent": "; ".join(rows["percent_text"].replace("", pd.NA).dropna()),
+        "basis": basis,
+        "source": "; ".join(dict.fromkeys(rows["source"])),
+        "rows": ", ".join(str(r) for r in rows["row"]),
+    }
+
+
+def ae_rates(study: Study, vocabulary: pd.DataFrame) -> pd.DataFrame:
+    """Tidy AE rates (see :data:`RATE_COLUMNS`), one row per arm, category, term and band.
+
+    The any-event summary rows ("Any") are kept with term "Any adverse event".
+    """
+    events = study.table("adverse_events")
+    events["percent_text"] = study.table("adverse_events", as_typed=False)["percent"].to_numpy()
+    terms = vocabulary.set_index("printed_term")
+    events["term_harmonised"] = events["term"].map(terms["harmonised_term"])
+    records = []
+    keys = ["arm", "population", "category", "term_harmonised"]
+    for (arm, population, category, term), rows in events.groupby(keys, sort=True):
+        group = terms.loc[rows["term"].iloc[0], "group"]
+        class_effect = terms.loc[rows["term"].iloc[0], "anlotinib_class_effect"] == "yes"
+        base = {"arm": arm, "population": population, "category": category, "term": term, "group": group,
+                "class_effect": class_effect}
+        any_rows = rows[rows["grade"] == "any"]
+        if not any_rows.empty:
+            rate = _rate(_best_rows(any_rows).iloc[[0]], "")
+            if rate:
+                records.append({**base, "band": ANY_GRADE, **rate})
+        rate = {}
+        for band, basis in GRADE_3_BANDS:
+            band_rows = rows[rows["grade"] == band]
+            if not band_rows.empty:
+                rate = _rate(_best_rows(band_rows).iloc[[0]], basis)
+                break
+        if not rate:
+            singles = rows[rows["grade"].isin(SINGLE_GRADES)]
+            if not singles.empty and (singles["grade"] == "3").any():
+                best = _best_rows(singles).drop_duplicates("grade")
+                grades = list(best["grade"])
+                basis = (f"only grade {grades[0]} printed" if len(grades) == 1
+                         else "sum of grades " + " + ".join(grades))
+                rate = _rate(best, basis)
+        if rate:
+            records.append({**base, "band": GRADE_3_PLUS, **rate})
+    frame = pd.DataFrame(records, columns=RATE_COLUMNS)
+    frame["count"] = frame["count"].astype("Int64")
+    frame["denominator"] = frame["denominator"].astype("Int64")
+    return frame
+
+
+def top_terms(rates: pd.DataFrame, n: int = 15) -> list[str]:
+    """The ``n`` terms with the highest rate in any arm and band (summary rows excluded)."""
+    specific = rates[rates["group"] != "any"]
+    if specific.empty:
+        return []
+    peak = specific.groupby("term")["percent"].max().sort_values(ascending=False, kind="stable")
+    return list(peak.index[:n])
+
+
+def format_percent(value: float, digits: int = 1) -> str:
+    """'12.3', or '' when missing."""
+    return "" if value is None or (isinstance(value, float) and math.isnan(value)) else f"{value:.{digits}f}"

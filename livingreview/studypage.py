@@ -1,0 +1,351 @@
+"""Everything a study page shows, computed from one study folder.
+
+The study notebook (``notebooks/study.ipynb``) is a thin page: it builds a
+:class:`StudyPage` for its ``study_id`` parameter and displays its sections. Every number
+its prose states is glued here (:meth:`StudyPage.glue_facts`), never typed in the page.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
+
+import pandas as pd
+
+from . import paths
+from .audit import MISMATCH, INFO, OK, audit_study
+from .data import Study, load_study, load_vocabulary, study_folders
+from .display import (GlueText, Link, SafeHTML, data_link, definition_list, doi_link, paragraph,
+                      table)
+from .intervals import METHOD_LABELS
+from .plotting import ae_rate_figure, subgroup_forest_figure
+from .response import format_ci, primary_rate, response_rates
+from .results import study_results, write_results
+from .review import design_label, load_review, study_size
+from .risk_of_bias import domain_table, load_judgement, load_tools, total_score
+from .safety import GRADE_3_PLUS, ae_rates, format_percent
+from .subgroups import subgroup_ratios
+from .survival import printed_survival
+
+NOT_REPORTED = "not reported"
+
+
+def _blank(value) -> bool:
+    return value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value)) or value == ""
+
+
+@dataclass
+class StudyPage:
+    """The content of one study page."""
+
+    study: Study
+    vocabulary: pd.DataFrame
+    review: dict
+    rob_tools: dict
+
+    @classmethod
+    def load(cls, study_id: str | None, data_dir: str | Path | None = None) -> "StudyPage":
+        """Load a study by id from ``data_dir`` (default: the project's ``data/``); with no id,
+        the first study folder (so the template runs as it is)."""
+        data_dir = paths.DATA_DIR if data_dir is None else Path(data_dir)
+        folder = (paths.studies_dir(data_dir) / study_id) if study_id else study_folders(data_dir)[0]
+        study = load_study(folder)
+        return cls(study, load_vocabulary(data_dir=data_dir), load_review(data_dir), load_tools(data_dir))
+
+    # ------------------------------------------------------------------ helpers
+
+    @property
+    def study_id(self) -> str:
+        return self.study.study_id
+
+    def _link(self, file_name: str, row: int, quote: str = "") -> Link:
+        return data_link(self.study_id, file_name, int(row), quote)
+
+    def _arm_label(self, arm: str) -> str:
+        return "All patients" if arm == "all" else self.study.arms.get(arm, {}).get("label", arm)
+
+    @cached_property
+    def rates(self) -> pd.DataFrame:
+        return response_rates(self.study)
+
+    @cached_property
+    def adverse_event_rates(self) -> pd.DataFrame:
+        return ae_rates(self.study, self.vocabulary)
+
+    @cached_property
+    def audit(self) -> pd.DataFrame:
+        return audit_study(self.study, self.vocabulary)
+
+    @cached_property
+    def judgement(self) -> dict | None:
+        return load_judgement(self.study.folder)
+
+    @cached_property
+    def ratios(self) -> pd.DataFrame:
+        return subgroup_ratios(self.study)
+
+    def anlotinib_arms(self) -> list[str]:
+        return [a["arm_id"] for a in self.study.meta["arms"] if a.get("anlotinib")]
+
+    # ------------------------------------------------------------------ glue
+
+    def facts(self) -> dict[str, object]:
+        """Every value the page's prose states, by glue key."""
+        meta = self.study.meta
+        facts: dict[str, object] = {
+            "study_label": meta["label"],
+            "design": design_label(self.study),
+            "setting": self.review.get("setting_groups", {}).get(meta["setting_group"], meta["setting"]),
+            "line_of_therapy": meta["line_of_therapy"],
+            "n_patients": study_size(self.study),
+            "n_arms": len(meta["arms"]),
+            "report_type": "full-text article" if meta["full_text_available"] else "conference abstract only",
+            "n_outcome_rows": len(self.study.tables["outcomes"]),
+            "n_baseline_rows": len(self.study.tables["baseline"]),
+            "n_ae_rows": len(self.study.tables["adverse_events"]),
+            "n_ae_terms": int(self.adverse_event_rates.loc[
+                self.adverse_event_rates["group"] != "any", "term"].nunique()),
+            "n_subgroup_ratios": len(self.ratios),
+            "n_survival_rows": len(printed_survival(self.study)),
+        }
+        for endpoint in ("ORR", "DCR"):
+            facts[f"{endpoint.lower()}_anlotinib"] = self._rate_sentence(endpoint)
+        facts["grade3_any_anlotinib"] = self._grade3_sentence()
+        verdicts = self.audit["verdict"].value_counts()
+        facts["n_audit_checks"] = len(self.audit)
+        facts["n_audit_ok"] = int(verdicts.get(OK, 0))
+        facts["n_audit_mismatch"] = int(verdicts.get(MISMATCH, 0))
+        facts["n_audit_info"] = int(verdicts.get(INFO, 0))
+        facts.update(self._rob_facts())
+        return facts
+
+    def glue_facts(self) -> None:
+        """Glue every fact for ``{glue:text}`` (text shown verbatim, numbers formatted)."""
+        from myst_nb import glue
+
+        for key, value in self.facts().items():
+            glue(key, value if isinstance(value, (int, float)) else GlueText(value), display=False)
+
+    def _rate_sentence(self, endpoint: str) -> str:
+        parts = []
+        for arm in self.anlotinib_arms():
+            rate = primary_rate(self.rates, endpoint, arm)
+            if rate is None:
+                continue
+            parts.append(
+                f"{rate['percent']:.1f}% ({rate['count']} of {rate['denominator']}, "
+                f"{rate['population']} population; exact 95% CI "
+                f"{format_ci(rate['exact_low'], rate['exact_high'])})")
+        return "; ".join(parts) or NOT_REPORTED
+
+    def _grade3_sentence(self) -> str:
+        rates = self.adverse_event_rates
+        chosen = rates[(rates["term"] == "Any adverse event") & (rates["band"] == GRADE_3_PLUS)
+                       & rates["arm"].isin(self.anlotinib_arms())]
+        parts = [f"{row.percent:.1f}% ({row.category}"
+                 + (f", {row.count} of {row.denominator}" if not _blank(row.count) else ", as printed")
+                 + ")" for row in chosen.itertuples()]
+        return "; ".join(parts) or NOT_REPORTED
+
+    def _rob_facts(self) -> dict[str, object]:
+        if self.judgement is None:
+            return {"rob_tool": "none yet", "rob_overall": "not yet appraised", "rob_score": NOT_REPORTED}
+        tool = self.rob_tools[self.judgement["tool"]]
+        score = total_score(self.judgement, self.rob_tools)
+        return {
+            "rob_tool": tool["name"],
+            "rob_overall": self.judgement["overall"]["judgement"].replace("_", " "),
+            "rob_score": NOT_REPORTED if score is None else f"{score[0]} of {score[1]}",
+        }
+
+    # ------------------------------------------------------------------ sections
+
+    def summary_card(self):
+        """Citation, design, setting, dates, arms and populations."""
+        from IPython.display import HTML
+
+        meta = self.study.meta
+        citation = meta.get("citation") or {}
+        cited = citation.get("citation_as_printed") or ", ".join(
+            str(citation[k]) for k in ("authors", "title", "journal", "year") if citation.get(k))
+        enrolment = meta.get("enrolment_period") or {}
+        follow_up = meta.get("median_follow_up") or {}
+        items = [
+            ("Citation", cited or "No citation is printed in the source document."),
+            ("DOI", doi_link(citation.get("doi", ""))),
+            ("Source document", f"{meta['source_document']} ("
+                                f"{'full text' if meta['full_text_available'] else 'abstract only'})"),
+            ("Design", f"{design_label(self.study)}: {meta['design']['description']}"),
+            ("Setting", meta["setting"]),
+            ("Line of therapy", meta["line_of_therapy"]),
+            ("Enrolment", " to ".join(filter(None, [enrolment.get("start"), enrolment.get("end")]))),
+            ("Data cut-off", (meta.get("data_cutoff") or {}).get("date", "")),
+            ("Median follow-up", f"{follow_up['months']} months ({follow_up.get('spread', '')} "
+                                 f"{follow_up.get('low', '')}–{follow_up.get('high', '')})"
+                                 if follow_up else NOT_REPORTED),
+        ]
+        if meta["design"].get("allocation"):
+            items.append(("Allocation", meta["design"]["allocation"]))
+        arms = pd.DataFrame([{
+            "Arm": a["label"], "Regimen": a["regimen"],
+            "Anlotinib": a.get("anlotinib_dose", "") if a.get("anlotinib") else "no",
+        } for a in meta["arms"]])
+        populations = pd.DataFrame([{
+            "Population": p["population_id"], "Arm": self._arm_label(p["arm"]), "n": p["n"],
+            "Description": p.get("description", ""), "Source": p.get("source", ""),
+        } for p in meta["populations"]])
+        from .display import table_html
+
+        return HTML('<div class="lr-card">' + definition_list(items)
+                    + table_html(arms, "Arms") + table_html(populations, "Populations") + "</div>")
+
+    def baseline_table(self):
+        """Baseline characteristics as printed, one column per arm and population."""
+        text = self.study.table("baseline", as_typed=False)
+        if text.empty:
+            return paragraph("The source document prints no baseline characteristics.")
+        cells = []
+        for row in text.to_dict("records"):
+            cells.append({
+                "Characteristic": row["characteristic"], "Level": row["level"],
+                "column": f"{self._arm_label(row['arm'])} ({row['population']})",
+                "value": _baseline_value(row), "p": row["p_value"],
+                "Data": self._link("baseline.csv", row["row"], row["quote"]),
+            })
+        frame = pd.DataFrame(cells)
+        order = list(dict.fromkeys(frame["column"]))
+        wide = frame.pivot_table(index=["Characteristic", "Level"], columns="column", values="value",
+                                 aggfunc="first", sort=False).reindex(columns=order)
+        extra = frame.groupby(["Characteristic", "Level"], sort=False).agg(
+            p=("p", lambda s: next((v for v in s if v), "")), Data=("Data", "first"))
+        wide = wide.join(extra).reset_index().rename(columns={"p": "p-value"})
+        return table(wide.fillna(""))
+
+    def response_table(self):
+        """Printed response numbers beside the recomputed ones."""
+        rates = self.rates
+        if rates.empty:
+            return paragraph("The source document prints no response counts with a denominator.")
+        shown = pd.DataFrame({
+            "Arm": rates["arm"].map(self._arm_label), "Population": rates["population"],
+            "Endpoint": rates["endpoint"] + rates["qualifier"].map(lambda q: f" ({q})" if q else ""),
+            "Count / n": [f"{'' if _blank(c) else c}/{n}" + (" (implied)" if o == "implied" else "")
+                          for c, n, o in zip(rates["count"], rates["denominator"], rates["count_origin"])],
+            "Printed %": rates["printed_percent"],
+            "Recomputed %": rates["percent"].map(format_percent),
+            "Printed CI": rates["printed_ci"],
+            "Exact 95% CI": [format_ci(a, b) for a, b in zip(rates["exact_low"], rates["exact_high"])],
+            "Stated method": rates["stated_method"].map(lambda m: METHOD_LABELS.get(m, m)),
+            "Stated-method CI": [format_ci(a, b) for a, b in zip(rates["stated_low"], rates["stated_high"])],
+            "Reproduced by": rates["reproduced_by"],
+            "Source": rates["source"],
+            "Data": [self._link("outcomes.csv", r, q) for r, q in zip(rates["row"], rates["quote"])],
+        })
+        return table(shown)
+
+    def survival_table(self):
+        """Survival summaries as printed."""
+        summary = printed_survival(self.study)
+        if summary.empty:
+            return paragraph("The source document prints no survival summaries.")
+        shown = pd.DataFrame({
+            "Endpoint": summary["endpoint"],
+            "Arm": [self._arm_label(a) + (f" vs {self._arm_label(c.split(' vs ')[1])}" if c else "")
+                    for a, c in zip(summary["arm"], summary["comparison"])],
+            "Population": summary["population"], "Measure": summary["measure"].str.replace("_", " "),
+            "Time (months)": summary["timepoint_months"], "Value": summary["value"], "CI": summary["ci"],
+            "Events": summary["events"], "p": summary["p_value"], "Model": summary["model"],
+            "Source": summary["source"],
+            "Data": [self._link("outcomes.csv", r, q) for r, q in zip(summary["row"], summary["quote"])],
+        })
+        return table(shown)
+
+    def ae_figure(self):
+        """Bar chart of AE rates per arm (any grade and grade >= 3); None when nothing to draw."""
+        rates = self.adverse_event_rates
+        if rates[rates["group"] != "any"].empty:
+            return None
+        return ae_rate_figure(rates, {a: self._arm_label(a) for a in self.study.arms})
+
+    def ae_table(self):
+        """AE rates per harmonised term, arm and band, with the rows they come from."""
+        rates = self.adverse_event_rates
+        if rates.empty:
+            return paragraph("The source document prints no adverse-event rates.")
+        shown = pd.DataFrame({
+            "Term": rates["term"], "Class effect": rates["class_effect"].map({True: "yes", False: ""}),
+            "Category": rates["category"], "Arm": rates["arm"].map(self._arm_label),
+            "Band": rates["band"],
+            "Count / n": [("" if _blank(c) else f"{c}") + ("" if _blank(n) else f"/{n}")
+                          for c, n in zip(rates["count"], rates["denominator"])],
+            "Recomputed %": rates["percent"].map(format_percent), "Printed %": rates["printed_percent"],
+            "Basis": rates["basis"], "Source": rates["source"],
+            "Data rows": [f"adverse_events.csv rows {r}" for r in rates["rows"]],
+        })
+        return table(shown)
+
+    def subgroup_figure(self):
+        """Forest plot of printed subgroup and model hazard ratios; None when there are none."""
+        return None if self.ratios.empty else subgroup_forest_figure(self.ratios)
+
+    def subgroup_table(self):
+        """The ratios of the forest plot, with their data rows."""
+        r = self.ratios
+        if r.empty:
+            return paragraph("The source document prints no subgroup or model hazard ratios with both "
+                             "confidence limits.")
+        shown = pd.DataFrame({
+            "Endpoint": r["endpoint"], "Analysis": r["analysis"], "Population": r["population"],
+            "Subgroup / covariate": r["label"], "Ratio": r["estimate"],
+            "95% CI": [f"{a:g}–{b:g}" for a, b in zip(r["ci_low"], r["ci_high"])], "p": r["p_value"],
+            "Source": r["source"],
+            "Data": [self._link("subgroups.csv", row, q) for row, q in zip(r["row"], r["quote"])],
+        })
+        return table(shown)
+
+    def audit_table(self):
+        """The audit's findings that are not ``ok``, each linked to its data row."""
+        findings = self.audit[self.audit["verdict"] != OK]
+        if findings.empty:
+            return paragraph("Every check of this study agrees with what the paper printed.")
+        links = []
+        for table_name, row in zip(findings["table"], findings["row"]):
+            first = str(row).split(",")[0].strip()
+            file_name = "study.yaml" if table_name == "study" else f"{table_name}.csv"
+            links.append(data_link(self.study_id, file_name, int(first)) if first.isdigit()
+                         else data_link(self.study_id, file_name))
+        shown = pd.DataFrame({
+            "Rule": findings["rule"], "Verdict": findings["verdict"], "Quantity": findings["quantity"],
+            "Printed": findings["printed"], "Recomputed": findings["recomputed"],
+            "Detail": findings["detail"], "Source": findings["source"], "Data": links,
+        })
+        return table(shown)
+
+    def risk_of_bias_table(self):
+        """Domain-by-domain judgement with rationale and supporting quotes."""
+        if self.judgement is None:
+            return paragraph("This study has not yet been appraised for risk of bias.")
+        frame = domain_table(self.judgement, self.rob_tools)
+        frame.columns = ["Domain", "Judgement", "Rationale", "Supporting text"]
+        return table(frame)
+
+    def write_results(self, path: str | Path) -> pd.DataFrame:
+        """Write this page's statistics for the results table; returns them."""
+        results = study_results(self.study, self.vocabulary)
+        write_results(results, Path(path))
+        return results
+
+
+def _baseline_value(row: dict) -> str:
+    statistic = row["statistic"]
+    if statistic == "n_percent":
+        count, percent = row["count"], row["percent"]
+        return f"{count} ({percent}%)" if percent else count
+    value, low, high, sd = row["value"], row["value_low"], row["value_high"], row["sd"]
+    if statistic in ("median_range", "median_iqr") and low:
+        return f"{value} ({low}–{high})"
+    if statistic == "mean_sd" and sd:
+        return f"{value} ± {sd}"
+    return value or row["count"]
