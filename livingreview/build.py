@@ -410,7 +410,8 @@ class BuildReport:
 
 
 def build_book(data_dir: Path = paths.DATA_DIR, build_dir: Path = paths.BUILD_DIR,
-               jobs: int | None = None, log=print) -> BuildReport:
+               jobs: int | None = None, log=print,
+               notebooks_dir: Path = paths.NOTEBOOKS_DIR) -> BuildReport:
     """Validate, execute what changed, assemble and publish. Raises :class:`BuildError`."""
     from .results import combine_results, write_results
     from .validate import validate_data_dir
@@ -425,7 +426,7 @@ def build_book(data_dir: Path = paths.DATA_DIR, build_dir: Path = paths.BUILD_DI
     seconds["validate"] = time.perf_counter() - start
 
     start = time.perf_counter()
-    runs = plan_runs(data_dir)
+    runs = plan_runs(data_dir, notebooks_dir)
     previous = read_manifest(layout)
     hashes = {run.key: input_hash(run, data_dir) for run in runs}
     stale = [run for run in runs if previous.get(run.key) != hashes[run.key]

@@ -78,10 +78,11 @@ def plot_ae_rates(rates: pd.DataFrame, terms: list[str] | None = None, ax=None):
 
 def ae_rate_figure(rates: pd.DataFrame, arm_labels: dict[str, str], n_terms: int = 15):
     """One AE bar chart per arm, sharing the term order; returns the figure."""
-    arms = [a for a in arm_labels if a in set(rates["arm"])] + sorted(
-        set(rates["arm"]) - set(arm_labels))
+    present = set(rates.loc[rates["group"] != "any", "arm"])
+    # Whole-study ("all") rows are drawn only when no arm has its own.
+    arms = [a for a in arm_labels if a in present] or sorted(present)
     terms = top_terms(rates, n_terms)
-    fig, axes = plt.subplots(1, len(arms), figsize=(5.5 * len(arms), len(terms) * ROW_HEIGHT + 1.4),
+    fig, axes = plt.subplots(1, len(arms), figsize=(6 * len(arms) + 2, len(terms) * ROW_HEIGHT + 1.4),
                              sharey=True, squeeze=False)
     for ax, arm in zip(axes[0], arms):
         plot_ae_rates(rates[rates["arm"] == arm], terms, ax=ax)

@@ -1,0 +1,156 @@
+"""End-to-end tests of the book build on fixture data: incremental re-execution, failures
+that leave the published site alone, reproducible outputs, escaped text from data.
+
+The fixture data hold two made-up studies; one study's title and one quote carry HTML
+markup, which must reach the page as text.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from livingreview.build import BuildError, build_book
+from livingreview.results import RESULT_COLUMNS
+
+from .conftest import VALID_DATA, edit_csv
+
+NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"
+MARKUP_TITLE = 'Doe 2024 <script>window.__injected = 1</script> & <b>bold</b>'
+MARKUP_QUOTE = '<img src="x" onerror="window.__injected = 2">2 (5.3%) complete responses'
+SECOND_STUDY = "roe2025"
+
+
+def make_book_data(target: Path) -> Path:
+    """Fixture data with two studies, markup in a title and a quote."""
+    shutil.copytree(VALID_DATA, target)
+    study_yaml = target / "studies/doe2024/study.yaml"
+    text = study_yaml.read_text(encoding="utf-8")
+    text = text.replace('label: "Doe 2024: anlotinib + chemotherapy (fixture)"',
+                        f"label: '{MARKUP_TITLE}'")
+    study_yaml.write_text(text, encoding="utf-8")
+    edit_csv(target, "outcomes.csv", 1, "quote", MARKUP_QUOTE)
+    second = target / "studies" / SECOND_STUDY
+    shutil.copytree(target / "studies/doe2024", second)
+    meta = (second / "study.yaml").read_text(encoding="utf-8")
+    meta = meta.replace("study_id: doe2024", f"study_id: {SECOND_STUDY}").replace(
+        MARKUP_TITLE, "Roe 2025: a second fixture study")
+    (second / "study.yaml").write_text(meta, encoding="utf-8")
+    return target
+
+
+def tree_digest(folder: Path) -> str:
+    """Hash of every file name and content under a folder."""
+    digest = hashlib.sha256()
+    for path in sorted(p for p in folder.rglob("*") if p.is_file()):
+        digest.update(path.relative_to(folder).as_posix().encode() + path.read_bytes())
+    return digest.hexdigest()
+
+
+@pytest.fixture(scope="module")
+def book(tmp_path_factory):
+    """A cold build of the fixture data; returns (data dir, build dir, report)."""
+    root = tmp_path_factory.mktemp("book")
+    data = make_book_data(root / "data")
+    build = root / "build"
+    report = build_book(data, build, jobs=2, log=lambda *_: None)
+    return data, build, report
+
+
+def test_cold_build_executes_every_notebook_and_writes_one_page_per_study(book):
+    data, build, report = book
+    assert sorted(report.executed) == ["index", "methods", "studies/doe2024", f"studies/{SECOND_STUDY}"]
+    assert report.reused == []
+    pages = sorted(p.name for p in (build / "html/studies").glob("*.html"))
+    assert pages == ["doe2024.html", f"{SECOND_STUDY}.html"]
+
+
+def test_results_table_has_the_documented_columns(book):
+    _, build, _ = book
+    header = (build / "results/results.csv").read_text(encoding="utf-8").splitlines()[0]
+    assert header.split(",") == RESULT_COLUMNS
+    assert {"scope", "arm", "population", "endpoint", "statistic", "estimate", "ci_low", "ci_high",
+            "method", "printed"} <= set(RESULT_COLUMNS)
+
+
+def test_text_from_data_is_escaped_on_the_page(book):
+    _, build, _ = book
+    page = (build / "html/studies/doe2024.html").read_text(encoding="utf-8")
+    assert "<script>window.__injected" not in page
+    assert '<img src="x" onerror' not in page
+    assert "&lt;script&gt;window.__injected = 1&lt;/script&gt;" in page
+    assert "&lt;img src=&quot;x&quot; onerror=" in page or "&lt;img src=\"x\" onerror=" in page
+
+
+def test_noop_rebuild_then_one_study_edit_reexecutes_only_its_readers(book):
+    data, build, _ = book
+    again = build_book(data, build, jobs=2, log=lambda *_: None)
+    assert again.executed == []
+
+    edit_csv(data, "outcomes.csv", 2, "note", "edited by the test")
+    edited = build_book(data, build, jobs=2, log=lambda *_: None)
+    # The study's page and the front page (which reads every study) re-run; the methods
+    # page and the other study's page do not read this file.
+    assert sorted(edited.executed) == ["index", "studies/doe2024"]
+    assert sorted(edited.reused) == ["methods", f"studies/{SECOND_STUDY}"]
+
+
+def test_broken_data_stops_the_build_and_keeps_the_site(book):
+    data, build, _ = book
+    before = tree_digest(build / "html")
+    original = (data / "studies/doe2024/outcomes.csv").read_text(encoding="utf-8")
+    edit_csv(data, "outcomes.csv", 3, "denominator", "many")
+    try:
+        with pytest.raises(BuildError) as failure:
+            build_book(data, build, jobs=2, log=lambda *_: None)
+        message = str(failure.value)
+        assert "studies/doe2024/outcomes.csv" in message
+        assert "row 3" in message and "'denominator'" in message and "'many'" in message
+        assert tree_digest(build / "html") == before
+    finally:
+        (data / "studies/doe2024/outcomes.csv").write_text(original, encoding="utf-8")
+
+
+def test_failing_notebook_names_study_and_cell_and_keeps_the_site(book, tmp_path):
+    import nbformat
+
+    data, build, _ = book
+    notebooks = tmp_path / "notebooks"
+    shutil.copytree(NOTEBOOKS, notebooks)
+    template = nbformat.read(notebooks / "study.ipynb", as_version=4)
+    failing = nbformat.v4.new_code_cell("raise RuntimeError('deliberate failure')")
+    failing["id"] = "deliberate-failure"
+    template.cells.insert(4, failing)
+    nbformat.write(template, notebooks / "study.ipynb")
+    before = tree_digest(build / "html")
+    with pytest.raises(BuildError) as failure:
+        build_book(data, build, jobs=2, log=lambda *_: None, notebooks_dir=notebooks)
+    message = str(failure.value)
+    assert "study doe2024" in message and f"study {SECOND_STUDY}" in message
+    assert "RuntimeError: deliberate failure" in message
+    assert "cell" in message
+    assert tree_digest(build / "html") == before
+
+
+def test_two_cold_builds_give_identical_results_and_notebooks(book, tmp_path):
+    data, build, _ = book
+    # A second cold build beside the first (same relative position to the data).
+    other = build.parent / "build-again"
+    if other.exists():
+        shutil.rmtree(other)
+    build_book(data, build, jobs=2, log=lambda *_: None)  # bring the first up to date
+    build_book(data, other, jobs=2, log=lambda *_: None)
+    assert (build / "results/results.csv").read_bytes() == (other / "results/results.csv").read_bytes()
+    for executed in sorted((build / "cache/executed").rglob("*.ipynb")):
+        twin = other / "cache/executed" / executed.relative_to(build / "cache/executed")
+        assert executed.read_bytes() == twin.read_bytes(), executed.name
+        notebook = json.loads(executed.read_text(encoding="utf-8"))
+        text = executed.read_text(encoding="utf-8")
+        assert "papermill" not in notebook["metadata"]
+        assert all("execution" not in c["metadata"] and "papermill" not in c["metadata"]
+                   for c in notebook["cells"])
+        assert str(build.parent) not in text and str(Path.home()) not in text
