@@ -513,6 +513,12 @@ def validate_data_dir(data_dir: Path = paths.DATA_DIR) -> list[Problem]:
     if not folders:
         problems.append(Problem(paths.relative_to_root(paths.studies_dir(data_dir)), None, None, None,
                                 "at least one study folder"))
+    review_file = data_dir / paths.REVIEW_FILE_NAME
+    review, review_problems = _load_yaml(review_file)
+    if review is not None:
+        review_problems = _schema_problems(paths.relative_to_root(review_file), review,
+                                           paths.REVIEW_SCHEMA_FILE)
+    problems += review_problems
     rob_tools, tool_problems = _load_yaml(data_dir / paths.ROB_TOOLS_FILE_NAME)
     problems += tool_problems
     for folder in folders:

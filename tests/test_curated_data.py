@@ -5,6 +5,7 @@ import pytest
 from livingreview import paths
 from livingreview.data import load_studies
 from livingreview.datapackage import render_datapackage
+from livingreview.risk_of_bias import load_judgement
 from livingreview.sources import SOURCES_ENV, quote_found, sources_dir
 from livingreview.validate import validate_data_dir
 
@@ -42,6 +43,11 @@ def _quotes():
         for name, table in study.tables.items():
             for _, row in table.iterrows():
                 yield study, name, row
+        # The risk-of-bias judgement's supporting sentences are quotes from the paper too.
+        judgement = load_judgement(study.folder) or {}
+        for i, judged in enumerate([*judgement.get("domains", []), judgement.get("overall", {})]):
+            for support in judged.get("support", []):
+                yield study, "risk_of_bias", {"row": f"domain {i + 1}", "quote": support["quote"]}
 
 
 @pytest.mark.skipif(sources_dir() is None, reason=f"{SOURCES_ENV} does not point at the source texts")

@@ -119,6 +119,20 @@ BROKEN_INPUTS = [
     ("vocabulary_bad_group", lambda d: _append_line(
         d / "vocabulary" / "ae_terms.csv", "Rash,Rash,skin,no\n"),
      ["ae_terms.csv", "row 4", "column 'group'", "'skin'", "one of haematological"]),
+    ("rob_unknown_tool", lambda d: _replace(d / STUDY / "risk_of_bias.yaml", "tool: minors", "tool: nos"),
+     ["risk_of_bias.yaml", "key 'tool'", "'nos'", "one of robins_i, minors"]),
+    ("rob_missing_domain", lambda d: _replace(d / STUDY / "risk_of_bias.yaml",
+                                              "  - domain: aim\n    judgement: \"2\"\n    rationale: The aim is stated.\n", ""),
+     ["risk_of_bias.yaml", "key 'domains'", "every MINORS (non-comparative items) domain once, in order"]),
+    ("rob_bad_score", lambda d: _replace(d / STUDY / "risk_of_bias.yaml", 'judgement: "0"', 'judgement: "3"'),
+     ["risk_of_bias.yaml", "key 'domains[7].judgement'", "'3'", "one of 0, 1, 2"]),
+    ("rob_bad_overall", lambda d: _replace(d / STUDY / "risk_of_bias.yaml", "judgement: moderate", "judgement: fine"),
+     ["risk_of_bias.yaml", "key 'overall.judgement'", "'fine'", "one of low, moderate"]),
+    ("rob_missing_rationale", lambda d: _replace(d / STUDY / "risk_of_bias.yaml",
+                                                 "  rationale: Single arm, investigator-assessed.\n", ""),
+     ["risk_of_bias.yaml", "key 'overall'", "'rationale' is a required property"]),
+    ("review_missing", lambda d: (d / "review.yaml").unlink(),
+     ["review.yaml", "the file to exist"]),
 ]
 
 
