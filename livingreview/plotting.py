@@ -11,12 +11,14 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 import seaborn as sns
+from matplotlib.ticker import FixedLocator, FuncFormatter, NullFormatter
 
 from .safety import ANY_GRADE, GRADE_3_PLUS, top_terms
 
 BAND_COLOURS = {ANY_GRADE: "#9ecae1", GRADE_3_PLUS: "#08519c"}
 # Vertical space per row of a forest plot or bar chart, in inches.
 ROW_HEIGHT = 0.32
+FOREST_TICKS = [0.01, 0.02, 0.05, 0.1, 0.2, 0.3, 0.5, 0.7, 1, 1.5, 2, 3, 5, 10, 20, 50, 100]
 
 
 def _axes(ax):
@@ -43,7 +45,13 @@ def plot_forest(frame: pd.DataFrame, ax=None, label: str = "label", estimate: st
     finite = np.concatenate([lo, hi, est])
     finite = finite[np.isfinite(finite) & (finite > 0)]
     if finite.size:
-        ax.set_xlim(min(finite.min(), reference) / 1.25, max(finite.max(), reference) * 1.25)
+        left, right = min(finite.min(), reference) / 1.25, max(finite.max(), reference) * 1.25
+        ax.set_xlim(left, right)
+        # Plain numbers at round ratios; matplotlib's default log labels (4x10^-1) collide.
+        ticks = [t for t in FOREST_TICKS if left <= t <= right]
+        ax.xaxis.set_major_locator(FixedLocator(ticks))
+        ax.xaxis.set_major_formatter(FuncFormatter(lambda value, _: f"{value:g}"))
+        ax.xaxis.set_minor_formatter(NullFormatter())
     return ax
 
 

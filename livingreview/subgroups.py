@@ -19,7 +19,7 @@ def subgroup_ratios(study: Study) -> pd.DataFrame:
             & frame["ci_low"].notna() & frame["ci_high"].notna())
     frame, text = frame[keep], text[keep]
     labels = [
-        f"{v}: {lvl}" + (f" vs {ref}" if ref else "")
+        v + (f": {lvl}" if lvl else "") + (f" vs {ref}" if ref else "")
         for v, lvl, ref in zip(text["variable"], text["level"], text["reference_level"])
     ]
     out = pd.DataFrame({
