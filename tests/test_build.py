@@ -57,7 +57,9 @@ def book(tmp_path_factory):
     root = tmp_path_factory.mktemp("book")
     data = make_book_data(root / "data")
     build = root / "build"
+    data_before = tree_digest(data)
     report = build_book(data, build, jobs=2, log=lambda *_: None)
+    assert tree_digest(data) == data_before, "the build wrote into the data folder"
     return data, build, report
 
 
@@ -113,6 +115,20 @@ def test_broken_data_stops_the_build_and_keeps_the_site(book):
         assert tree_digest(build / "html") == before
     finally:
         (data / "studies/doe2024/outcomes.csv").write_text(original, encoding="utf-8")
+
+
+def test_book_command_exits_non_zero_with_the_problem_on_broken_data(data_copy, tmp_path):
+    import subprocess
+    import sys
+
+    edit_csv(data_copy, "outcomes.csv", 1, "arm", "no_such_arm")
+    completed = subprocess.run(
+        [sys.executable, "-m", "livingreview", "--data-dir", str(data_copy), "book",
+         "--build-dir", str(tmp_path / "build")], capture_output=True, text=True)
+    assert completed.returncode == 1
+    assert "outcomes.csv, row 1 (line 2), column 'arm': found 'no_such_arm'" in completed.stderr
+    assert "the published site was left as it was" in completed.stderr
+    assert not (tmp_path / "build" / "html").exists()
 
 
 def test_failing_notebook_names_study_and_cell_and_keeps_the_site(book, tmp_path):
