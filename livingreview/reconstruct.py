@@ -1,0 +1,347 @@
+"""Pseudo patient-level survival data rebuilt from printed summaries.
+
+A paper prints, for one arm and endpoint, some of: the number of patients, the number of
+events, the median (with CI), survival rates at landmark times, the enrolment period and
+the data cut-off. This module builds a data set of (time, event) pairs whose Kaplan-Meier
+curve passes through the printed points and whose event count equals the printed one.
+The data are a reconstruction, not patient records, and every page that shows them says so.
+
+Method (deterministic: the same inputs always give the same data):
+
+1. **Curve.** A piecewise-exponential survival function through (0, 100%), the printed
+   landmarks and (median, 50%), with a constant hazard between knots; beyond the last knot
+   the last hazard continues. Printed points that contradict each other (a rate that rises
+   with time) are set aside and reported.
+2. **Event times.** Patient i's event time is the curve's quantile at the stratified
+   probability (i + 1/2) / n.
+3. **Censoring.** Entry is uniform over the enrolment period and follow-up ends at the data
+   cut-off (administrative censoring). When that leaves more events than printed, a
+   constant loss-to-follow-up hazard is added, chosen by bisection so the event count equals
+   the printed count exactly; when it leaves fewer, follow-up is lengthened by the smallest
+   factor that gives the printed count. Follow-up and loss times are matched to event times
+   by a fixed permutation seeded from the arm's label.
+4. **Calibration.** The curve's knots are nudged until the Kaplan-Meier estimate of the
+   reconstructed data passes through the printed points (within :data:`CALIBRATION_TOLERANCE`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+# Calibration stops when every printed landmark is within this many percentage points of the
+# reconstructed Kaplan-Meier curve and the median within this many months.
+CALIBRATION_TOLERANCE = {"landmark_points": 1.0, "median_months": 0.1}
+CALIBRATION_ROUNDS = 60
+BISECTION_STEPS = 200
+
+
+@dataclass(frozen=True)
+class PrintedSurvival:
+    """What a paper printed for one arm and endpoint (survival rates in percent)."""
+
+    n: int
+    events: int | None = None
+    median: float | None = None
+    landmarks: tuple[tuple[float, float], ...] = ()
+    accrual_months: float = 0.0  # length of the enrolment period
+    min_follow_up_months: float | None = None  # from the end of enrolment to the cut-off
+    label: str = ""  # names the arm; seeds the fixed permutation
+
+
+@dataclass
+class Reconstruction:
+    """Reconstructed data and how they were made."""
+
+    data: pd.DataFrame  # columns time (months), event (1 event, 0 censored)
+    knots: list[tuple[float, float]]  # the calibrated curve: (months, survival fraction)
+    loss_hazard: float  # per month; 0 when administrative censoring sufficed
+    follow_up_factor: float  # 1 when the printed follow-up sufficed
+    set_aside: list[str] = field(default_factory=list)  # printed points not used, and why
+
+
+def target_points(printed: PrintedSurvival) -> tuple[list[tuple[float, float]], list[str]]:
+    """Printed points as (months, survival fraction), in time order, contradictions set aside.
+
+    The median is kept over a landmark that contradicts it (a median is what papers print
+    most reliably and what readers compare first).
+    """
+    points = [(float(t), float(s) / 100) for t, s in printed.landmarks]
+    set_aside = []
+    if printed.median is not None:
+        median = float(printed.median)
+        keep = []
+        for t, s in points:
+            if (t < median and s < 0.5) or (t > median and s > 0.5):
+                set_aside.append(f"{s:.1%} at {t:g} months contradicts the median {median:g}")
+            else:
+                keep.append((t, s))
+        points = keep + [(median, 0.5)]
+    points.sort()
+    ordered = []
+    for t, s in points:
+        if ordered and (s > ordered[-1][1] or t == ordered[-1][0]):
+            set_aside.append(f"{s:.1%} at {t:g} months is not below the earlier rate")
+            continue
+        ordered.append((t, s))
+    return ordered, set_aside
+
+
+def _hazards(knots: list[tuple[float, float]]) -> list[float]:
+    hazards = []
+    for (t0, s0), (t1, s1) in zip(knots, knots[1:]):
+        hazards.append(math.log(s0 / s1) / (t1 - t0))
+    return hazards
+
+
+def quantile_times(knots: list[tuple[float, float]], probabilities: np.ndarray) -> np.ndarray:
+    """Times at which the piecewise-exponential curve through ``knots`` falls to each
+    survival probability (knots start at (0, 1))."""
+    hazards = _hazards(knots)
+    tail = hazards[-1] if hazards and hazards[-1] > 0 else (
+        -math.log(knots[-1][1]) / knots[-1][0] if knots[-1][0] > 0 and knots[-1][1] < 1 else 0.05)
+    times = np.empty_like(probabilities, dtype=float)
+    for i, u in enumerate(probabilities):
+        for k, ((t0, s0), (t1, s1)) in enumerate(zip(knots, knots[1:])):
+            if u >= s1:
+                times[i] = t0 + (math.log(s0 / u) / hazards[k] if hazards[k] > 0 else 0.0)
+                break
+        else:
+            t_last, s_last = knots[-1]
+            times[i] = t_last + math.log(s_last / u) / tail
+    return times
+
+
+def _seeded_permutation(label: str, salt: str, n: int) -> np.ndarray:
+    seed = int.from_bytes(hashlib.sha256(f"{label}|{salt}".encode()).digest()[:8], "little")
+    return np.random.default_rng(seed).permutation(n)
+
+
+def _observe(event_times, follow_up, loss_times):
+    limit = np.minimum(follow_up, loss_times)
+    event = event_times <= limit
+    return np.where(event, event_times, limit), event.astype(int)
+
+
+def _km_at(times: np.ndarray, events: np.ndarray, at: float) -> float:
+    order = np.lexsort((1 - events, times))
+    times, events = times[order], events[order]
+    survival, at_risk = 1.0, len(times)
+    for t, e in zip(times, events):
+        if t > at:
+            break
+        if e:
+            survival *= 1 - 1 / at_risk
+        at_risk -= 1
+    return survival
+
+
+def km_median(times: np.ndarray, events: np.ndarray) -> float:
+    """Kaplan-Meier median: the first time the curve is at or below 50% (inf if never)."""
+    order = np.lexsort((1 - events, times))
+    times, events = times[order], events[order]
+    survival, at_risk = 1.0, len(times)
+    for t, e in zip(times, events):
+        if e:
+            survival *= 1 - 1 / at_risk
+            if survival <= 0.5 + 1e-12:
+                return float(t)
+        at_risk -= 1
+    return math.inf
+
+
+def _censor(printed: PrintedSurvival, event_times: np.ndarray) -> tuple[np.ndarray, np.ndarray, float, float]:
+    n = printed.n
+    strata = (np.arange(n) + 0.5) / n
+    if printed.min_follow_up_months is None:
+        follow_up = np.full(n, np.inf)
+    else:
+        follow_up = printed.min_follow_up_months + printed.accrual_months * strata
+        follow_up = follow_up[_seeded_permutation(printed.label, "follow-up", n)]
+    unit_loss = -np.log(1 - strata)[_seeded_permutation(printed.label, "loss", n)]
+
+    def events_with(loss_hazard: float, factor: float) -> tuple[np.ndarray, np.ndarray]:
+        loss = unit_loss / loss_hazard if loss_hazard > 0 else np.full(n, np.inf)
+        return _observe(event_times, follow_up * factor, loss)
+
+    if printed.events is None:
+        times, events = events_with(0.0, 1.0)
+        return times, events, 0.0, 1.0
+    target = printed.events
+    times, events = events_with(0.0, 1.0)
+    if events.sum() > target:
+        low, high = 0.0, 1.0
+        while events_with(high, 1.0)[1].sum() > target:
+            high *= 2
+        for _ in range(BISECTION_STEPS):
+            middle = (low + high) / 2
+            if events_with(middle, 1.0)[1].sum() > target:
+                low = middle
+            else:
+                high = middle
+        times, events = events_with(high, 1.0)
+        return times, events, high, 1.0
+    if events.sum() < target and np.isfinite(follow_up).all():
+        low, high = 1.0, 2.0
+        while events_with(0.0, high)[1].sum() < target and high < 1e3:
+            high *= 2
+        for _ in range(BISECTION_STEPS):
+            middle = (low + high) / 2
+            if events_with(0.0, middle)[1].sum() < target:
+                low = middle
+            else:
+                high = middle
+        times, events = events_with(0.0, high)
+        return times, events, 0.0, high
+    return times, events, 0.0, 1.0
+
+
+def reconstruct(printed: PrintedSurvival) -> Reconstruction:
+    """Pseudo patient-level data consistent with ``printed`` (see the module docstring)."""
+    points, set_aside = target_points(printed)
+    if not points:
+        raise ValueError(f"{printed.label}: a median or a landmark rate is needed to reconstruct")
+    knots = [(0.0, 1.0)] + points
+    probabilities = 1 - (np.arange(printed.n) + 0.5) / printed.n
+    best = None
+    for _ in range(CALIBRATION_ROUNDS):
+        event_times = quantile_times(knots, probabilities)
+        times, events, loss_hazard, factor = _censor(printed, event_times)
+        errors = [(_km_at(times, events, t) - s) * 100 for t, s in points if s != 0.5 or
+                  printed.median is None or t != printed.median]
+        median_error = 0.0
+        if printed.median is not None:
+            median_error = km_median(times, events) - printed.median
+        worst = max([abs(e) for e in errors] + [0.0])
+        score = worst / CALIBRATION_TOLERANCE["landmark_points"] + abs(median_error) / CALIBRATION_TOLERANCE["median_months"]
+        if best is None or score < best[0]:
+            best = (score, times, events, list(knots), loss_hazard, factor)
+        if worst <= CALIBRATION_TOLERANCE["landmark_points"] and abs(median_error) <= CALIBRATION_TOLERANCE["median_months"]:
+            break
+        knots = _nudge(knots, points, times, events, printed)
+    _, times, events, knots, loss_hazard, factor = best
+    data = pd.DataFrame({"time": times, "event": events})
+    return Reconstruction(data, knots, loss_hazard, factor, set_aside)
+
+
+def _nudge(knots, points, times, events, printed):
+    """Move each knot's survival by the gap between the printed point and the current KM."""
+    nudged = [knots[0]]
+    for (t, s_knot), (_, s_target) in zip(knots[1:], points):
+        if printed.median is not None and t == printed.median and s_target == 0.5:
+            # Move the median knot in time rather than in survival.
+            observed = km_median(times, events)
+            shift = 0.0 if not np.isfinite(observed) else printed.median - observed
+            s_new = s_knot
+            s_new = min(max(s_new + (0.5 - _km_at(times, events, t)) * 0.5 + shift * 0.01, 1e-4), 0.9999)
+        else:
+            s_new = min(max(s_knot + (s_target - _km_at(times, events, t)), 1e-4), 0.9999)
+        nudged.append((t, s_new))
+    # Keep the curve non-increasing.
+    for i in range(1, len(nudged)):
+        if nudged[i][1] >= nudged[i - 1][1]:
+            nudged[i] = (nudged[i][0], nudged[i - 1][1] * 0.999)
+    return nudged
+
+
+# ----------------------------------------------------------------------------- from a study
+
+SOURCE_RANK = {"table": 0, "figure_legend": 1, "supplement": 2, "body": 3, "abstract": 4}
+AVERAGE_MONTH_DAYS = 365.25 / 12
+
+
+@dataclass
+class SurvivalInputs:
+    """The printed summaries chosen for one arm, population and endpoint, with their rows."""
+
+    study_id: str
+    arm: str
+    population: str
+    endpoint: str
+    printed: PrintedSurvival
+    rows: list[int]  # outcomes.csv rows used
+    conflicts: list[str]  # printed values not used because another place printed otherwise
+
+    @property
+    def missing(self) -> str:
+        """Why the printed summaries are too little to reconstruct from ('' when enough)."""
+        if self.printed.min_follow_up_months is None:
+            return "no enrolment period or data cut-off is printed, so censoring is unknown"
+        return ""
+
+
+def _date_bounds(printed: str) -> tuple[pd.Timestamp, pd.Timestamp]:
+    """First and last day a printed date (2021, 2021-03 or 2021-03-15) may mean."""
+    start = pd.Timestamp(printed)
+    parts = printed.count("-")
+    end = start + (pd.offsets.YearEnd(0) if parts == 0 else pd.offsets.MonthEnd(0) if parts == 1
+                   else pd.Timedelta(0))
+    return start, end
+
+
+def follow_up_window(meta: dict) -> tuple[float, float | None]:
+    """(enrolment length, time from the end of enrolment to the cut-off), in months; the
+    second is None when the study prints no enrolment period or cut-off."""
+    enrolment = meta.get("enrolment_period") or {}
+    cutoff = (meta.get("data_cutoff") or {}).get("date")
+    if not (enrolment.get("start") and enrolment.get("end") and cutoff):
+        return 0.0, None
+    start, _ = _date_bounds(str(enrolment["start"]))
+    _, end = _date_bounds(str(enrolment["end"]))
+    cut, _ = _date_bounds(str(cutoff))
+    return (end - start).days / AVERAGE_MONTH_DAYS, max((cut - end).days / AVERAGE_MONTH_DAYS, 0.0)
+
+
+def _ranked(rows: pd.DataFrame) -> pd.DataFrame:
+    has_ci = rows["ci_low"].ne("")
+    rank = rows["source_type"].map(SOURCE_RANK).fillna(9)
+    return rows.assign(_ci=~has_ci, _rank=rank).sort_values(["_ci", "_rank", "row"])
+
+
+def survival_inputs(study, endpoints: tuple[str, ...] = ("PFS", "OS")) -> list[SurvivalInputs]:
+    """Every arm, population and endpoint with a printed median or landmark rate.
+
+    Where places disagree, the value printed with a CI is used, then the most detailed place
+    (table, figure legend, body, abstract); the others are listed as conflicts.
+    """
+    text = study.table("outcomes", as_typed=False)
+    text = text[text["endpoint"].isin(endpoints) & (text["qualifier"] == "") & (text["arm"] != "all")]
+    sizes = {(p["population_id"], p["arm"]): p["n"] for p in study.meta["populations"]}
+    accrual, follow_up = follow_up_window(study.meta)
+    found = []
+    for (arm, population, endpoint), rows in text.groupby(["arm", "population", "endpoint"], sort=True):
+        medians = _ranked(rows[(rows["measure"] == "median") & rows["estimate"].ne("")])
+        landmark_rows = rows[(rows["measure"] == "landmark") & rows["estimate"].ne("")]
+        if medians.empty and landmark_rows.empty:
+            continue
+        used, conflicts = [], []
+        median = None
+        if not medians.empty:
+            median = float(medians["estimate"].iloc[0])
+            used.append(int(medians["row"].iloc[0]))
+            conflicts += [f"median {v} (row {r})" for v, r in zip(medians["estimate"], medians["row"])
+                          if float(v) != median]
+        landmarks = []
+        for timepoint, group in landmark_rows.groupby("timepoint_months", sort=False):
+            ranked = _ranked(group)
+            value = float(ranked["estimate"].iloc[0])
+            landmarks.append((float(timepoint), value))
+            used.append(int(ranked["row"].iloc[0]))
+            conflicts += [f"{v}% at {timepoint} months (row {r})" for v, r in
+                          zip(ranked["estimate"], ranked["row"]) if float(v) != value]
+        event_values = [int(v) for v in rows["events"] if v != ""]
+        events = None
+        if event_values:
+            events = event_values[0]
+            conflicts += [f"{v} events" for v in event_values if v != events]
+        printed = PrintedSurvival(
+            n=int(sizes[(population, arm)]), events=events, median=median,
+            landmarks=tuple(sorted(landmarks)), accrual_months=accrual,
+            min_follow_up_months=follow_up, label=f"{study.study_id}/{arm}/{population}/{endpoint}")
+        found.append(SurvivalInputs(study.study_id, arm, population, endpoint, printed,
+                                    sorted(used), sorted(set(conflicts))))
+    return found
