@@ -123,3 +123,9 @@ def show_figure(figure) -> None:
         return
     display(figure)
     plt.close(figure)
+
+
+def show_figures(figures) -> None:
+    """Display each figure of a list once, and close it."""
+    for figure in figures:
+        show_figure(figure)

@@ -125,3 +125,54 @@ def plot_study_flow(stages: list[tuple[str, list[tuple[str, int]]]], ax=None):
     ax.set_xlim(-0.22, 1.0)
     ax.set_ylim(-0.6, n_rows - 0.4)
     return ax
+
+
+RECONSTRUCTION_LABEL = "Reconstructed from published summaries, not patient records"
+
+
+def plot_reconstructed_km(arms: list, labels: dict[str, str], ax=None, at_risk: bool = True):
+    """Kaplan-Meier curves of reconstructed arms, printed medians and landmarks marked.
+
+    ``arms`` are :class:`livingreview.reconstruct.ArmReconstruction`; the printed points are
+    drawn as open markers (landmarks) and dotted lines (medians) so the reader can see how
+    closely the reconstruction follows what was printed.
+    """
+    from lifelines.plotting import add_at_risk_counts
+
+    from .reconstruct import kaplan_meier
+
+    ax = _axes(ax)
+    fitters = []
+    for arm in arms:
+        fitter = kaplan_meier(arm.result.data, labels.get(arm.inputs.arm, arm.inputs.arm))
+        fitter.plot_survival_function(ax=ax, ci_show=False, show_censors=True,
+                                      censor_styles={"ms": 4, "marker": "|"})
+        colour = ax.get_lines()[-1].get_color()
+        printed = arm.inputs.printed
+        for months, rate in printed.landmarks:
+            ax.plot(months, rate / 100, "o", mfc="none", color=colour, markersize=7)
+        if printed.median is not None:
+            ax.plot([printed.median, printed.median], [0, 0.5], ":", color=colour, linewidth=1)
+        fitters.append(fitter)
+    ax.axhline(0.5, color="grey", linewidth=0.5, linestyle=":")
+    ax.set_ylim(0, 1.02)
+    ax.set_xlim(left=0)
+    ax.set_xlabel("Months")
+    ax.set_ylabel("Survival probability")
+    ax.text(0.99, 0.98, RECONSTRUCTION_LABEL, transform=ax.transAxes, ha="right", va="top",
+            fontsize=8, style="italic", color="#444")
+    if at_risk:
+        add_at_risk_counts(*fitters, ax=ax, rows_to_show=["At risk"])
+    return ax
+
+
+def km_figures(groups: dict[tuple[str, str], list], labels: dict[str, str]) -> list:
+    """One figure per (population, endpoint) group of reconstructed arms."""
+    figures = []
+    for (population, endpoint), arms in groups.items():
+        fig, ax = plt.subplots(figsize=(8, 4.6 + 0.3 * len(arms)))
+        plot_reconstructed_km(arms, labels, ax=ax)
+        ax.set_title(f"{endpoint} ({population}): reconstructed Kaplan-Meier curves", loc="left", fontsize=10)
+        fig.tight_layout()
+        figures.append(fig)
+    return figures

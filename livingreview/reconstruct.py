@@ -333,15 +333,68 @@ def survival_inputs(study, endpoints: tuple[str, ...] = ("PFS", "OS")) -> list[S
             used.append(int(ranked["row"].iloc[0]))
             conflicts += [f"{v}% at {timepoint} months (row {r})" for v, r in
                           zip(ranked["estimate"], ranked["row"]) if float(v) != value]
-        event_values = [int(v) for v in rows["events"] if v != ""]
+        event_rows = _ranked(rows[rows["events"].ne("")])
         events = None
-        if event_values:
-            events = event_values[0]
-            conflicts += [f"{v} events" for v in event_values if v != events]
+        if not event_rows.empty:
+            events = int(event_rows["events"].iloc[0])
+            used.append(int(event_rows["row"].iloc[0]))
+            conflicts += [f"{v} events (row {r})" for v, r in zip(event_rows["events"], event_rows["row"])
+                          if int(v) != events]
         printed = PrintedSurvival(
             n=int(sizes[(population, arm)]), events=events, median=median,
             landmarks=tuple(sorted(landmarks)), accrual_months=accrual,
             min_follow_up_months=follow_up, label=f"{study.study_id}/{arm}/{population}/{endpoint}")
         found.append(SurvivalInputs(study.study_id, arm, population, endpoint, printed,
-                                    sorted(used), sorted(set(conflicts))))
+                                    sorted(set(used)), sorted(set(conflicts))))
     return found
+
+
+# ----------------------------------------------------------------------------- analyses
+
+RECONSTRUCTED_METHOD = "reconstructed from printed summaries (pseudo patient-level data)"
+
+
+@dataclass
+class ArmReconstruction:
+    """One arm's reconstruction and the Kaplan-Meier summaries of its data."""
+
+    inputs: SurvivalInputs
+    result: Reconstruction
+    median: float
+    median_ci: tuple[float, float]
+    landmarks: list[tuple[float, float, float]]  # (months, printed %, reconstructed %)
+
+
+def kaplan_meier(data: pd.DataFrame, label: str = ""):
+    """A fitted lifelines KaplanMeierFitter."""
+    from lifelines import KaplanMeierFitter
+
+    return KaplanMeierFitter(label=label).fit(data["time"], data["event"])
+
+
+def analyse_arm(inputs: SurvivalInputs) -> ArmReconstruction:
+    """Reconstruct one arm and summarise it as the paper would (median, CI, landmarks)."""
+    from lifelines.utils import median_survival_times
+
+    result = reconstruct(inputs.printed)
+    fitter = kaplan_meier(result.data)
+    bounds = median_survival_times(fitter.confidence_interval_)
+    low, high = (float(v) for v in bounds.iloc[0])
+    landmarks = [(t, rate, 100 * float(fitter.survival_function_at_times(t).iloc[0]))
+                 for t, rate in inputs.printed.landmarks]
+    return ArmReconstruction(inputs, result, float(fitter.median_survival_time_), (low, high), landmarks)
+
+
+def compare_arms(arm: ArmReconstruction, comparator: ArmReconstruction) -> dict[str, float]:
+    """Cox hazard ratio (with 95% CI) of ``arm`` against ``comparator`` and the log-rank p."""
+    from lifelines import CoxPHFitter
+    from lifelines.statistics import logrank_test
+
+    frame = pd.concat([arm.result.data.assign(group=1), comparator.result.data.assign(group=0)],
+                      ignore_index=True)
+    model = CoxPHFitter().fit(frame, "time", "event")
+    low, high = np.exp(model.confidence_intervals_.loc["group"].to_numpy())
+    test = logrank_test(arm.result.data["time"], comparator.result.data["time"],
+                        arm.result.data["event"], comparator.result.data["event"])
+    return {"hazard_ratio": float(model.hazard_ratios_["group"]), "ci_low": float(low),
+            "ci_high": float(high), "logrank_p": float(test.p_value)}

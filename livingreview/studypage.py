@@ -20,9 +20,10 @@ from .data import Study, load_study, load_vocabulary, study_folders
 from .display import (GlueText, Link, SafeHTML, data_link, definition_list, doi_link, paragraph,
                       table)
 from .intervals import METHOD_LABELS
-from .plotting import ae_rate_figure, subgroup_forest_figure
+from .plotting import ae_rate_figure, km_figures, subgroup_forest_figure
+from .reconstruct import analyse_arm, compare_arms, survival_inputs
 from .response import format_ci, primary_rate, response_rates
-from .results import study_results, write_results
+from .results import reconstruction_results, study_results, write_results
 from .review import design_label, load_review, study_size
 from .risk_of_bias import domain_table, load_judgement, load_tools, total_score
 from .safety import GRADE_3_PLUS, ae_rates, format_percent
@@ -86,6 +87,19 @@ class StudyPage:
     def ratios(self) -> pd.DataFrame:
         return subgroup_ratios(self.study)
 
+    @cached_property
+    def survival_inputs(self) -> list:
+        return survival_inputs(self.study)
+
+    @cached_property
+    def reconstructions(self) -> dict[tuple[str, str], list]:
+        """(population, endpoint) -> reconstructed arms, for what prints enough."""
+        groups: dict[tuple[str, str], list] = {}
+        for inputs in self.survival_inputs:
+            if not inputs.missing:
+                groups.setdefault((inputs.population, inputs.endpoint), []).append(analyse_arm(inputs))
+        return groups
+
     def anlotinib_arms(self) -> list[str]:
         return [a["arm_id"] for a in self.study.meta["arms"] if a.get("anlotinib")]
 
@@ -110,6 +124,8 @@ class StudyPage:
             "n_subgroup_ratios": len(self.ratios),
             "n_survival_rows": len(printed_survival(self.study)),
         }
+        facts["n_reconstructed"] = sum(len(arms) for arms in self.reconstructions.values())
+        facts["n_not_reconstructed"] = sum(1 for i in self.survival_inputs if i.missing)
         for endpoint in ("ORR", "DCR"):
             facts[f"{endpoint.lower()}_anlotinib"] = self._rate_sentence(endpoint)
         facts["grade3_any_anlotinib"] = self._grade3_sentence()
@@ -262,6 +278,84 @@ class StudyPage:
         })
         return table(shown)
 
+    def km_figures(self) -> list:
+        """Reconstructed Kaplan-Meier curves, one figure per population and endpoint."""
+        labels = {a: self._arm_label(a) for a in self.study.arms}
+        return km_figures(self.reconstructions, labels)
+
+    def reconstruction_table(self):
+        """Printed against reconstructed: events, median (CI), landmark rates."""
+        if not self.reconstructions:
+            return paragraph("Nothing could be reconstructed: " + self._not_reconstructed_text())
+        rows = []
+        for (population, endpoint), arms in self.reconstructions.items():
+            for arm in arms:
+                printed = arm.inputs.printed
+                rows.append({
+                    "Endpoint": endpoint, "Population": population, "Arm": self._arm_label(arm.inputs.arm),
+                    "Patients": printed.n,
+                    "Events printed": "" if printed.events is None else printed.events,
+                    "Events reconstructed": int(arm.result.data["event"].sum()),
+                    "Median printed": "" if printed.median is None else f"{printed.median:g}",
+                    "Median reconstructed (95% CI)": _median_text(arm.median, arm.median_ci),
+                    "Landmarks printed → reconstructed (%)": "; ".join(
+                        f"{t:g} mo: {p:g} → {r:.1f}" for t, p, r in arm.landmarks),
+                    "Not used": "; ".join(arm.inputs.conflicts + arm.result.set_aside),
+                    "Data rows": "outcomes.csv rows " + ", ".join(map(str, arm.inputs.rows)),
+                })
+        return table(pd.DataFrame(rows))
+
+    @cached_property
+    def comparisons(self) -> list[dict]:
+        """Anlotinib arm against control arm, per reconstructed population and endpoint:
+        Cox HR (CI) and log-rank p from the reconstructed data, with the printed HR rows."""
+        found = []
+        printed_ratios = self.study.table("outcomes", as_typed=False)
+        printed_ratios = printed_ratios[printed_ratios["measure"] == "hazard_ratio"]
+        for (population, endpoint), arms in self.reconstructions.items():
+            by_arm = {a.inputs.arm: a for a in arms}
+            treated = [a for a in self.anlotinib_arms() if a in by_arm]
+            controls = [a for a in by_arm if a not in self.anlotinib_arms()]
+            for arm in treated:
+                for control in controls:
+                    printed = printed_ratios[(printed_ratios["endpoint"] == endpoint)
+                                             & (printed_ratios["population"] == population)
+                                             & (printed_ratios["arm"] == arm)
+                                             & (printed_ratios["comparator_arm"] == control)]
+                    found.append({"endpoint": endpoint, "population": population, "arm": arm,
+                                  "control": control, **compare_arms(by_arm[arm], by_arm[control]),
+                                  "printed": [r for r in printed.to_dict("records") if r["ci_low"]]})
+        return found
+
+    def comparison_table(self):
+        """For two-arm groups: Cox HR and log-rank p from reconstructed data beside the printed HRs."""
+        rows = [{
+            "Endpoint": c["endpoint"], "Population": c["population"],
+            "Comparison": f"{self._arm_label(c['arm'])} vs {self._arm_label(c['control'])}",
+            "Cox HR, reconstructed (95% CI)": f"{c['hazard_ratio']:.2f} ({c['ci_low']:.2f}–{c['ci_high']:.2f})",
+            "Log-rank p, reconstructed": f"{c['logrank_p']:.3g}",
+            "HR printed (95% CI)": "; ".join(
+                f"{r['estimate']} ({r['ci_low']}–{r['ci_high']})"
+                + (" adjusted" if r["adjusted"] == "yes" else "") + f" [outcomes.csv row {r['row']}]"
+                for r in c["printed"]) or "not printed",
+        } for c in self.comparisons]
+        if not rows:
+            return paragraph("No two-arm comparison can be reconstructed for this study.")
+        return table(pd.DataFrame(rows))
+
+    def reconstruction_notes(self):
+        """What could not be reconstructed, and why."""
+        text = self._not_reconstructed_text()
+        return paragraph(text) if text else paragraph("Every arm and endpoint with a printed median or "
+                                                      "landmark rate was reconstructed.")
+
+    def _not_reconstructed_text(self) -> str:
+        missing = [i for i in self.survival_inputs if i.missing]
+        if not self.survival_inputs:
+            return "the report prints no median or landmark survival rate."
+        return " ".join(f"{i.endpoint} ({self._arm_label(i.arm)}, {i.population}): not reconstructed, "
+                        f"because {i.missing}." for i in missing)
+
     def ae_figure(self):
         """Bar chart of AE rates per arm (any grade and grade >= 3); None when nothing to draw."""
         rates = self.adverse_event_rates
@@ -333,9 +427,18 @@ class StudyPage:
 
     def write_results(self, path: str | Path) -> pd.DataFrame:
         """Write this page's statistics for the results table; returns them."""
-        results = study_results(self.study, self.vocabulary)
+        results = pd.concat([study_results(self.study, self.vocabulary),
+                             reconstruction_results(self.study_id, self.reconstructions, self.comparisons)],
+                            ignore_index=True)
         write_results(results, Path(path))
         return results
+
+
+def _median_text(median: float, ci: tuple[float, float]) -> str:
+    def months(value: float) -> str:
+        return "NR" if not math.isfinite(value) else f"{value:.2f}"
+
+    return f"{months(median)} ({months(ci[0])}–{months(ci[1])})"
 
 
 def _baseline_value(row: dict) -> str:

@@ -23,7 +23,7 @@ CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_FLAGS = ["--disable-background-networking", "--disable-component-update",
                   "--disable-sync", "--no-first-run", "--disable-gpu"]
 STUDY_SECTIONS = ["study-at-a-glance", "baseline-characteristics", "response", "survival",
-                  "kaplan-meier-curves", "safety", "subgroups-and-models",
+                  "kaplan-meier-curves-reconstructed", "safety", "subgroups-and-models",
                   "audit-of-the-printed-numbers", "risk-of-bias"]
 # Pages Sphinx writes that are not content (their own tests would add nothing).
 SKIPPED_PAGES = {"genindex.html"}
@@ -46,6 +46,19 @@ def test_one_page_per_study_with_every_section(site):
         missing = [s for s in STUDY_SECTIONS if f'id="{s}"' not in page]
         assert not missing, f"{study}: sections missing: {missing}"
         assert "<img" in page, f"{study}: no figure"
+        assert "Reconstructed data, not patient records." in page, f"{study}: no reconstruction label"
+
+
+def test_reconstructed_curves_on_every_study_that_prints_enough(site):
+    from livingreview.plotting import RECONSTRUCTION_LABEL  # drawn inside each curve figure
+
+    assert RECONSTRUCTION_LABEL
+    for study, curves in {"li2022": 3, "xu2025": 2, "carter2022": 4, "zzu_anlotinib_pd1": 2}.items():
+        page = (site / "studies" / f"{study}.html").read_text(encoding="utf-8")
+        km_section = page.split('id="kaplan-meier-curves-reconstructed"')[1].split('id="safety"')[0]
+        assert km_section.count("<img") == curves, study
+    zhu = (site / "studies" / "zhu2025.html").read_text(encoding="utf-8")
+    assert "censoring is unknown" in zhu
 
 
 def test_front_methods_synthesis_references_and_downloads_exist(site):
