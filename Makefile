@@ -9,7 +9,7 @@ LIVINGREVIEW_SOURCES ?= $(abspath ../shared/seeds)
 export LIVINGREVIEW_SOURCES
 
 .DEFAULT_GOAL := help
-.PHONY: help install book serve check-data audit datapackage test clean
+.PHONY: help install book serve harness check-data audit datapackage test clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -30,6 +30,9 @@ serve: ## serve the built site on http://127.0.0.1:8000
 	@test -f _build/html/index.html || { echo "no site yet: run 'make book' first"; exit 1; }
 	@echo "serving _build/html on http://127.0.0.1:8000 (Ctrl-C stops)"
 	$(PY) -m http.server --directory _build/html --bind 127.0.0.1 8000
+
+harness: $(INSTALLED) ## validate the survival reconstruction on 360 simulated trials
+	$(PY) -m livingreview harness --replicates 20
 
 check-data: $(INSTALLED) ## validate data/ against the data dictionary
 	$(PY) -m livingreview check-data

@@ -66,6 +66,18 @@ def _book(args: argparse.Namespace) -> int:
     return 0
 
 
+def _harness(args: argparse.Namespace) -> int:
+    from .simulation import run_harness, summarise
+
+    errors = run_harness(replicates=args.replicates)
+    args.output.parent.mkdir(parents=True, exist_ok=True)
+    errors.to_csv(args.output, index=False)
+    print(f"harness: {errors['seed'].nunique()} simulated trials; errors written to "
+          f"{paths.relative_to_root(args.output)}")
+    print(summarise(errors, by="n").to_string(index=False, float_format=lambda v: f"{v:.3f}"))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="livingreview", description=__doc__)
     parser.add_argument("--data-dir", type=Path, default=paths.DATA_DIR,
@@ -84,6 +96,11 @@ def build_parser() -> argparse.ArgumentParser:
     book.add_argument("--jobs", type=int, default=None,
                       help="notebooks executed in parallel (default: number of cores)")
     book.set_defaults(run=_book)
+    harness = commands.add_parser("harness", help="validate the survival reconstruction by simulation")
+    harness.add_argument("--replicates", type=int, default=20, help="simulated trials per design")
+    harness.add_argument("--output", type=Path, default=paths.BUILD_DIR / "harness" / "errors.csv",
+                         help="where to write every data set's errors")
+    harness.set_defaults(run=_harness)
     return parser
 
 

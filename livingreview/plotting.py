@@ -176,3 +176,23 @@ def km_figures(groups: dict[tuple[str, str], list], labels: dict[str, str]) -> l
         fig.tight_layout()
         figures.append(fig)
     return figures
+
+
+def plot_harness_errors(errors: pd.DataFrame, column: str, ax=None, label: str = ""):
+    """Box plot of one reconstruction error of the validation harness, by patients per arm."""
+    ax = _axes(ax)
+    shown = errors.dropna(subset=[column])
+    sns.boxplot(data=shown, x="n", y=column, ax=ax, color="#9ecae1", fliersize=2)
+    ax.axhline(0, color="grey", linewidth=0.8, linestyle="--")
+    ax.set_xlabel("Patients per arm")
+    ax.set_ylabel(label or column)
+    return ax
+
+
+def harness_figure(errors: pd.DataFrame, columns: dict[str, str]):
+    """One box plot per error column, side by side; returns the figure."""
+    fig, axes = plt.subplots(1, len(columns), figsize=(4.2 * len(columns), 3.6), squeeze=False)
+    for ax, (column, label) in zip(axes[0], columns.items()):
+        plot_harness_errors(errors, column, ax=ax, label=textwrap.fill(label, 30))
+    fig.tight_layout()
+    return fig

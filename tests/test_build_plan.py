@@ -11,7 +11,7 @@ from livingreview.build import INJECTED_CELL_ID, input_hash, normalise_notebook,
 
 def test_one_study_run_per_study_folder(data_copy):
     keys = [r.key for r in plan_runs(data_copy)]
-    assert keys == ["index", "methods", "studies/doe2024"]
+    assert keys == ["index", "methods", "studies/doe2024", "validation"]
     shutil.copytree(data_copy / "studies/doe2024", data_copy / "studies/new2026")
     keys = [r.key for r in plan_runs(data_copy)]
     assert "studies/new2026" in keys  # a new folder is a new page, with no code change

@@ -62,7 +62,7 @@ def test_reconstructed_curves_on_every_study_that_prints_enough(site):
 
 
 def test_front_methods_synthesis_references_and_downloads_exist(site):
-    for page in ["index.html", "methods.html", "references.html", "downloads.html",
+    for page in ["index.html", "methods.html", "validation.html", "references.html", "downloads.html",
                  "synthesis/response.html", "search.html"]:
         assert (site / page).is_file(), page
     references = (site / "references.html").read_text(encoding="utf-8")
