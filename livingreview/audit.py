@@ -142,6 +142,8 @@ def check_percentages(study: Study) -> list[Finding]:
     findings = []
     for table in load_dictionary().study_tables:
         columns = _percent_columns(table)
+        if columns is None:  # a table without percentages of a count (e.g. digitised curves)
+            continue
         for row in _rows(study, table):
             count_col, denominator_col, percent_col = columns
             if not (_is_percent_row(table, row) and _present(row[percent_col]) and _present(row[denominator_col])):

@@ -97,12 +97,19 @@ def study_folders(data_dir: Path = paths.DATA_DIR) -> list[Path]:
     return sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith((".", "_")))
 
 
+def empty_table(spec: TableSpec) -> pd.DataFrame:
+    """A table with the dictionary's columns and no rows (an optional table not curated)."""
+    return pd.DataFrame({ROW_COLUMN: pd.Series(dtype=int),
+                         **{c: pd.Series(dtype=str) for c in spec.column_names}})
+
+
 def load_study(folder: Path) -> Study:
     """Load one study folder (assumes it passed validation)."""
     folder = Path(folder)
     meta = read_yaml(folder / STUDY_FILE)
     tables = {
-        name: read_csv_text(folder / spec.file)
+        name: read_csv_text(folder / spec.file) if (spec.required or (folder / spec.file).is_file())
+        else empty_table(spec)
         for name, spec in load_dictionary().study_tables.items()
     }
     return Study(folder=folder, meta=meta, tables=tables)

@@ -62,6 +62,8 @@ def build_datapackage(data_dir: Path = paths.DATA_DIR) -> dict:
         resources.append({"name": f"{study}-study", "path": f"{relative}/{STUDY_FILE}", "format": "yaml",
                           "description": f"Metadata of study {study} (schema: study.schema.yaml)."})
         for name, spec in dictionary.study_tables.items():
+            if not spec.required and not (folder / spec.file).exists():
+                continue
             resources.append({"name": f"{study}-{name}".replace("_", "-"), "path": f"{relative}/{spec.file}",
                               "profile": "tabular-data-resource", "description": spec.description,
                               "schema": table_schema(spec)})

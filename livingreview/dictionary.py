@@ -37,6 +37,7 @@ class TableSpec:
     file: str
     description: str
     columns: tuple[ColumnSpec, ...] = field(default_factory=tuple)
+    required: bool = True  # an optional table's file may be absent from a study folder
 
     @property
     def column_names(self) -> list[str]:
@@ -68,6 +69,7 @@ def _table(name: str, spec: dict, shared: dict) -> TableSpec:
         file=spec["file"],
         description=" ".join(str(spec.get("description", "")).split()),
         columns=columns,
+        required=bool(spec.get("required", True)),
     )
 
 

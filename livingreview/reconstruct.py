@@ -250,6 +250,8 @@ def _nudge(knots, points, times, events, printed):
 
 # ----------------------------------------------------------------------------- from a study
 
+RECONSTRUCTED_METHOD = "reconstructed from printed summaries (pseudo patient-level data)"
+DIGITISED_METHOD = "reconstructed from a digitised curve by the algorithm of Guyot et al. 2012"
 SOURCE_RANK = {"table": 0, "figure_legend": 1, "supplement": 2, "body": 3, "abstract": 4}
 AVERAGE_MONTH_DAYS = 365.25 / 12
 
@@ -265,10 +267,18 @@ class SurvivalInputs:
     printed: PrintedSurvival
     rows: list[int]  # outcomes.csv rows used
     conflicts: list[str]  # printed values not used because another place printed otherwise
+    curve: pd.DataFrame | None = None  # digitised points (time_months, survival %), if curated
+    at_risk: pd.DataFrame | None = None  # numbers at risk under the figure, if curated
+
+    @property
+    def method(self) -> str:
+        return DIGITISED_METHOD if self.curve is not None else RECONSTRUCTED_METHOD
 
     @property
     def missing(self) -> str:
         """Why the printed summaries are too little to reconstruct from ('' when enough)."""
+        if self.curve is not None:
+            return ""
         if self.printed.min_follow_up_months is None:
             return "no enrolment period or data cut-off is printed, so censoring is unknown"
         return ""
@@ -310,13 +320,23 @@ def survival_inputs(study, endpoints: tuple[str, ...] = ("PFS", "OS")) -> list[S
     """
     text = study.table("outcomes", as_typed=False)
     text = text[text["endpoint"].isin(endpoints) & (text["qualifier"] == "") & (text["arm"] != "all")]
+    curves = study.table("km_curves")
+    at_risk = study.table("at_risk")
     sizes = {(p["population_id"], p["arm"]): p["n"] for p in study.meta["populations"]}
     accrual, follow_up = follow_up_window(study.meta)
+    keys = sorted(set(map(tuple, text[["arm", "population", "endpoint"]].to_numpy().tolist()))
+                  | set(map(tuple, curves[["arm", "population", "endpoint"]].to_numpy().tolist())))
     found = []
-    for (arm, population, endpoint), rows in text.groupby(["arm", "population", "endpoint"], sort=True):
+    for arm, population, endpoint in keys:
+        rows = text[(text["arm"] == arm) & (text["population"] == population) & (text["endpoint"] == endpoint)]
+        curve = curves[(curves["arm"] == arm) & (curves["population"] == population)
+                       & (curves["endpoint"] == endpoint)]
+        risk = at_risk[(at_risk["arm"] == arm) & (at_risk["population"] == population)
+                       & (at_risk["endpoint"] == endpoint)]
         medians = _ranked(rows[(rows["measure"] == "median") & rows["estimate"].ne("")])
         landmark_rows = rows[(rows["measure"] == "landmark") & rows["estimate"].ne("")]
-        if medians.empty and landmark_rows.empty:
+        has_curve = not curve.empty and not risk.empty
+        if medians.empty and landmark_rows.empty and not has_curve:
             continue
         used, conflicts = [], []
         median = None
@@ -344,14 +364,15 @@ def survival_inputs(study, endpoints: tuple[str, ...] = ("PFS", "OS")) -> list[S
             n=int(sizes[(population, arm)]), events=events, median=median,
             landmarks=tuple(sorted(landmarks)), accrual_months=accrual,
             min_follow_up_months=follow_up, label=f"{study.study_id}/{arm}/{population}/{endpoint}")
-        found.append(SurvivalInputs(study.study_id, arm, population, endpoint, printed,
-                                    sorted(set(used)), sorted(set(conflicts))))
+        found.append(SurvivalInputs(
+            study.study_id, arm, population, endpoint, printed, sorted(set(used)), sorted(set(conflicts)),
+            curve[["time_months", "survival"]].reset_index(drop=True) if has_curve else None,
+            risk[["time_months", "n_at_risk"]].reset_index(drop=True) if has_curve else None))
     return found
 
 
 # ----------------------------------------------------------------------------- analyses
 
-RECONSTRUCTED_METHOD = "reconstructed from printed summaries (pseudo patient-level data)"
 
 
 @dataclass
@@ -376,7 +397,15 @@ def analyse_arm(inputs: SurvivalInputs) -> ArmReconstruction:
     """Reconstruct one arm and summarise it as the paper would (median, CI, landmarks)."""
     from lifelines.utils import median_survival_times
 
-    result = reconstruct(inputs.printed)
+    if inputs.curve is not None:
+        from .guyot import reconstruct_from_curve
+
+        data = reconstruct_from_curve(inputs.curve["time_months"], inputs.curve["survival"] / 100,
+                                      inputs.at_risk["time_months"], inputs.at_risk["n_at_risk"],
+                                      inputs.printed.events)
+        result = Reconstruction(data, [], 0.0, 1.0, [])
+    else:
+        result = reconstruct(inputs.printed)
     fitter = kaplan_meier(result.data)
     bounds = median_survival_times(fitter.confidence_interval_)
     low, high = (float(v) for v in bounds.iloc[0])

@@ -92,8 +92,6 @@ def study_results(study: Study, vocabulary: pd.DataFrame) -> pd.DataFrame:
 def reconstruction_results(scope: str, groups: dict, comparisons: list[dict]) -> pd.DataFrame:
     """Statistics of reconstructed survival data: KM medians and landmarks, event counts,
     and Cox hazard ratios between arms, each labelled as reconstructed."""
-    from .reconstruct import RECONSTRUCTED_METHOD
-
     rows = []
     for (population, endpoint), arms in groups.items():
         for arm in arms:
@@ -101,21 +99,21 @@ def reconstruction_results(scope: str, groups: dict, comparisons: list[dict]) ->
             base = {"scope": scope, "arm": arm.inputs.arm, "population": population, "endpoint": endpoint,
                     "data_file": "outcomes.csv", "data_row": ", ".join(map(str, arm.inputs.rows))}
             rows.append({**base, "statistic": "median", "estimate": arm.median, "ci_low": arm.median_ci[0],
-                         "ci_high": arm.median_ci[1], "method": f"Kaplan-Meier, {RECONSTRUCTED_METHOD}",
+                         "ci_high": arm.median_ci[1], "method": f"Kaplan-Meier, {arm.inputs.method}",
                          "printed": "" if printed.median is None else f"{printed.median:g}"})
             rows.append({**base, "statistic": "events", "estimate": float(arm.result.data["event"].sum()),
-                         "ci_low": math.nan, "ci_high": math.nan, "method": RECONSTRUCTED_METHOD,
+                         "ci_low": math.nan, "ci_high": math.nan, "method": arm.inputs.method,
                          "printed": "" if printed.events is None else str(printed.events)})
             for months, rate, reconstructed in arm.landmarks:
                 rows.append({**base, "statistic": f"landmark at {months:g} months", "estimate": reconstructed,
                              "ci_low": math.nan, "ci_high": math.nan,
-                             "method": f"Kaplan-Meier, {RECONSTRUCTED_METHOD}", "printed": f"{rate:g}"})
+                             "method": f"Kaplan-Meier, {arm.inputs.method}", "printed": f"{rate:g}"})
     for c in comparisons:
         unadjusted = [r for r in c["printed"] if r["adjusted"] != "yes"]
         rows.append({
             "scope": scope, "arm": f"{c['arm']} vs {c['control']}", "population": c["population"],
             "endpoint": c["endpoint"], "statistic": "hazard_ratio", "estimate": c["hazard_ratio"],
-            "ci_low": c["ci_low"], "ci_high": c["ci_high"], "method": f"Cox PH, {RECONSTRUCTED_METHOD}",
+            "ci_low": c["ci_low"], "ci_high": c["ci_high"], "method": f"Cox PH, {c['method']}",
             "printed": unadjusted[0]["estimate"] if unadjusted else "", "data_file": "outcomes.csv",
             "data_row": ", ".join(str(r["row"]) for r in c["printed"])})
     return pd.DataFrame(rows, columns=RESULT_COLUMNS)

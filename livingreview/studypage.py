@@ -293,6 +293,7 @@ class StudyPage:
                 printed = arm.inputs.printed
                 rows.append({
                     "Endpoint": endpoint, "Population": population, "Arm": self._arm_label(arm.inputs.arm),
+                    "Rebuilt from": "digitised curve" if arm.inputs.curve is not None else "printed summaries",
                     "Patients": printed.n,
                     "Events printed": "" if printed.events is None else printed.events,
                     "Events reconstructed": int(arm.result.data["event"].sum()),
@@ -324,6 +325,8 @@ class StudyPage:
                                              & (printed_ratios["comparator_arm"] == control)]
                     found.append({"endpoint": endpoint, "population": population, "arm": arm,
                                   "control": control, **compare_arms(by_arm[arm], by_arm[control]),
+                                  "method": by_arm[arm].inputs.method if by_arm[arm].inputs.method
+                                  == by_arm[control].inputs.method else "mixed reconstruction methods",
                                   "printed": [r for r in printed.to_dict("records") if r["ci_low"]]})
         return found
 

@@ -89,6 +89,15 @@ def test_text_from_data_is_escaped_on_the_page(book):
     assert "&lt;img src=&quot;x&quot; onerror=" in page or "&lt;img src=\"x\" onerror=" in page
 
 
+def test_a_digitised_curve_is_rebuilt_by_the_guyot_algorithm_on_the_page(book):
+    _, build, _ = book
+    page = (build / "html/studies/doe2024.html").read_text(encoding="utf-8")
+    km = page.split('id="kaplan-meier-curves-reconstructed"')[1].split('id="safety"')[0]
+    assert "digitised curve" in km and "printed summaries" in km
+    results = (build / "results/results.csv").read_text(encoding="utf-8")
+    assert "Kaplan-Meier, reconstructed from a digitised curve by the algorithm of Guyot et al. 2012" in results
+
+
 def test_noop_rebuild_then_one_study_edit_reexecutes_only_its_readers(book):
     data, build, _ = book
     again = build_book(data, build, jobs=2, log=lambda *_: None)

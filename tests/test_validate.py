@@ -133,6 +133,16 @@ BROKEN_INPUTS = [
      ["risk_of_bias.yaml", "key 'overall'", "'rationale' is a required property"]),
     ("review_missing", lambda d: (d / "review.yaml").unlink(),
      ["review.yaml", "the file to exist"]),
+    ("curve_rises", lambda d: edit_csv(d, "km_curves.csv", 3, "survival", "99.0"),
+     ["km_curves.csv", "row 3 (line 4)", "column 'survival'", "'99.0'", "not above the previous point"]),
+    ("curve_not_from_start", lambda d: edit_csv(d, "km_curves.csv", 1, "survival", "95.0"),
+     ["km_curves.csv", "row 1 (line 2)", "column 'survival'", "starting at time 0 and 100%"]),
+    ("curve_time_backwards", lambda d: edit_csv(d, "km_curves.csv", 3, "time_months", "0.10"),
+     ["km_curves.csv", "row 3 (line 4)", "column 'time_months'", "increasing order"]),
+    ("at_risk_rises", lambda d: edit_csv(d, "at_risk.csv", 3, "n_at_risk", "35"),
+     ["at_risk.csv", "row 3 (line 4)", "column 'n_at_risk'", "'35'", "not above the previous time"]),
+    ("at_risk_bad_arm", lambda d: edit_csv(d, "at_risk.csv", 2, "arm", "placebo"),
+     ["at_risk.csv", "row 2 (line 3)", "column 'arm'", "'placebo'"]),
 ]
 
 
