@@ -267,6 +267,7 @@ class SurvivalInputs:
     printed: PrintedSurvival
     rows: list[int]  # outcomes.csv rows used
     conflicts: list[str]  # printed values not used because another place printed otherwise
+    median_ci_printed: str = ""  # the chosen median's CI as printed, e.g. "6.59–10.17"
     curve: pd.DataFrame | None = None  # digitised points (time_months, survival %), if curated
     at_risk: pd.DataFrame | None = None  # numbers at risk under the figure, if curated
 
@@ -339,9 +340,12 @@ def survival_inputs(study, endpoints: tuple[str, ...] = ("PFS", "OS")) -> list[S
         if medians.empty and landmark_rows.empty and not has_curve:
             continue
         used, conflicts = [], []
-        median = None
+        median, median_ci = None, ""
         if not medians.empty:
             median = float(medians["estimate"].iloc[0])
+            first = medians.iloc[0]
+            if first["ci_low"]:
+                median_ci = f"{first['ci_low']}–{first['ci_high'] or first['ci_high_text']}"
             used.append(int(medians["row"].iloc[0]))
             conflicts += [f"median {v} (row {r})" for v, r in zip(medians["estimate"], medians["row"])
                           if float(v) != median]
@@ -366,7 +370,7 @@ def survival_inputs(study, endpoints: tuple[str, ...] = ("PFS", "OS")) -> list[S
             min_follow_up_months=follow_up, label=f"{study.study_id}/{arm}/{population}/{endpoint}")
         found.append(SurvivalInputs(
             study.study_id, arm, population, endpoint, printed, sorted(set(used)), sorted(set(conflicts)),
-            curve[["time_months", "survival"]].reset_index(drop=True) if has_curve else None,
+            median_ci, curve[["time_months", "survival"]].reset_index(drop=True) if has_curve else None,
             risk[["time_months", "n_at_risk"]].reset_index(drop=True) if has_curve else None))
     return found
 

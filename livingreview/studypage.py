@@ -297,7 +297,9 @@ class StudyPage:
                     "Patients": printed.n,
                     "Events printed": "" if printed.events is None else printed.events,
                     "Events reconstructed": int(arm.result.data["event"].sum()),
-                    "Median printed": "" if printed.median is None else f"{printed.median:g}",
+                    "Median printed (95% CI)": "" if printed.median is None else (
+                        f"{printed.median:g}" + (f" ({arm.inputs.median_ci_printed})"
+                                                 if arm.inputs.median_ci_printed else "")),
                     "Median reconstructed (95% CI)": _median_text(arm.median, arm.median_ci),
                     "Landmarks printed → reconstructed (%)": "; ".join(
                         f"{t:g} mo: {p:g} → {r:.1f}" for t, p, r in arm.landmarks),
