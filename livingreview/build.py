@@ -298,15 +298,14 @@ def normalise_notebook(path: Path) -> None:
     nbformat.write(nb, path)
 
 
-def execute_runs(runs: list[Run], data_dir: Path, layout: BuildLayout, jobs: int,
-                 log=print) -> list[str]:
-    """Execute runs in parallel; returns error messages (empty: all succeeded)."""
+def execute_runs(runs: list[Run], data_dir: Path, layout: BuildLayout, jobs: int) -> dict[str, str]:
+    """Execute runs in parallel; returns run key -> error message for each run that failed."""
     if not runs:
-        return []
+        return {}
     from tqdm import tqdm
 
     kernel_name = ensure_kernel()
-    errors = []
+    errors = {}
     workers = max(1, min(jobs, len(runs)))
     with ProcessPoolExecutor(max_workers=workers) as pool, \
             tqdm(total=len(runs), desc="executing", unit="notebook", file=sys.stderr,
@@ -318,8 +317,8 @@ def execute_runs(runs: list[Run], data_dir: Path, layout: BuildLayout, jobs: int
             progress.set_postfix_str(f"{run.key} {'failed' if outcome['error'] else 'done'}")
             progress.update(1)
             if outcome["error"]:
-                errors.append(outcome["error"])
-    return sorted(errors)
+                errors[run.key] = outcome["error"]
+    return dict(sorted(errors.items()))
 
 
 # ----------------------------------------------------------------------------- assemble
@@ -367,7 +366,7 @@ def assemble_source(runs: list[Run], data_dir: Path, layout: BuildLayout, result
 WARNING_PATTERN = re.compile(r"\b(WARNING|ERROR|CRITICAL)\b")
 
 
-def run_jupyter_book(source: Path, log=print) -> Path:
+def run_jupyter_book(source: Path) -> Path:
     """Build the HTML with Jupyter Book (strict); returns the folder of the built site."""
     executable = Path(sys.executable).parent / "jupyter-book"
     command = [str(executable), "build", str(source), "-W", "-n", "--keep-going", "--all"]
@@ -437,14 +436,12 @@ def build_book(data_dir: Path = paths.DATA_DIR, build_dir: Path = paths.BUILD_DI
         log(f"book: reusing {len(reused)} notebook(s) whose inputs are unchanged: {', '.join(reused)}")
     if stale:
         log(f"book: executing {len(stale)} notebook(s): {', '.join(r.key for r in stale)}")
-    errors = execute_runs(stale, data_dir, layout, jobs or os.cpu_count() or 1, log)
+    errors = execute_runs(stale, data_dir, layout, jobs or os.cpu_count() or 1)
     # A run that succeeded has a cached copy matching its inputs, whatever happens next.
-    failed_keys = {e.split(":", 1)[0] for e in errors}
-    _write_manifest(layout, {**previous, **{r.key: hashes[r.key] for r in stale
-                                            if r.label not in failed_keys}})
+    _write_manifest(layout, {**previous, **{r.key: hashes[r.key] for r in stale if r.key not in errors}})
     if errors:
         raise BuildError("notebook execution failed; the published site is unchanged:\n"
-                         + "\n".join(f"  - {e}" for e in errors))
+                         + "\n".join(f"  - {e}" for e in errors.values()))
     seconds["execute"] = time.perf_counter() - start
 
     start = time.perf_counter()
@@ -452,7 +449,7 @@ def build_book(data_dir: Path = paths.DATA_DIR, build_dir: Path = paths.BUILD_DI
     results = combine_results([layout.executed / run.results_name for run in runs])
     write_results(results, staged_results)
     source = assemble_source(runs, data_dir, layout, staged_results)
-    built = run_jupyter_book(source, log)
+    built = run_jupyter_book(source)
     seconds["assemble"] = time.perf_counter() - start
 
     publish(built, layout)

@@ -4,7 +4,6 @@ figure. No function here shows or saves anything."""
 
 from __future__ import annotations
 
-import math
 import textwrap
 
 import matplotlib.pyplot as plt

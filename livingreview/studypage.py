@@ -17,8 +17,8 @@ import pandas as pd
 from . import paths
 from .audit import MISMATCH, INFO, OK, audit_study
 from .data import Study, load_study, load_vocabulary, study_folders
-from .display import (GlueText, Link, SafeHTML, data_link, definition_list, doi_link, paragraph,
-                      table)
+from .display import (GlueText, Link, data_link, definition_list, doi_link, paragraph, table,
+                      table_html)
 from .intervals import METHOD_LABELS
 from .plotting import ae_rate_figure, km_figures, subgroup_forest_figure
 from .reconstruct import analyse_arm, compare_arms, survival_inputs
@@ -212,8 +212,6 @@ class StudyPage:
             "Population": p["population_id"], "Arm": self._arm_label(p["arm"]), "n": p["n"],
             "Description": p.get("description", ""), "Source": p.get("source", ""),
         } for p in meta["populations"]])
-        from .display import table_html
-
         return HTML('<div class="lr-card">' + definition_list(items)
                     + table_html(arms, "Arms") + table_html(populations, "Populations") + "</div>")
 
