@@ -195,3 +195,28 @@ def harness_figure(errors: pd.DataFrame, columns: dict[str, str]):
         plot_harness_errors(errors, column, ax=ax, label=textwrap.fill(label, 30))
     fig.tight_layout()
     return fig
+
+
+def plot_timeline(timeline: pd.DataFrame, ax=None):
+    """Enrolment periods (bars) and data cut-offs (diamonds) per study, from printed dates.
+
+    A date printed to the month or year is drawn from its first day; a study without a
+    printed date has no bar.
+    """
+    ax = _axes(ax)
+    labels = list(timeline["study_id"])
+    for y, row in enumerate(timeline.itertuples(index=False)):
+        if row.enrolment_start and row.enrolment_end:
+            start, end = pd.Timestamp(row.enrolment_start), pd.Timestamp(row.enrolment_end)
+            ax.barh(y, (end - start).days, left=start, height=0.4, color="#9ecae1",
+                    label="Enrolment" if y == 0 else None)
+        if row.data_cutoff:
+            ax.plot(pd.Timestamp(row.data_cutoff), y, "D", color="#08519c", markersize=6,
+                    label="Data cut-off" if "Data cut-off" not in ax.get_legend_handles_labels()[1] else None)
+    ax.set_yticks(range(len(labels)))
+    ax.set_yticklabels(labels)
+    ax.invert_yaxis()
+    if ax.get_legend_handles_labels()[0]:
+        ax.legend(loc="lower left", frameon=False, fontsize=8)
+    ax.set_xlabel("Calendar time")
+    return ax

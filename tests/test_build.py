@@ -66,7 +66,7 @@ def book(tmp_path_factory):
 def test_cold_build_executes_every_notebook_and_writes_one_page_per_study(book):
     data, build, report = book
     assert sorted(report.executed) == ["index", "methods", "studies/doe2024", f"studies/{SECOND_STUDY}",
-                                       "validation"]
+                                       "synthesis/audit", "synthesis/evidence_map", "validation"]
     assert report.reused == []
     pages = sorted(p.name for p in (build / "html/studies").glob("*.html"))
     assert pages == ["doe2024.html", f"{SECOND_STUDY}.html"]
@@ -105,9 +105,10 @@ def test_noop_rebuild_then_one_study_edit_reexecutes_only_its_readers(book):
 
     edit_csv(data, "outcomes.csv", 2, "note", "edited by the test")
     edited = build_book(data, build, jobs=2, log=lambda *_: None)
-    # The study's page and the front page (which reads every study) re-run; the methods and
-    # validation pages and the other study's page do not read this file.
-    assert sorted(edited.executed) == ["index", "studies/doe2024"]
+    # The study's page and the pages that read every study (front page, synthesis chapters)
+    # re-run; the methods and validation pages and the other study's page do not read it.
+    assert sorted(edited.executed) == ["index", "studies/doe2024", "synthesis/audit",
+                                       "synthesis/evidence_map"]
     assert sorted(edited.reused) == ["methods", f"studies/{SECOND_STUDY}", "validation"]
 
 

@@ -1,0 +1,135 @@
+"""Cross-study chapters that need no pooling: the evidence map and the audit of all studies."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
+
+import pandas as pd
+
+from . import paths
+from .audit import MISMATCH, OK, RULES, audit_studies
+from .data import Study, load_studies, load_vocabulary
+from .display import GlueText, Link, data_link, table
+from .reconstruct import follow_up_window
+from .review import design_label, load_review, study_size
+
+NOT_PRINTED = "not printed"
+
+
+@dataclass
+class SynthesisPage:
+    """All included studies, for the chapters that set them side by side."""
+
+    studies: list[Study]
+    review: dict
+    vocabulary: pd.DataFrame
+
+    @classmethod
+    def load(cls, data_dir: str | Path | None = None) -> "SynthesisPage":
+        data_dir = paths.DATA_DIR if data_dir is None else Path(data_dir)
+        return cls(load_studies(data_dir), load_review(data_dir), load_vocabulary(data_dir=data_dir))
+
+    def _glue(self, facts: dict[str, object]) -> None:
+        from myst_nb import glue
+
+        for key, value in facts.items():
+            glue(key, value if isinstance(value, (int, float)) else GlueText(value), display=False)
+
+    # ------------------------------------------------------------------ evidence map
+
+    def evidence_table(self):
+        """The studies side by side, each linked to its page."""
+        rows = []
+        settings = self.review.get("setting_groups", {})
+        for study in self.studies:
+            meta = study.meta
+            anlotinib_arms = [a for a in meta["arms"] if a.get("anlotinib")]
+            follow_up = meta.get("median_follow_up") or {}
+            rows.append({
+                "Study": Link(study.study_id, f"../studies/{study.study_id}.html"),
+                "Design": design_label(study), "Setting": settings.get(meta["setting_group"], meta["setting"]),
+                "Line": meta["line_of_therapy"],
+                "Anlotinib regimen": " | ".join(a["regimen"] for a in anlotinib_arms),
+                "Anlotinib dose": " | ".join(a.get("anlotinib_dose", NOT_PRINTED) for a in anlotinib_arms),
+                "Arms": len(meta["arms"]), "Patients": study_size(study),
+                "Median follow-up (months)": follow_up.get("months", NOT_PRINTED),
+                "Primary endpoint": meta["design"].get("primary_endpoint", NOT_PRINTED),
+                "Report": "full text" if meta["full_text_available"] else "abstract only",
+            })
+        return table(pd.DataFrame(rows))
+
+    def timeline(self) -> pd.DataFrame:
+        """Enrolment start and end and data cut-off per study, as printed (text dates)."""
+        rows = []
+        for study in self.studies:
+            enrolment = study.meta.get("enrolment_period") or {}
+            rows.append({"study_id": study.study_id, "enrolment_start": enrolment.get("start", ""),
+                         "enrolment_end": enrolment.get("end", ""),
+                         "data_cutoff": (study.meta.get("data_cutoff") or {}).get("date", "")})
+        return pd.DataFrame(rows)
+
+    def timeline_figure(self):
+        import matplotlib.pyplot as plt
+
+        from .plotting import plot_timeline
+
+        fig, ax = plt.subplots(figsize=(9, 0.55 * len(self.studies) + 1.2))
+        plot_timeline(self.timeline(), ax=ax)
+        fig.tight_layout()
+        return fig
+
+    def evidence_facts(self) -> dict[str, object]:
+        timeline = self.timeline()
+        windows = [follow_up_window(s.meta) for s in self.studies]
+        return {
+            "map_n_studies": len(self.studies),
+            "map_n_with_dates": int(sum(1 for _, after in windows if after is not None)),
+            "map_n_without_dates": int(sum(1 for _, after in windows if after is None)),
+            "map_first_enrolment": min((d for d in timeline["enrolment_start"] if d), default=NOT_PRINTED),
+            "map_last_cutoff": max((d for d in timeline["data_cutoff"] if d), default=NOT_PRINTED),
+        }
+
+    def glue_evidence_facts(self) -> None:
+        self._glue(self.evidence_facts())
+
+    # ------------------------------------------------------------------ audit
+
+    @cached_property
+    def audit(self) -> pd.DataFrame:
+        return audit_studies(self.studies, self.vocabulary)
+
+    def audit_facts(self) -> dict[str, object]:
+        verdicts = self.audit["verdict"].value_counts()
+        return {"audit_n_checks": len(self.audit), "audit_n_ok": int(verdicts.get(OK, 0)),
+                "audit_n_mismatch": int(verdicts.get(MISMATCH, 0)),
+                "audit_n_not_ok": int((self.audit["verdict"] != OK).sum()),
+                "audit_n_rules": len(RULES)}
+
+    def glue_audit_facts(self) -> None:
+        self._glue(self.audit_facts())
+
+    def audit_counts(self):
+        """Checks per rule and verdict, with each study's count of findings that are not ok."""
+        counts = self.audit.pivot_table(index="rule", columns="verdict", values="study_id", aggfunc="count",
+                                        fill_value=0).reindex(list(RULES), fill_value=0)
+        counts.insert(0, "What it checks", [RULES[r] for r in counts.index])
+        return table(counts.reset_index().rename(columns={"rule": "Rule"}))
+
+    def audit_findings(self):
+        """Every finding that is not ok, grouped by rule, each linked to its data row."""
+        findings = self.audit[self.audit["verdict"] != OK].sort_values(["rule", "study_id", "table"],
+                                                                        kind="stable")
+        links = []
+        for study_id, table_name, row in zip(findings["study_id"], findings["table"], findings["row"]):
+            first = str(row).split(",")[0].strip()
+            file_name = "study.yaml" if table_name == "study" else f"{table_name}.csv"
+            links.append(data_link(study_id, file_name, int(first)) if first.isdigit()
+                         else data_link(study_id, file_name))
+        shown = pd.DataFrame({
+            "Rule": findings["rule"], "Study": [Link(s, f"../studies/{s}.html") for s in findings["study_id"]],
+            "Verdict": findings["verdict"], "Quantity": findings["quantity"], "Printed": findings["printed"],
+            "Recomputed": findings["recomputed"], "Detail": findings["detail"], "Data": links,
+        })
+        return table(shown, empty="Every check agrees with what the papers printed.")
