@@ -576,7 +576,7 @@ def check_baseline_sums(study: Study) -> list[Finding]:
     return findings
 
 
-def _date_bounds(printed: str) -> tuple[pd.Timestamp, pd.Timestamp]:
+def date_bounds(printed: str) -> tuple[pd.Timestamp, pd.Timestamp]:
     """Earliest and latest day a printed (possibly partial) date can mean."""
     parts = printed.split("-")
     start = pd.Timestamp(int(parts[0]), int(parts[1]) if len(parts) > 1 else 1, int(parts[2]) if len(parts) > 2 else 1)
@@ -621,8 +621,8 @@ def check_dates(study: Study) -> list[Finding]:
     for first, second in DATE_ORDER:
         if first not in dates or second not in dates:
             continue
-        earliest_first, _ = _date_bounds(dates[first])
-        _, latest_second = _date_bounds(dates[second])
+        earliest_first, _ = date_bounds(dates[first])
+        _, latest_second = date_bounds(dates[second])
         ok = earliest_first <= latest_second
         findings.append(_finding(
             study, "study", row, "dates", f"{first} before {second}",

@@ -44,6 +44,23 @@ class GlueText:
         return self.text
 
 
+def glue_facts(facts: dict[str, object]) -> None:
+    """Glue each fact for ``{glue:text}``: numbers as numbers (the page may format them),
+    everything else as verbatim text."""
+    from myst_nb import glue
+
+    for key, value in facts.items():
+        glue(key, value if isinstance(value, (int, float)) else GlueText(value), display=False)
+
+
+def finding_link(study_id: str, table_name: str, row, site_root: str = "..") -> Link:
+    """Link from an audit finding to the data it is about: the first row it names in the
+    table's file (or the whole file, or study.yaml for study-level findings)."""
+    first = str(row).split(",")[0].strip()
+    file_name = "study.yaml" if table_name == "study" else f"{table_name}.csv"
+    return data_link(study_id, file_name, int(first) if first.isdigit() else None, site_root=site_root)
+
+
 def cell_html(value) -> str:
     """One table cell: links as links, missing as empty, everything else escaped text."""
     if isinstance(value, Link):

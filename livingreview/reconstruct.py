@@ -33,6 +33,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from .audit import date_bounds
+
 # Calibration stops when every printed landmark is within this many percentage points of the
 # reconstructed Kaplan-Meier curve and the median within this many months.
 CALIBRATION_TOLERANCE = {"landmark_points": 1.0, "median_months": 0.1}
@@ -285,15 +287,6 @@ class SurvivalInputs:
         return ""
 
 
-def _date_bounds(printed: str) -> tuple[pd.Timestamp, pd.Timestamp]:
-    """First and last day a printed date (2021, 2021-03 or 2021-03-15) may mean."""
-    start = pd.Timestamp(printed)
-    parts = printed.count("-")
-    end = start + (pd.offsets.YearEnd(0) if parts == 0 else pd.offsets.MonthEnd(0) if parts == 1
-                   else pd.Timedelta(0))
-    return start, end
-
-
 def follow_up_window(meta: dict) -> tuple[float, float | None]:
     """(enrolment length, time from the end of enrolment to the cut-off), in months; the
     second is None when the study prints no enrolment period or cut-off."""
@@ -301,9 +294,9 @@ def follow_up_window(meta: dict) -> tuple[float, float | None]:
     cutoff = (meta.get("data_cutoff") or {}).get("date")
     if not (enrolment.get("start") and enrolment.get("end") and cutoff):
         return 0.0, None
-    start, _ = _date_bounds(str(enrolment["start"]))
-    _, end = _date_bounds(str(enrolment["end"]))
-    cut, _ = _date_bounds(str(cutoff))
+    start, _ = date_bounds(str(enrolment["start"]))
+    _, end = date_bounds(str(enrolment["end"]))
+    cut, _ = date_bounds(str(cutoff))
     return (end - start).days / AVERAGE_MONTH_DAYS, max((cut - end).days / AVERAGE_MONTH_DAYS, 0.0)
 
 

@@ -12,7 +12,7 @@ import pandas as pd
 from . import paths
 from .audit import RULES
 from .data import Study, load_studies
-from .display import GlueText, Link, table, table_html
+from .display import Link, glue_facts, table, table_html
 from .intervals import METHOD_LABELS, PROPORTION_CI_METHODS
 from .plotting import plot_study_flow
 from .review import flow_stages, load_review, overview
@@ -55,10 +55,7 @@ class ReviewPage:
 
     def glue_facts(self) -> None:
         """Glue every fact for ``{glue:text}``."""
-        from myst_nb import glue
-
-        for key, value in self.facts().items():
-            glue(key, value if isinstance(value, (int, float)) else GlueText(value), display=False)
+        glue_facts(self.facts())
 
     def question(self):
         """The review question and its PICO as a card."""

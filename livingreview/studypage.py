@@ -17,8 +17,8 @@ import pandas as pd
 from . import paths
 from .audit import MISMATCH, INFO, OK, audit_study
 from .data import Study, load_study, load_vocabulary, study_folders
-from .display import (GlueText, Link, data_link, definition_list, doi_link, paragraph, table,
-                      table_html)
+from .display import (Link, data_link, definition_list, doi_link, finding_link, glue_facts, paragraph,
+                      table, table_html)
 from .intervals import METHOD_LABELS
 from .plotting import ae_rate_figure, km_figures, subgroup_forest_figure
 from .reconstruct import analyse_arm, compare_arms, survival_inputs
@@ -139,10 +139,7 @@ class StudyPage:
 
     def glue_facts(self) -> None:
         """Glue every fact for ``{glue:text}`` (text shown verbatim, numbers formatted)."""
-        from myst_nb import glue
-
-        for key, value in self.facts().items():
-            glue(key, value if isinstance(value, (int, float)) else GlueText(value), display=False)
+        glue_facts(self.facts())
 
     def _rate_sentence(self, endpoint: str) -> str:
         parts = []
@@ -407,12 +404,7 @@ class StudyPage:
         findings = self.audit[self.audit["verdict"] != OK]
         if findings.empty:
             return paragraph("Every check of this study agrees with what the paper printed.")
-        links = []
-        for table_name, row in zip(findings["table"], findings["row"]):
-            first = str(row).split(",")[0].strip()
-            file_name = "study.yaml" if table_name == "study" else f"{table_name}.csv"
-            links.append(data_link(self.study_id, file_name, int(first)) if first.isdigit()
-                         else data_link(self.study_id, file_name))
+        links = [finding_link(self.study_id, t, r) for t, r in zip(findings["table"], findings["row"])]
         shown = pd.DataFrame({
             "Rule": findings["rule"], "Verdict": findings["verdict"], "Quantity": findings["quantity"],
             "Printed": findings["printed"], "Recomputed": findings["recomputed"],

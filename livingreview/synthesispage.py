@@ -11,7 +11,7 @@ import pandas as pd
 from . import paths
 from .audit import MISMATCH, OK, RULES, audit_studies
 from .data import Study, load_studies, load_vocabulary
-from .display import GlueText, Link, data_link, table
+from .display import Link, finding_link, glue_facts, table
 from .reconstruct import follow_up_window
 from .review import design_label, load_review, study_size
 
@@ -30,12 +30,6 @@ class SynthesisPage:
     def load(cls, data_dir: str | Path | None = None) -> "SynthesisPage":
         data_dir = paths.DATA_DIR if data_dir is None else Path(data_dir)
         return cls(load_studies(data_dir), load_review(data_dir), load_vocabulary(data_dir=data_dir))
-
-    def _glue(self, facts: dict[str, object]) -> None:
-        from myst_nb import glue
-
-        for key, value in facts.items():
-            glue(key, value if isinstance(value, (int, float)) else GlueText(value), display=False)
 
     # ------------------------------------------------------------------ evidence map
 
@@ -92,7 +86,7 @@ class SynthesisPage:
         }
 
     def glue_evidence_facts(self) -> None:
-        self._glue(self.evidence_facts())
+        glue_facts(self.evidence_facts())
 
     # ------------------------------------------------------------------ audit
 
@@ -108,7 +102,7 @@ class SynthesisPage:
                 "audit_n_rules": len(RULES)}
 
     def glue_audit_facts(self) -> None:
-        self._glue(self.audit_facts())
+        glue_facts(self.audit_facts())
 
     def audit_counts(self):
         """Checks per rule and verdict, with each study's count of findings that are not ok."""
@@ -121,12 +115,7 @@ class SynthesisPage:
         """Every finding that is not ok, grouped by rule, each linked to its data row."""
         findings = self.audit[self.audit["verdict"] != OK].sort_values(["rule", "study_id", "table"],
                                                                         kind="stable")
-        links = []
-        for study_id, table_name, row in zip(findings["study_id"], findings["table"], findings["row"]):
-            first = str(row).split(",")[0].strip()
-            file_name = "study.yaml" if table_name == "study" else f"{table_name}.csv"
-            links.append(data_link(study_id, file_name, int(first)) if first.isdigit()
-                         else data_link(study_id, file_name))
+        links = [finding_link(s, t, r) for s, t, r in zip(findings["study_id"], findings["table"], findings["row"])]
         shown = pd.DataFrame({
             "Rule": findings["rule"], "Study": [Link(s, f"../studies/{s}.html") for s in findings["study_id"]],
             "Verdict": findings["verdict"], "Quantity": findings["quantity"], "Printed": findings["printed"],

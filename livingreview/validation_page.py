@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from .display import GlueText, table
+from .display import glue_facts, table
 from .plotting import harness_figure
 from .results import RESULT_COLUMNS, write_results
 from .simulation import ERROR_LABELS, run_harness, scenarios, summarise
@@ -40,10 +40,7 @@ class ValidationPage:
         }
 
     def glue_facts(self) -> None:
-        from myst_nb import glue
-
-        for key, value in self.facts().items():
-            glue(key, value if isinstance(value, (int, float)) else GlueText(value), display=False)
+        glue_facts(self.facts())
 
     def figure(self):
         return harness_figure(self.errors, {c: ERROR_LABELS[c] for c in SHOWN_ERRORS})
