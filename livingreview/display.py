@@ -95,20 +95,9 @@ def paragraph(text: str, css_class: str = "lr-note") -> HTML:
 
 
 def definition_list(items: list[tuple[str, object]]) -> str:
-    """``<dl>`` of (term, value) pairs; values may be :class:`Link` or raw-safe HTML strings
-    wrapped in :class:`SafeHTML`."""
-    parts = []
-    for term, value in items:
-        shown = value.html if isinstance(value, SafeHTML) else cell_html(value)
-        parts.append(f"<dt>{html.escape(term)}</dt><dd>{shown}</dd>")
-    return "<dl>" + "".join(parts) + "</dl>"
-
-
-@dataclass(frozen=True)
-class SafeHTML:
-    """HTML assembled in this module from escaped parts (never from raw data)."""
-
-    html: str
+    """``<dl>`` of (term, value) pairs; values are shown as table cells are (:func:`cell_html`)."""
+    return "<dl>" + "".join(f"<dt>{html.escape(term)}</dt><dd>{cell_html(value)}</dd>"
+                            for term, value in items) + "</dl>"
 
 
 def doi_link(doi: str) -> Link | str:

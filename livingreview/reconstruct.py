@@ -238,8 +238,7 @@ def _nudge(knots, points, times, events, printed):
             # Move the median knot in time rather than in survival.
             observed = km_median(times, events)
             shift = 0.0 if not np.isfinite(observed) else printed.median - observed
-            s_new = s_knot
-            s_new = min(max(s_new + (0.5 - _km_at(times, events, t)) * 0.5 + shift * 0.01, 1e-4), 0.9999)
+            s_new = min(max(s_knot + (0.5 - _km_at(times, events, t)) * 0.5 + shift * 0.01, 1e-4), 0.9999)
         else:
             s_new = min(max(s_knot + (s_target - _km_at(times, events, t)), 1e-4), 0.9999)
         nudged.append((t, s_new))
