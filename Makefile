@@ -9,7 +9,7 @@ LIVINGREVIEW_SOURCES ?= $(abspath ../shared/seeds)
 export LIVINGREVIEW_SOURCES
 
 .DEFAULT_GOAL := help
-.PHONY: help install book serve harness check-data audit datapackage test clean
+.PHONY: help install book serve harness check-data audit datapackage metafor-fixtures test clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -42,6 +42,11 @@ audit: $(INSTALLED) ## recompute the papers' printed numbers; write _build/audit
 
 datapackage: $(INSTALLED) ## regenerate data/datapackage.json from the data dictionary
 	$(PY) -m livingreview datapackage
+
+metafor-fixtures: $(INSTALLED) ## regenerate the R metafor reference values the tests compare with (needs R + metafor)
+	@command -v Rscript >/dev/null || { echo "Rscript not found: install R and metafor (Debian: apt-get install r-cran-metafor)"; exit 1; }
+	$(PY) -m livingreview metafor-inputs --output tests/fixtures/metafor/inputs.csv
+	Rscript tests/fixtures/metafor/make_reference.R
 
 test: $(INSTALLED) ## run the test suite
 	$(PY) -m pytest

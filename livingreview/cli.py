@@ -78,6 +78,17 @@ def _harness(args: argparse.Namespace) -> int:
     return 0
 
 
+def _metafor_inputs(args: argparse.Namespace) -> int:
+    from .reference import analysis_inputs
+
+    inputs = analysis_inputs(args.data_dir)
+    args.output.parent.mkdir(parents=True, exist_ok=True)
+    inputs.to_csv(args.output, index=False, float_format="%.17g", lineterminator="\n")
+    print(f"metafor-inputs: {len(inputs)} rows of {inputs.groupby(['analysis', 'group', 'endpoint']).ngroups} "
+          f"analyses written to {paths.relative_to_root(args.output)}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="livingreview", description=__doc__)
     parser.add_argument("--data-dir", type=Path, default=paths.DATA_DIR,
@@ -101,6 +112,10 @@ def build_parser() -> argparse.ArgumentParser:
     harness.add_argument("--output", type=Path, default=paths.BUILD_DIR / "harness" / "errors.csv",
                          help="where to write every data set's errors")
     harness.set_defaults(run=_harness)
+    inputs = commands.add_parser("metafor-inputs", help="write the inputs of every pooled analysis (for the R reference)")
+    inputs.add_argument("--output", type=Path, default=paths.PROJECT_ROOT / "tests/fixtures/metafor/inputs.csv",
+                        help="where to write them")
+    inputs.set_defaults(run=_metafor_inputs)
     return parser
 
 

@@ -456,6 +456,11 @@ def validate_study_meta(folder: Path) -> tuple[dict | None, list[Problem]]:
         if population["arm"] not in [*arm_ids, ALL_ARMS]:
             problems.append(Problem(file, None, f"populations[{i}].arm", population["arm"],
                                     f"an arm id ({', '.join(arm_ids)}) or '{ALL_ARMS}'"))
+    declared = sorted({p["population_id"] for p in meta["populations"]})
+    for role, population_id in meta["analysis_populations"].items():
+        if role != "reason" and population_id not in declared:
+            problems.append(Problem(file, None, f"analysis_populations.{role}", population_id,
+                                    f"a declared population ({', '.join(declared)})"))
     return (meta if not problems else None), problems
 
 

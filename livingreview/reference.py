@@ -1,0 +1,91 @@
+"""The inputs of every pooled analysis, and this package's statistics on them, in the long
+format the metafor reference fixtures use.
+
+``make metafor-fixtures`` writes :func:`analysis_inputs` of the curated data to
+``tests/fixtures/metafor/inputs.csv`` and runs ``make_reference.R`` on it, which writes R
+metafor's results to ``reference.csv``. The tests compare :func:`package_statistics` on the
+same inputs with that file, so they need no R.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+
+from . import paths
+from .data import load_studies, load_vocabulary
+from .meta import glmm_proportion, inverse_variance, logit_effect_sizes
+from .review import load_review
+from .synthesis import (ALL_SETTINGS, MIN_POOLED_STUDIES, arm_rates, grade3_rates, landmark_table,
+                        reconstructed_arms, response_odds_ratios, setting_groups)
+
+INPUT_COLUMNS = ["analysis", "group", "endpoint", "study_id", "events", "total", "events_2", "total_2",
+                 "yi", "vi"]
+REFERENCE_COLUMNS = ["analysis", "group", "endpoint", "model", "left_out", "statistic", "value"]
+POOLED_STATISTICS = ("estimate", "se", "ci_low", "ci_high", "tau2", "i2", "pi_low", "pi_high")
+LANDMARKS = (("OS", 12.0), ("PFS", 12.0))
+
+
+def analysis_inputs(data_dir: str | Path | None = None) -> pd.DataFrame:
+    """Per-study inputs of every pool the synthesis chapters fit (see :data:`INPUT_COLUMNS`)."""
+    data_dir = paths.DATA_DIR if data_dir is None else Path(data_dir)
+    studies = load_studies(data_dir)
+    order = list(load_review(data_dir).get("setting_groups", {}))
+    vocabulary = load_vocabulary(data_dir=data_dir)
+    rows = []
+    rate_sets = [(endpoint, arm_rates(studies, endpoint)) for endpoint in ("ORR", "DCR")]
+    rate_sets.append(("grade3", grade3_rates(studies, vocabulary)))
+    for endpoint, rates in rate_sets:
+        for group, members in setting_groups(rates, order):
+            if len(members) < MIN_POOLED_STUDIES:
+                continue
+            for r in members.to_dict("records"):
+                rows.append({"analysis": "proportion", "group": group, "endpoint": endpoint,
+                             "study_id": r["study_id"], "events": r["events"], "total": r["total"]})
+    for r in response_odds_ratios(studies).to_dict("records"):
+        rows.append({"analysis": "odds_ratio", "group": r["setting_group"], "endpoint": r["endpoint"],
+                     "study_id": r["study_id"], "events": r["events_arm"], "total": r["total_arm"],
+                     "events_2": r["events_control"], "total_2": r["total_control"]})
+    arms = reconstructed_arms(studies)
+    for endpoint, months in LANDMARKS:
+        table = landmark_table(arms, endpoint, months)
+        for group, members in setting_groups(table, order) if not table.empty else []:
+            if group == ALL_SETTINGS or len(members) < MIN_POOLED_STUDIES:
+                continue
+            for r in members.to_dict("records"):
+                rows.append({"analysis": "landmark", "group": group, "endpoint": f"{endpoint} at {months:g} months",
+                             "study_id": r["study_id"], "yi": r["yi"], "vi": r["vi"]})
+    return pd.DataFrame(rows, columns=INPUT_COLUMNS)
+
+
+def _pooled_rows(key: dict, estimate) -> list[dict]:
+    return [{**key, "statistic": name, "value": float(getattr(estimate, name))} for name in POOLED_STATISTICS]
+
+
+def package_statistics(inputs: pd.DataFrame) -> pd.DataFrame:
+    """This package's results on ``inputs``, in the reference's long format."""
+    rows = []
+    for (analysis, group, endpoint), members in inputs.groupby(["analysis", "group", "endpoint"], sort=True):
+        base = {"analysis": analysis, "group": group, "endpoint": endpoint, "left_out": ""}
+        if analysis == "proportion":
+            events, totals = members["events"].astype(float), members["total"].astype(float)
+            rows += _pooled_rows({**base, "model": "glmm"}, glmm_proportion(events, totals))
+            yi, vi = logit_effect_sizes(events, totals)
+            rows += _pooled_rows({**base, "model": "reml_knha"}, inverse_variance(yi, vi))
+            if len(members) > MIN_POOLED_STUDIES:
+                for index, study_id in enumerate(members["study_id"]):
+                    keep = [i for i in range(len(members)) if i != index]
+                    rows += _pooled_rows({**base, "model": "glmm", "left_out": study_id},
+                                         glmm_proportion(events.iloc[keep], totals.iloc[keep]))
+        elif analysis == "landmark":
+            rows += _pooled_rows({**base, "model": "reml_knha"}, inverse_variance(members["yi"], members["vi"]))
+        elif analysis == "odds_ratio":
+            from .synthesis import odds_ratio
+
+            for r in members.to_dict("records"):
+                ratio = odds_ratio(int(r["events"]), int(r["total"]), int(r["events_2"]), int(r["total_2"]))
+                key = {**base, "model": "escalc", "left_out": r["study_id"]}
+                rows += [{**key, "statistic": "yi", "value": ratio["log_estimate"]},
+                         {**key, "statistic": "vi", "value": ratio["variance"]}]
+    return pd.DataFrame(rows, columns=REFERENCE_COLUMNS)

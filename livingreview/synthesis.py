@@ -1,0 +1,388 @@
+"""Cross-study statistics: what each study contributes, pooled within each setting.
+
+Every study names, in ``study.yaml`` (``analysis_populations``), the population its main
+efficacy, comparison and safety results refer to; the chapters read those rows only. Rates
+are pooled only within a setting (first line, later line, nodal recurrence): the settings
+differ in prognosis, so a pooled number across them describes no patient. A pooled estimate
+across all settings is computed once, labelled as an illustration of that heterogeneity.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+from scipy import special, stats
+
+from .audit import attainable_counts
+from .data import Study
+from .meta import PooledEstimate, glmm_proportion, inverse_variance, leave_one_out, logit_effect_sizes
+from .intervals import proportion_ci
+from .response import EXACT, primary_rate, response_rates
+from .reconstruct import SOURCE_RANK, analyse_arm, survival_inputs
+from .safety import GRADE_3_PLUS, ae_rates
+from .survival import printed_survival
+
+ALL_SETTINGS = "all_settings"
+ALL_SETTINGS_LABEL = "All settings together (illustration of heterogeneity, not a finding)"
+MIN_POOLED_STUDIES = 2
+ANY_EVENT_TERM = "Any adverse event"
+RATE_COLUMNS = ["study_id", "study_label", "setting_group", "arm", "arm_label", "population", "endpoint",
+                "events", "total", "count_origin", "percent", "exact_low", "exact_high", "source_type",
+                "data_file", "data_row", "quote", "printed", "category"]
+POOLED_COLUMNS = ["group", "endpoint", "model", "k", "patients", "studies", "estimate", "ci_low", "ci_high",
+                  "pi_low", "pi_high", "tau2", "i2"]
+
+
+def efficacy_population(study: Study) -> str:
+    return study.meta["analysis_populations"]["efficacy"]
+
+
+def comparison_population(study: Study) -> str:
+    return study.meta["analysis_populations"].get("comparison") or efficacy_population(study)
+
+
+def safety_population(study: Study) -> str | None:
+    """The declared safety population, else the only population in the AE table (or None)."""
+    declared = study.meta["analysis_populations"].get("safety")
+    if declared:
+        return declared
+    found = study.tables["adverse_events"]["population"].unique()
+    return found[0] if len(found) == 1 else None
+
+
+def anlotinib_arms(study: Study) -> list[str]:
+    return [a["arm_id"] for a in study.meta["arms"] if a.get("anlotinib")]
+
+
+def control_arms(study: Study) -> list[str]:
+    return [a["arm_id"] for a in study.meta["arms"] if not a.get("anlotinib")]
+
+
+def arm_label(study: Study, arm: str) -> str:
+    return study.arms[arm]["label"] if arm in study.arms else arm
+
+
+def _exact(events: int, total: int) -> tuple[float, float]:
+    low, high = proportion_ci(events, total, EXACT, 95.0)
+    return 100 * low, 100 * high
+
+
+# ---------------------------------------------------------------------------- response
+
+def _rate_row(study: Study, arm: str, endpoint: str, population: str) -> dict | None:
+    rates = response_rates(study)
+    chosen = primary_rate(rates[rates["population"] == population], endpoint, arm)
+    if chosen is None:
+        return None
+    events, total = int(chosen["count"]), int(chosen["denominator"])
+    low, high = _exact(events, total)
+    return {"study_id": study.study_id, "study_label": study.meta["label"],
+            "setting_group": study.meta["setting_group"], "arm": arm, "arm_label": arm_label(study, arm),
+            "population": population, "endpoint": endpoint, "events": events, "total": total,
+            "count_origin": chosen["count_origin"], "percent": 100 * events / total, "exact_low": low,
+            "exact_high": high, "source_type": chosen["source_type"], "data_file": "outcomes.csv",
+            "data_row": int(chosen["row"]), "quote": chosen["quote"], "printed": chosen["printed_percent"],
+            "category": ""}
+
+
+def arm_rates(studies: list[Study], endpoint: str, arms: str = "anlotinib") -> pd.DataFrame:
+    """One row per study arm (see :data:`RATE_COLUMNS`): the endpoint's count and denominator in
+    the study's efficacy population, from the most detailed place that prints a count.
+
+    ``arms`` is "anlotinib" (arms receiving anlotinib) or "control".
+    """
+    rows = []
+    for study in studies:
+        chosen = anlotinib_arms(study) if arms == "anlotinib" else control_arms(study)
+        for arm in chosen:
+            row = _rate_row(study, arm, endpoint, efficacy_population(study))
+            if row is not None:
+                rows.append(row)
+    return pd.DataFrame(rows, columns=RATE_COLUMNS)
+
+
+def _pooled_row(group: str, endpoint: str, estimate: PooledEstimate, rates: pd.DataFrame) -> dict:
+    shown = estimate.as_proportion()
+    return {"group": group, "endpoint": endpoint, "model": estimate.model, "k": estimate.k,
+            "patients": int(rates["total"].sum()), "studies": ", ".join(rates["study_id"]),
+            **{key: 100 * value for key, value in shown.items()}, "tau2": estimate.tau2, "i2": estimate.i2}
+
+
+def pool_rates(rates: pd.DataFrame, endpoint: str) -> list[PooledEstimate]:
+    """The binomial-normal GLMM (primary) and inverse-variance REML with Hartung-Knapp
+    (sensitivity) for one set of arms; empty when fewer than two studies."""
+    if len(rates) < MIN_POOLED_STUDIES:
+        return []
+    labels = tuple(rates["study_id"])
+    yi, vi = logit_effect_sizes(rates["events"], rates["total"])
+    return [glmm_proportion(rates["events"], rates["total"], labels=labels),
+            inverse_variance(yi, vi, hartung_knapp=True, labels=labels)]
+
+
+def setting_groups(rates: pd.DataFrame, order: list[str]) -> list[tuple[str, pd.DataFrame]]:
+    """(setting, its rows) in the review's order, then all settings together when there is
+    more than one setting."""
+    groups = [(s, rates[rates["setting_group"] == s]) for s in order if (rates["setting_group"] == s).any()]
+    groups += [(s, rates[rates["setting_group"] == s]) for s in sorted(set(rates["setting_group"]) - set(order))]
+    if len(groups) > 1:
+        groups.append((ALL_SETTINGS, rates))
+    return groups
+
+
+def pooled_table(rates: pd.DataFrame, endpoint: str, order: list[str]) -> pd.DataFrame:
+    """Pooled proportions (percent) per setting and model (see :data:`POOLED_COLUMNS`)."""
+    rows = []
+    for group, members in setting_groups(rates, order):
+        for estimate in pool_rates(members.reset_index(drop=True), endpoint):
+            rows.append(_pooled_row(group, endpoint, estimate, members))
+    return pd.DataFrame(rows, columns=POOLED_COLUMNS)
+
+
+def leave_one_out_table(rates: pd.DataFrame, endpoint: str, order: list[str]) -> pd.DataFrame:
+    """Each pool with three or more studies refitted without each study in turn (GLMM)."""
+    rows = []
+    for group, members in setting_groups(rates, order):
+        if len(members) < MIN_POOLED_STUDIES + 1:
+            continue
+        labels = list(members["study_id"])
+        for left_out, estimate in leave_one_out(glmm_proportion, labels, members["events"], members["total"]):
+            kept = members[members["study_id"] != left_out]
+            rows.append({"left_out": left_out, **_pooled_row(group, endpoint, estimate, kept)})
+    return pd.DataFrame(rows, columns=["left_out", *POOLED_COLUMNS])
+
+
+def subgroup_difference(rates: pd.DataFrame, order: list[str]) -> dict[str, float] | None:
+    """Test for differences between settings: Cochran's Q of the per-setting random-effects
+    (REML, Wald) log odds around their fixed-effect mean; None with fewer than two pooled
+    settings. A large Q says the settings' rates differ more than chance allows."""
+    estimates = []
+    for group, members in setting_groups(rates, order):
+        if group == ALL_SETTINGS:
+            continue
+        yi, vi = logit_effect_sizes(members["events"], members["total"])
+        pooled = inverse_variance(yi, vi, hartung_knapp=False)
+        estimates.append((pooled.estimate, pooled.se ** 2))
+    if len(estimates) < 2:
+        return None
+    y = np.array([e for e, _ in estimates])
+    w = 1 / np.array([v for _, v in estimates])
+    mean = (w * y).sum() / w.sum()
+    q = float((w * (y - mean) ** 2).sum())
+    df = len(y) - 1
+    return {"q": q, "df": df, "p": float(stats.chi2.sf(q, df))}
+
+
+# ---------------------------------------------------------------------------- comparisons
+
+def odds_ratio(events_1: int, total_1: int, events_2: int, total_2: int, level: float = 95.0) -> dict:
+    """Odds ratio with its Wald CI on the log scale, as ``escalc(measure="OR")`` (1/2 added to
+    every cell only when a cell is zero)."""
+    cells = np.array([events_1, total_1 - events_1, events_2, total_2 - events_2], dtype=float)
+    if (cells == 0).any():
+        cells = cells + 0.5
+    log_or = math.log(cells[0] * cells[3] / (cells[1] * cells[2]))
+    se = math.sqrt((1 / cells).sum())
+    z = stats.norm.ppf(1 - (1 - level / 100) / 2)
+    return {"estimate": math.exp(log_or), "ci_low": math.exp(log_or - z * se),
+            "ci_high": math.exp(log_or + z * se), "log_estimate": log_or, "variance": se ** 2,
+            "p": float(2 * stats.norm.sf(abs(log_or) / se))}
+
+
+def response_odds_ratios(studies: list[Study], endpoint: str = "ORR") -> pd.DataFrame:
+    """Per two-arm study: the anlotinib arm's odds of response against the control arm's, in
+    the comparison population, from the printed (or implied) counts."""
+    rows = []
+    for study in studies:
+        population = comparison_population(study)
+        for arm in anlotinib_arms(study):
+            for control in control_arms(study):
+                treated = _rate_row(study, arm, endpoint, population)
+                untreated = _rate_row(study, control, endpoint, population)
+                if treated is None or untreated is None:
+                    continue
+                ratio = odds_ratio(treated["events"], treated["total"], untreated["events"], untreated["total"])
+                rows.append({"study_id": study.study_id, "setting_group": study.meta["setting_group"],
+                             "endpoint": endpoint, "population": population, "arm": arm, "control": control,
+                             "comparison": f"{arm_label(study, arm)} vs {arm_label(study, control)}",
+                             "events_arm": treated["events"], "total_arm": treated["total"],
+                             "events_control": untreated["events"], "total_control": untreated["total"],
+                             "data_rows": f"{treated['data_row']}, {untreated['data_row']}", **ratio})
+    return pd.DataFrame(rows)
+
+
+def printed_hazard_ratios(studies: list[Study]) -> pd.DataFrame:
+    """Every printed hazard ratio with a CI for anlotinib against a control arm, in the
+    comparison population."""
+    rows = []
+    for study in studies:
+        outcomes = study.table("outcomes", as_typed=False)
+        chosen = outcomes[(outcomes["measure"] == "hazard_ratio") & outcomes["ci_low"].ne("")
+                          & outcomes["arm"].isin(anlotinib_arms(study))
+                          & outcomes["comparator_arm"].isin(control_arms(study))
+                          & (outcomes["population"] == comparison_population(study))
+                          & outcomes["endpoint"].isin(["PFS", "OS"])]
+        for r in chosen.to_dict("records"):
+            rows.append({"study_id": study.study_id, "setting_group": study.meta["setting_group"],
+                         "endpoint": r["endpoint"], "population": r["population"], "arm": r["arm"],
+                         "control": r["comparator_arm"], "estimate": float(r["estimate"]),
+                         "ci_low": float(r["ci_low"]), "ci_high": float(r["ci_high"]),
+                         "ci_level": r["ci_level"] or "95", "adjusted": r["adjusted"] == "yes",
+                         "model": r["model"], "source_type": r["source_type"], "source": r["source"],
+                         "quote": r["quote"], "data_row": int(r["row"]), "printed": r["estimate"]})
+    frame = pd.DataFrame(rows)
+    if frame.empty:
+        return frame
+    # The same ratio printed in the abstract and the text is one result: keep the most
+    # detailed place (as the survival reconstruction ranks them).
+    rank = frame["source_type"].map(SOURCE_RANK).fillna(9)
+    frame = frame.assign(_rank=rank).sort_values(["_rank", "data_row"], kind="stable")
+    frame = frame.drop_duplicates(["study_id", "endpoint", "arm", "control", "estimate", "ci_low", "ci_high",
+                                   "adjusted", "model"])
+    return frame.drop(columns="_rank").sort_values(["study_id", "endpoint", "adjusted", "data_row"],
+                                                   kind="stable").reset_index(drop=True)
+
+
+# ---------------------------------------------------------------------------- survival
+
+def reconstructed_arms(studies: list[Study]) -> list[tuple[Study, object]]:
+    """Every arm whose printed summaries allow a reconstruction, in the study's efficacy
+    population: [(study, ArmReconstruction), ...]."""
+    found = []
+    for study in studies:
+        population = efficacy_population(study)
+        for inputs in survival_inputs(study):
+            if inputs.population == population and not inputs.missing:
+                found.append((study, analyse_arm(inputs)))
+    return found
+
+
+def printed_survival_summaries(studies: list[Study]) -> pd.DataFrame:
+    """Printed medians and landmark rates of every arm, in each study's efficacy population."""
+    frames = []
+    for study in studies:
+        printed = printed_survival(study)
+        printed = printed[printed["measure"].isin(["median", "landmark"]) & printed["endpoint"].isin(["PFS", "OS"])
+                          & (printed["population"] == efficacy_population(study)) & (printed["arm"] != "all")]
+        frames.append(printed.assign(study_id=study.study_id, setting_group=study.meta["setting_group"],
+                                     anlotinib=printed["arm"].isin(anlotinib_arms(study)),
+                                     arm_label=[arm_label(study, a) for a in printed["arm"]]))
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+
+
+def landmark_table(arms: list[tuple[Study, object]], endpoint: str, months: float) -> pd.DataFrame:
+    """Reconstructed survival at ``months`` for every anlotinib arm of ``endpoint`` whose
+    reconstruction reaches that far, beside the printed rate when one was printed."""
+    rows = []
+    for study, arm in arms:
+        if arm.inputs.endpoint != endpoint or arm.inputs.arm not in anlotinib_arms(study):
+            continue
+        estimate = landmark_estimate(arm, months)
+        if estimate is None:
+            continue
+        printed = dict(arm.inputs.printed.landmarks).get(float(months))
+        rows.append({"study_id": study.study_id, "setting_group": study.meta["setting_group"],
+                     "arm": arm.inputs.arm, "arm_label": arm_label(study, arm.inputs.arm),
+                     "population": arm.inputs.population, "endpoint": endpoint, "months": months,
+                     "n": arm.inputs.printed.n, "printed": "" if printed is None else f"{printed:g}",
+                     "percent": 100 * estimate["survival"], "se_percent": 100 * estimate["se"],
+                     "yi": estimate["yi"], "vi": estimate["vi"], "method": arm.inputs.method,
+                     "data_rows": ", ".join(map(str, arm.inputs.rows))})
+    return pd.DataFrame(rows)
+
+def landmark_estimate(arm_reconstruction, months: float) -> dict | None:
+    """Kaplan-Meier survival at ``months`` from reconstructed data, with its Greenwood
+    variance carried to the logit scale (delta method); None if follow-up ends earlier or the
+    estimate is 0 or 1."""
+    data = arm_reconstruction.result.data
+    if data["time"].max() < months:
+        return None
+    times = np.sort(data.loc[data["event"] == 1, "time"].unique())
+    survival, greenwood = 1.0, 0.0
+    for t in times[times <= months]:
+        at_risk = int((data["time"] >= t).sum())
+        deaths = int(((data["time"] == t) & (data["event"] == 1)).sum())
+        survival *= 1 - deaths / at_risk
+        if at_risk > deaths:
+            greenwood += deaths / (at_risk * (at_risk - deaths))
+    if not 0 < survival < 1:
+        return None
+    variance = survival ** 2 * greenwood
+    return {"survival": survival, "se": math.sqrt(variance), "yi": float(special.logit(survival)),
+            "vi": variance / (survival * (1 - survival)) ** 2}
+
+
+def pool_landmarks(frame: pd.DataFrame) -> PooledEstimate | None:
+    """Inverse-variance REML (Hartung-Knapp) pool of logit landmark survival; None if < 2."""
+    if len(frame) < MIN_POOLED_STUDIES:
+        return None
+    return inverse_variance(frame["yi"], frame["vi"], hartung_knapp=True, labels=tuple(frame["study_id"]))
+
+
+# ---------------------------------------------------------------------------- safety
+
+def safety_rates(studies: list[Study], vocabulary: pd.DataFrame) -> pd.DataFrame:
+    """AE rates of every arm in each study's safety population, with the study's setting."""
+    frames = []
+    for study in studies:
+        population = safety_population(study)
+        rates = ae_rates(study, vocabulary)
+        if population is not None:
+            rates = rates[rates["population"] == population]
+        rates = rates[rates["arm"].isin(study.arms)]
+        frames.append(rates.assign(study_id=study.study_id, setting_group=study.meta["setting_group"],
+                                   anlotinib=rates["arm"].isin(anlotinib_arms(study)),
+                                   arm_label=[arm_label(study, a) for a in rates["arm"]]))
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+
+
+def grade3_rates(studies: list[Study], vocabulary: pd.DataFrame) -> pd.DataFrame:
+    """Per anlotinib arm: patients with any grade >= 3 adverse event, as a count over the
+    safety population. A count printed only as a percentage is the one whole count that
+    percentage allows; arms where no count is determined are left out and listed."""
+    rates = safety_rates(studies, vocabulary)
+    rows = []
+    if rates.empty:
+        return pd.DataFrame(columns=RATE_COLUMNS)
+    chosen = rates[(rates["term"] == ANY_EVENT_TERM) & (rates["band"] == GRADE_3_PLUS) & rates["anlotinib"]]
+    labels = {s.study_id: s.meta["label"] for s in studies}
+    for r in chosen.to_dict("records"):
+        total = r["denominator"]
+        if pd.isna(r["count"]):
+            possible = attainable_counts(r["printed_percent"], int(total)) if r["printed_percent"] else []
+            if len(possible) != 1:
+                continue
+            events, origin = possible[0], "implied"
+        else:
+            events, origin = int(r["count"]), "printed"
+        low, high = _exact(events, int(total))
+        rows.append({"study_id": r["study_id"], "study_label": labels[r["study_id"]],
+                     "setting_group": r["setting_group"], "arm": r["arm"], "arm_label": r["arm_label"],
+                     "population": r["population"], "endpoint": "grade ≥3 adverse events", "events": events,
+                     "total": int(total), "count_origin": origin, "percent": 100 * events / total,
+                     "exact_low": low, "exact_high": high, "source_type": r["source"],
+                     "data_file": "adverse_events.csv", "data_row": r["rows"], "quote": "",
+                     "printed": r["printed_percent"], "category": r["category"]})
+    return pd.DataFrame(rows, columns=RATE_COLUMNS)
+
+
+def heatmap_matrix(rates: pd.DataFrame, band: str, min_studies: int = 1) -> pd.DataFrame:
+    """Percent of patients per harmonised term (rows) and study arm (columns) for one band;
+    the summary 'any adverse event' row is left out."""
+    chosen = rates[(rates["band"] == band) & (rates["group"] != "any")]
+    if chosen.empty:
+        return pd.DataFrame()
+    chosen = chosen.assign(column=chosen["study_id"] + ": " + chosen["arm_label"])
+    # A term printed under two categories (TRAE and AE) in one arm keeps its higher rate.
+    matrix = chosen.pivot_table(index="term", columns="column", values="percent", aggfunc="max")
+    counts = chosen.groupby("term")["study_id"].nunique()
+    matrix = matrix.loc[counts[counts >= min_studies].index]
+    order = matrix.notna().sum(axis=1).sort_values(ascending=False, kind="stable").index
+    return matrix.loc[order]
+
+
+def class_effects(rates: pd.DataFrame) -> pd.DataFrame:
+    """Anlotinib's class effects (terms the vocabulary marks as class effects) per arm."""
+    chosen = rates[rates["class_effect"].astype(bool)]
+    return chosen.sort_values(["term", "study_id", "arm", "band"], kind="stable")
