@@ -28,6 +28,7 @@ from . import paths
 from .data import ROW_COLUMN, STUDY_FILE, read_csv_text, read_yaml, study_folders, typed
 from .dictionary import ColumnSpec, TableSpec, load_dictionary
 from .printed import NUMBER_PATTERN, P_VALUE_PATTERN
+from .integrity import INTEGRITY_FILE
 from .risk_of_bias import RISK_OF_BIAS_FILE
 
 ALL_ARMS = "all"
@@ -488,12 +489,36 @@ def validate_vocabulary(data_dir: Path) -> tuple[list[str] | None, list[Problem]
     return read_csv_text(path)["printed_term"].tolist(), []
 
 
+def validate_integrity(folder: Path, checks: dict[str, dict]) -> list[Problem]:
+    """Problems of a study's integrity.yaml (absent file: not screened, no problem)."""
+    path = folder / INTEGRITY_FILE
+    if not path.exists():
+        return []
+    file = paths.relative_to_root(path)
+    screen, problems = _load_yaml(path)
+    if screen is None:
+        return problems
+    problems = _schema_problems(file, screen, paths.INTEGRITY_SCHEMA_FILE)
+    if problems:
+        return problems
+    if screen["study_id"] != folder.name:
+        problems.append(Problem(file, None, "study_id", screen["study_id"], f"the folder name '{folder.name}'"))
+    answered = [c["check"] for c in screen["checks"]]
+    if sorted(answered) != sorted(checks) or len(set(answered)) != len(answered):
+        problems.append(Problem(file, None, "checks", ", ".join(answered),
+                                f"every check once: {', '.join(checks)}"))
+    return problems
+
+
 def validate_study(folder: Path, vocabulary_terms: list[str] | None,
-                   rob_tools: dict[str, dict] | None = None) -> list[Problem]:
+                   rob_tools: dict[str, dict] | None = None,
+                   integrity_checks: dict[str, dict] | None = None) -> list[Problem]:
     """All problems of one study folder."""
     meta, problems = validate_study_meta(folder)
     if rob_tools is not None:
         problems += validate_risk_of_bias(folder, rob_tools)
+    if integrity_checks is not None:
+        problems += validate_integrity(folder, integrity_checks)
     if meta is None:
         return problems
     arm_ids = [a["arm_id"] for a in meta["arms"]]
@@ -567,8 +592,10 @@ def validate_data_dir(data_dir: Path = paths.DATA_DIR) -> list[Problem]:
     problems += review_problems
     rob_tools, tool_problems = _load_yaml(data_dir / paths.ROB_TOOLS_FILE_NAME)
     problems += tool_problems
+    integrity_checks, check_problems = _load_yaml(data_dir / paths.INTEGRITY_CHECKS_FILE_NAME)
+    problems += check_problems
     for folder in folders:
-        problems += validate_study(folder, terms, rob_tools)
+        problems += validate_study(folder, terms, rob_tools, integrity_checks)
     return problems
 
 

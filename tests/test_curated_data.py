@@ -5,6 +5,7 @@ import pytest
 from livingreview import paths
 from livingreview.data import load_studies
 from livingreview.datapackage import render_datapackage
+from livingreview.integrity import load_screen
 from livingreview.risk_of_bias import load_judgement
 from livingreview.sources import SOURCES_ENV, quote_found, sources_dir
 from livingreview.validate import validate_data_dir
@@ -48,6 +49,12 @@ def _quotes():
         for i, judged in enumerate([*judgement.get("domains", []), judgement.get("overall", {})]):
             for support in judged.get("support", []):
                 yield study, "risk_of_bias", {"row": f"domain {i + 1}", "quote": support["quote"]}
+        # So is the integrity screen's evidence from the paper itself (outside records have a url).
+        screen = load_screen(study.folder) or {}
+        for check in screen.get("checks", []):
+            for evidence in check["evidence"]:
+                if "source" in evidence:
+                    yield study, "integrity", {"row": check["check"], "quote": evidence["quote"]}
 
 
 @pytest.mark.skipif(sources_dir() is None, reason=f"{SOURCES_ENV} does not point at the source texts")
