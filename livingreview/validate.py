@@ -489,6 +489,27 @@ def validate_vocabulary(data_dir: Path) -> tuple[list[str] | None, list[Problem]
     return read_csv_text(path)["printed_term"].tolist(), []
 
 
+def validate_benchmarks(data_dir: Path) -> list[Problem]:
+    """Problems of the context benchmarks table (absent: no context shown, no problem). A
+    number needs its quote; an unconfirmed row has no number."""
+    spec = load_dictionary().vocabularies["benchmarks"]
+    path = Path(data_dir) / spec.file
+    if not path.exists():
+        return []
+    problems = validate_table(path, spec, {}, set())
+    if problems:
+        return problems
+    file = paths.relative_to_root(path)
+    for number, row in enumerate(read_csv_text(path).to_dict("records"), start=1):
+        unconfirmed = row["status"] == "unconfirmed"
+        if unconfirmed and row["estimate"]:
+            problems.append(Problem(file, number, "estimate", row["estimate"], "no value on an unconfirmed row"))
+        if not unconfirmed and not (row["estimate"] and row["quote"] and (row["source_url"] or row["source"])):
+            problems.append(Problem(file, number, "quote", row["quote"] or None,
+                                    "a value, its source and a verbatim quote (or status 'unconfirmed')"))
+    return problems
+
+
 def validate_integrity(folder: Path, checks: dict[str, dict]) -> list[Problem]:
     """Problems of a study's integrity.yaml (absent file: not screened, no problem)."""
     path = folder / INTEGRITY_FILE
@@ -594,6 +615,14 @@ def validate_data_dir(data_dir: Path = paths.DATA_DIR) -> list[Problem]:
     problems += tool_problems
     integrity_checks, check_problems = _load_yaml(data_dir / paths.INTEGRITY_CHECKS_FILE_NAME)
     problems += check_problems
+    problems += validate_benchmarks(data_dir)
+    certainty_file = data_dir / paths.CERTAINTY_FILE_NAME
+    if certainty_file.exists():  # absent: no summary-of-findings table
+        certainty, certainty_problems = _load_yaml(certainty_file)
+        if certainty is not None:
+            certainty_problems = _schema_problems(paths.relative_to_root(certainty_file), certainty,
+                                                  paths.CERTAINTY_SCHEMA_FILE)
+        problems += certainty_problems
     for folder in folders:
         problems += validate_study(folder, terms, rob_tools, integrity_checks)
     return problems
