@@ -220,3 +220,108 @@ def plot_timeline(timeline: pd.DataFrame, ax=None):
         ax.legend(loc="lower left", frameon=False, fontsize=8)
     ax.set_xlabel("Calendar time")
     return ax
+
+
+def plot_rate_forest(rows: pd.DataFrame, ax=None, xlabel: str = "Patients (%)"):
+    """Forest plot of proportions (percent), first row at the top.
+
+    ``rows`` has label, estimate, ci_low, ci_high, kind ("study", "pooled" or "heading") and,
+    for pooled rows, pi_low and pi_high: studies are squares sized by ``total``, pooled
+    estimates diamonds with their prediction interval as a dashed line.
+    """
+    ax = _axes(ax)
+    n = len(rows)
+    for position, row in enumerate(rows.to_dict("records")):
+        y = n - 1 - position
+        if row["kind"] == "heading":
+            continue
+        if row["kind"] == "pooled":
+            est, lo, hi = row["estimate"], row["ci_low"], row["ci_high"]
+            ax.fill([lo, est, hi, est], [y, y + 0.3, y, y - 0.3], color="#08519c")
+            ax.hlines(y, row["pi_low"], row["pi_high"], color="#08519c", linestyle="--", linewidth=1)
+        else:
+            ax.hlines(y, row["ci_low"], row["ci_high"], color="black", linewidth=1)
+            size = 4 + 6 * np.sqrt(row.get("total", 30) / 100)
+            ax.plot(row["estimate"], y, "s", color="#3182bd", markersize=size)
+    ax.set_yticks(range(n))
+    ax.set_yticklabels([textwrap.shorten(str(t), 70) for t in rows["label"]][::-1])
+    for tick, kind in zip(ax.get_yticklabels(), list(rows["kind"])[::-1]):
+        if kind in ("heading", "pooled"):
+            tick.set_fontweight("bold")
+    ax.set_ylim(-0.7, n - 0.3)
+    ax.set_xlim(0, 100)
+    ax.set_xlabel(xlabel)
+    ax.grid(axis="x", color="#eee")
+    return ax
+
+
+def plot_ae_heatmap(matrix: pd.DataFrame, ax=None, label: str = "Patients (%)"):
+    """Heatmap of AE rates (percent), terms as rows, study arms as columns; grey = not printed."""
+    ax = _axes(ax)
+    sns.heatmap(matrix, ax=ax, cmap="Blues", vmin=0, vmax=100, annot=True, fmt=".0f", linewidths=0.5,
+                linecolor="white", cbar_kws={"label": label}, annot_kws={"fontsize": 7})
+    ax.set_facecolor("#e0e0e0")
+    ax.set_xlabel("")
+    ax.set_ylabel("")
+    ax.set_xticklabels([textwrap.fill(t.get_text(), 18) for t in ax.get_xticklabels()], rotation=0, fontsize=7)
+    ax.tick_params(axis="y", labelsize=7)
+    return ax
+
+
+JUDGEMENT_COLOURS = {"low": "#1a9850", "moderate": "#fee08b", "serious": "#f46d43", "critical": "#a50026",
+                     "no_information": "#bdbdbd", "not_reported": "#f46d43", "reported_inadequately": "#fee08b",
+                     "reported_adequately": "#1a9850"}
+
+
+def plot_traffic_light(judgements: pd.DataFrame, ax=None):
+    """Risk-of-bias traffic lights: one row per study, one column per domain (and overall).
+
+    ``judgements`` has study_id, domain (label) and judgement; a domain a study's tool does
+    not have is left blank.
+    """
+    ax = _axes(ax)
+    studies = list(dict.fromkeys(judgements["study_id"]))
+    domains = list(dict.fromkeys(judgements["domain"]))
+    for row in judgements.to_dict("records"):
+        x, y = domains.index(row["domain"]), studies.index(row["study_id"])
+        colour = JUDGEMENT_COLOURS.get(str(row["judgement"]), "#bdbdbd")
+        ax.scatter(x, y, s=320, color=colour, edgecolor="#333", linewidth=0.5)
+        ax.text(x, y, str(row["judgement"])[:1].upper(), ha="center", va="center", fontsize=7)
+    ax.set_xticks(range(len(domains)))
+    ax.set_xticklabels([textwrap.fill(d, 16) for d in domains], rotation=90, fontsize=7)
+    ax.set_yticks(range(len(studies)))
+    ax.set_yticklabels(studies)
+    ax.set_xlim(-0.6, len(domains) - 0.4)
+    ax.set_ylim(len(studies) - 0.4, -0.6)
+    ax.set_frame_on(False)
+    handles = [plt.Line2D([], [], marker="o", linestyle="", color=c, markeredgecolor="#333", label=j.replace("_", " "))
+               for j, c in JUDGEMENT_COLOURS.items() if j in set(map(str, judgements["judgement"]))]
+    ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.01, 1), frameon=False, fontsize=7)
+    return ax
+
+
+SETTING_STYLES = ["-", "--", ":", "-."]
+
+
+def plot_km_overlay(curves: list[tuple[str, str, object]], ax=None):
+    """Reconstructed Kaplan-Meier curves of several studies on one axes.
+
+    ``curves`` are (label, setting label, ArmReconstruction); each setting has its own line
+    style, so curves of one setting read as a group.
+    """
+    from .reconstruct import kaplan_meier
+
+    ax = _axes(ax)
+    settings = list(dict.fromkeys(setting for _, setting, _ in curves))
+    for label, setting, arm in curves:
+        fitter = kaplan_meier(arm.result.data, f"{label} ({setting})")
+        fitter.plot_survival_function(ax=ax, ci_show=False, show_censors=False,
+                                      linestyle=SETTING_STYLES[settings.index(setting) % len(SETTING_STYLES)])
+    ax.set_ylim(0, 1.02)
+    ax.set_xlim(left=0)
+    ax.set_xlabel("Months")
+    ax.set_ylabel("Survival probability")
+    ax.legend(fontsize=7, loc="upper right", frameon=False)
+    ax.text(0.01, 0.02, RECONSTRUCTION_LABEL, transform=ax.transAxes, ha="left", va="bottom",
+            fontsize=8, style="italic", color="#444")
+    return ax

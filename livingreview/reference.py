@@ -15,6 +15,7 @@ import pandas as pd
 
 from . import paths
 from .data import load_studies, load_vocabulary
+from .integrity import main_analysis_studies, sensitivity_studies
 from .meta import glmm_proportion, inverse_variance, logit_effect_sizes
 from .review import load_review
 from .synthesis import (ALL_SETTINGS, MIN_POOLED_STUDIES, arm_rates, grade3_rates, landmark_table,
@@ -30,20 +31,25 @@ LANDMARKS = (("OS", 12.0), ("PFS", 12.0))
 def analysis_inputs(data_dir: str | Path | None = None) -> pd.DataFrame:
     """Per-study inputs of every pool the synthesis chapters fit (see :data:`INPUT_COLUMNS`)."""
     data_dir = paths.DATA_DIR if data_dir is None else Path(data_dir)
-    studies = load_studies(data_dir)
+    every_study = load_studies(data_dir)
+    studies = main_analysis_studies(every_study)
     order = list(load_review(data_dir).get("setting_groups", {}))
     vocabulary = load_vocabulary(data_dir=data_dir)
     rows = []
-    rate_sets = [(endpoint, arm_rates(studies, endpoint)) for endpoint in ("ORR", "DCR")]
-    rate_sets.append(("grade3", grade3_rates(studies, vocabulary)))
-    for endpoint, rates in rate_sets:
-        for group, members in setting_groups(rates, order):
-            if len(members) < MIN_POOLED_STUDIES:
-                continue
-            for r in members.to_dict("records"):
-                rows.append({"analysis": "proportion", "group": group, "endpoint": endpoint,
-                             "study_id": r["study_id"], "events": r["events"], "total": r["total"]})
-    for r in response_odds_ratios(studies).to_dict("records"):
+    # The main analyses, then the integrity sensitivity analyses (group "<setting> | <variant>").
+    variants = [("", studies), (" | without flagged studies", sensitivity_studies(every_study)),
+                (" | with excluded studies", every_study)]
+    for suffix, chosen in variants:
+        rate_sets = [(endpoint, arm_rates(chosen, endpoint)) for endpoint in ("ORR", "DCR")]
+        rate_sets.append(("grade3", grade3_rates(chosen, vocabulary)))
+        for endpoint, rates in rate_sets:
+            for group, members in setting_groups(rates, order):
+                if len(members) < MIN_POOLED_STUDIES:
+                    continue
+                for r in members.to_dict("records"):
+                    rows.append({"analysis": "proportion", "group": group + suffix, "endpoint": endpoint,
+                                 "study_id": r["study_id"], "events": r["events"], "total": r["total"]})
+    for r in response_odds_ratios(every_study).to_dict("records"):
         rows.append({"analysis": "odds_ratio", "group": r["setting_group"], "endpoint": r["endpoint"],
                      "study_id": r["study_id"], "events": r["events_arm"], "total": r["total_arm"],
                      "events_2": r["events_control"], "total_2": r["total_control"]})

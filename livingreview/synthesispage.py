@@ -25,11 +25,12 @@ class SynthesisPage:
     studies: list[Study]
     review: dict
     vocabulary: pd.DataFrame
+    data_dir: Path = paths.DATA_DIR
 
     @classmethod
     def load(cls, data_dir: str | Path | None = None) -> "SynthesisPage":
         data_dir = paths.DATA_DIR if data_dir is None else Path(data_dir)
-        return cls(load_studies(data_dir), load_review(data_dir), load_vocabulary(data_dir=data_dir))
+        return cls(load_studies(data_dir), load_review(data_dir), load_vocabulary(data_dir=data_dir), data_dir)
 
     # ------------------------------------------------------------------ evidence map
 
