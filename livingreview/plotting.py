@@ -270,7 +270,9 @@ def plot_ae_heatmap(matrix: pd.DataFrame, ax=None, label: str = "Patients (%)"):
 
 JUDGEMENT_COLOURS = {"low": "#1a9850", "moderate": "#fee08b", "serious": "#f46d43", "critical": "#a50026",
                      "no_information": "#bdbdbd", "not_reported": "#f46d43", "reported_inadequately": "#fee08b",
-                     "reported_adequately": "#1a9850"}
+                     "reported_adequately": "#1a9850", "2": "#1a9850", "1": "#fee08b", "0": "#f46d43"}
+# MINORS scores each item 0 (not reported), 1 (reported inadequately) or 2 (adequately).
+JUDGEMENT_NAMES = {"2": "2: reported adequately", "1": "1: reported inadequately", "0": "0: not reported"}
 
 
 def plot_traffic_light(judgements: pd.DataFrame, ax=None):
@@ -294,7 +296,8 @@ def plot_traffic_light(judgements: pd.DataFrame, ax=None):
     ax.set_xlim(-0.6, len(domains) - 0.4)
     ax.set_ylim(len(studies) - 0.4, -0.6)
     ax.set_frame_on(False)
-    handles = [plt.Line2D([], [], marker="o", linestyle="", color=c, markeredgecolor="#333", label=j.replace("_", " "))
+    handles = [plt.Line2D([], [], marker="o", linestyle="", color=c, markeredgecolor="#333",
+                          label=JUDGEMENT_NAMES.get(j, j.replace("_", " ")))
                for j, c in JUDGEMENT_COLOURS.items() if j in set(map(str, judgements["judgement"]))]
     ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.01, 1), frameon=False, fontsize=7)
     return ax

@@ -75,9 +75,8 @@ class Chapters(SynthesisPage):
         if not self.excluded_studies:
             return paragraph("Every included study enters the analyses below.")
         return paragraph("Left out of every pooled and comparative analysis after the integrity screen: "
-                         + ", ".join(self.excluded_studies) + " (see the chapter on "
-                         "[risk of bias, integrity and certainty](bias_integrity_certainty)); their pages "
-                         "keep their data as printed.", css_class="lr-warning")
+                         + ", ".join(self.excluded_studies) + " (see the chapter 'Risk of bias, integrity and "
+                         "certainty'); their pages keep their data as printed.", css_class="lr-warning")
 
     def _study_link(self, study_id: str) -> Link:
         return Link(study_id, f"../studies/{study_id}.html")
@@ -621,10 +620,10 @@ class Chapters(SynthesisPage):
             tool = self.rob_tools[judgement["tool"]]
             labels = {d["id"]: d["label"] for d in tool["domains"]}
             for d in judgement["domains"]:
-                rows.append({"study_id": f"{study.study_id} ({tool['name'].split(' ')[0]})",
-                             "domain": labels[d["domain"]], "judgement": d["judgement"]})
-            rows.append({"study_id": f"{study.study_id} ({tool['name'].split(' ')[0]})", "domain": "Overall",
-                         "judgement": judgement["overall"]["judgement"]})
+                rows.append({"tool": tool["name"], "study_id": study.study_id,
+                             "domain": labels[d["domain"]], "judgement": str(d["judgement"])})
+            rows.append({"tool": tool["name"], "study_id": study.study_id, "domain": "Overall",
+                         "judgement": str(judgement["overall"]["judgement"])})
         return pd.DataFrame(rows)
 
     def traffic_light(self):
@@ -633,13 +632,15 @@ class Chapters(SynthesisPage):
         from .plotting import plot_traffic_light
 
         frame = self.traffic_light_frame()
-        fig, ax = plt.subplots(figsize=(10, 0.55 * max(frame["study_id"].nunique(), 2) + 2.8))
         if frame.empty:
-            ax.set_axis_off()
-            return fig
-        plot_traffic_light(frame, ax=ax)
-        ax.set_title("Risk of bias by domain (ROBINS-I for comparative studies, MINORS items for single-arm)",
-                     loc="left", fontsize=10)
+            return None
+        tools = list(dict.fromkeys(frame["tool"]))
+        fig, axes = plt.subplots(len(tools), 1, squeeze=False,
+                                 figsize=(9, sum(0.5 * frame.loc[frame["tool"] == t, "study_id"].nunique() + 2.6
+                                                 for t in tools)))
+        for ax, tool in zip(axes[:, 0], tools):
+            plot_traffic_light(frame[frame["tool"] == tool], ax=ax)
+            ax.set_title(f"Risk of bias: {tool}", loc="left", fontsize=10)
         fig.tight_layout()
         return fig
 

@@ -399,18 +399,25 @@ def _schema_problems(file: str, content: dict, schema_file: Path) -> list[Proble
     return problems
 
 
+def _optional_yaml(path: Path, schema: Path) -> tuple[dict | None, list[Problem]]:
+    """An optional YAML file, read and checked against its schema: (content, problems);
+    content is None when the file is absent or has problems."""
+    if not path.exists():
+        return None, []
+    content, problems = _load_yaml(path)
+    if content is None:
+        return None, problems
+    problems = _schema_problems(paths.relative_to_root(path), content, schema)
+    return (None if problems else content), problems
+
+
 def validate_risk_of_bias(folder: Path, tools: dict[str, dict]) -> list[Problem]:
     """Problems of a study's risk_of_bias.yaml (absent file: not appraised, no problem)."""
     path = folder / RISK_OF_BIAS_FILE
-    if not path.exists():
-        return []
-    file = paths.relative_to_root(path)
-    judgement, problems = _load_yaml(path)
+    judgement, problems = _optional_yaml(path, paths.RISK_OF_BIAS_SCHEMA_FILE)
     if judgement is None:
         return problems
-    problems = _schema_problems(file, judgement, paths.RISK_OF_BIAS_SCHEMA_FILE)
-    if problems:
-        return problems
+    file = paths.relative_to_root(path)
     tool = tools.get(judgement["tool"])
     if tool is None:
         return [Problem(file, None, "tool", judgement["tool"], _enum_text(tuple(tools)))]
@@ -513,15 +520,10 @@ def validate_benchmarks(data_dir: Path) -> list[Problem]:
 def validate_integrity(folder: Path, checks: dict[str, dict]) -> list[Problem]:
     """Problems of a study's integrity.yaml (absent file: not screened, no problem)."""
     path = folder / INTEGRITY_FILE
-    if not path.exists():
-        return []
-    file = paths.relative_to_root(path)
-    screen, problems = _load_yaml(path)
+    screen, problems = _optional_yaml(path, paths.INTEGRITY_SCHEMA_FILE)
     if screen is None:
         return problems
-    problems = _schema_problems(file, screen, paths.INTEGRITY_SCHEMA_FILE)
-    if problems:
-        return problems
+    file = paths.relative_to_root(path)
     if screen["study_id"] != folder.name:
         problems.append(Problem(file, None, "study_id", screen["study_id"], f"the folder name '{folder.name}'"))
     answered = [c["check"] for c in screen["checks"]]
@@ -616,13 +618,8 @@ def validate_data_dir(data_dir: Path = paths.DATA_DIR) -> list[Problem]:
     integrity_checks, check_problems = _load_yaml(data_dir / paths.INTEGRITY_CHECKS_FILE_NAME)
     problems += check_problems
     problems += validate_benchmarks(data_dir)
-    certainty_file = data_dir / paths.CERTAINTY_FILE_NAME
-    if certainty_file.exists():  # absent: no summary-of-findings table
-        certainty, certainty_problems = _load_yaml(certainty_file)
-        if certainty is not None:
-            certainty_problems = _schema_problems(paths.relative_to_root(certainty_file), certainty,
-                                                  paths.CERTAINTY_SCHEMA_FILE)
-        problems += certainty_problems
+    # Absent: no summary-of-findings table.
+    problems += _optional_yaml(data_dir / paths.CERTAINTY_FILE_NAME, paths.CERTAINTY_SCHEMA_FILE)[1]
     for folder in folders:
         problems += validate_study(folder, terms, rob_tools, integrity_checks)
     return problems

@@ -8,6 +8,9 @@ import pytest
 
 FIXTURES = Path(__file__).parent / "fixtures"
 VALID_DATA = FIXTURES / "valid_data"
+# Every synthesis chapter reads all studies, so each runs on any data change.
+SYNTHESIS_RUNS = [f"synthesis/{name}" for name in ("audit", "bias_integrity_certainty", "comparative", "context",
+                                                    "evidence_map", "response", "safety", "survival")]
 
 
 @pytest.fixture

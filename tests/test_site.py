@@ -63,8 +63,7 @@ def test_reconstructed_curves_on_every_study_that_prints_enough(site):
 
 def test_front_methods_synthesis_references_and_downloads_exist(site):
     for page in ["index.html", "methods.html", "validation.html", "references.html", "downloads.html",
-                 "synthesis/response.html", "synthesis/evidence_map.html", "synthesis/audit.html",
-                 "search.html"]:
+                 *[f"{run}.html" for run in SYNTHESIS_RUNS], "search.html"]:
         assert (site / page).is_file(), page
     audit = (site / "synthesis/audit.html").read_text(encoding="utf-8")
     assert audit.count("<tr>") > 68  # every finding that is not ok, plus the rule counts
