@@ -16,6 +16,8 @@ from pathlib import Path
 import pytest
 
 from livingreview import paths
+
+from .conftest import SYNTHESIS_RUNS
 from livingreview.build import build_book
 from livingreview.data import study_folders
 
