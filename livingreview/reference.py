@@ -19,7 +19,7 @@ from .integrity import main_analysis_studies, sensitivity_studies
 from .meta import glmm_proportion, inverse_variance, logit_effect_sizes
 from .review import load_review
 from .synthesis import (ALL_SETTINGS, MIN_POOLED_STUDIES, arm_rates, grade3_rates, landmark_table,
-                        reconstructed_arms, response_odds_ratios, setting_groups)
+                        odds_ratio, reconstructed_arms, response_odds_ratios, setting_groups)
 
 INPUT_COLUMNS = ["analysis", "group", "endpoint", "study_id", "events", "total", "events_2", "total_2",
                  "yi", "vi"]
@@ -87,8 +87,6 @@ def package_statistics(inputs: pd.DataFrame) -> pd.DataFrame:
         elif analysis == "landmark":
             rows += _pooled_rows({**base, "model": "reml_knha"}, inverse_variance(members["yi"], members["vi"]))
         elif analysis == "odds_ratio":
-            from .synthesis import odds_ratio
-
             for r in members.to_dict("records"):
                 ratio = odds_ratio(int(r["events"]), int(r["total"]), int(r["events_2"]), int(r["total_2"]))
                 key = {**base, "model": "escalc", "left_out": r["study_id"]}

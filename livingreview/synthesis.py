@@ -71,8 +71,9 @@ def _exact(events: int, total: int) -> tuple[float, float]:
 
 # ---------------------------------------------------------------------------- response
 
-def _rate_row(study: Study, arm: str, endpoint: str, population: str) -> dict | None:
-    rates = response_rates(study)
+def _rate_row(study: Study, rates: pd.DataFrame, arm: str, endpoint: str, population: str) -> dict | None:
+    """``arm``'s count and denominator of ``endpoint`` in ``population``, from the study's
+    :func:`response_rates` (computed once by the caller); None if nothing has a count."""
     chosen = primary_rate(rates[rates["population"] == population], endpoint, arm)
     if chosen is None:
         return None
@@ -96,8 +97,9 @@ def arm_rates(studies: list[Study], endpoint: str, arms: str = "anlotinib") -> p
     rows = []
     for study in studies:
         chosen = anlotinib_arms(study) if arms == "anlotinib" else control_arms(study)
+        rates = response_rates(study)
         for arm in chosen:
-            row = _rate_row(study, arm, endpoint, efficacy_population(study))
+            row = _rate_row(study, rates, arm, endpoint, efficacy_population(study))
             if row is not None:
                 rows.append(row)
     return pd.DataFrame(rows, columns=RATE_COLUMNS)
@@ -196,10 +198,11 @@ def response_odds_ratios(studies: list[Study], endpoint: str = "ORR") -> pd.Data
     rows = []
     for study in studies:
         population = comparison_population(study)
+        rates = response_rates(study)
         for arm in anlotinib_arms(study):
             for control in control_arms(study):
-                treated = _rate_row(study, arm, endpoint, population)
-                untreated = _rate_row(study, control, endpoint, population)
+                treated = _rate_row(study, rates, arm, endpoint, population)
+                untreated = _rate_row(study, rates, control, endpoint, population)
                 if treated is None or untreated is None:
                     continue
                 ratio = odds_ratio(treated["events"], treated["total"], untreated["events"], untreated["total"])
@@ -367,7 +370,7 @@ def grade3_rates(studies: list[Study], vocabulary: pd.DataFrame) -> pd.DataFrame
     return pd.DataFrame(rows, columns=RATE_COLUMNS)
 
 
-def heatmap_matrix(rates: pd.DataFrame, band: str, min_studies: int = 1) -> pd.DataFrame:
+def heatmap_matrix(rates: pd.DataFrame, band: str) -> pd.DataFrame:
     """Percent of patients per harmonised term (rows) and study arm (columns) for one band;
     the summary 'any adverse event' row is left out."""
     chosen = rates[(rates["band"] == band) & (rates["group"] != "any")]
@@ -376,8 +379,6 @@ def heatmap_matrix(rates: pd.DataFrame, band: str, min_studies: int = 1) -> pd.D
     chosen = chosen.assign(column=chosen["study_id"] + ": " + chosen["arm_label"])
     # A term printed under two categories (TRAE and AE) in one arm keeps its higher rate.
     matrix = chosen.pivot_table(index="term", columns="column", values="percent", aggfunc="max")
-    counts = chosen.groupby("term")["study_id"].nunique()
-    matrix = matrix.loc[counts[counts >= min_studies].index]
     order = matrix.notna().sum(axis=1).sort_values(ascending=False, kind="stable").index
     return matrix.loc[order]
 

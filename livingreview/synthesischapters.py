@@ -9,7 +9,6 @@ import math
 from functools import cached_property
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 from scipy import special
 
@@ -21,9 +20,10 @@ from .integrity import (EXCLUDE, SENSITIVITY_EXCLUDE, load_checks, load_screen, 
                         screen_table, sensitivity_studies)
 from .integrity import decision as integrity_decision
 from .meta import GLMM
+from .reconstruct import compare_arms, survival_inputs
 from .results import RESULT_COLUMNS, write_results
 from .risk_of_bias import load_judgement, load_tools
-from .safety import ANY_GRADE, GRADE_3_PLUS
+from .safety import ANY_GRADE
 from .synthesispage import SynthesisPage
 
 PERCENT = "{:.1f}"
@@ -257,7 +257,7 @@ class Chapters(SynthesisPage):
     def reconstructed_hazard_ratios(self) -> pd.DataFrame:
         """Cox HRs from reconstructed data, anlotinib arm against control, comparison population."""
         rows = []
-        arms = synthesis.reconstructed_arms(self.studies)
+        arms = self.reconstructed_arms
         for study in self.studies:
             population = synthesis.comparison_population(study)
             mine = [a for s, a in arms if s.study_id == study.study_id and a.inputs.population == population]
@@ -266,8 +266,6 @@ class Chapters(SynthesisPage):
                 for arm in synthesis.anlotinib_arms(study):
                     for control in synthesis.control_arms(study):
                         if arm in by_arm and control in by_arm:
-                            from .reconstruct import compare_arms
-
                             rows.append({"study_id": study.study_id, "endpoint": endpoint, "arm": arm,
                                          "control": control, "population": population,
                                          **compare_arms(by_arm[arm], by_arm[control]),
@@ -280,6 +278,7 @@ class Chapters(SynthesisPage):
         return {EXCLUDE: "excluded (integrity)", SENSITIVITY_EXCLUDE: "flagged (integrity)"}.get(
             integrity_decision(study), "")
 
+    @cached_property
     def comparison_rows(self) -> pd.DataFrame:
         """Every between-arm estimate: OR for ORR from counts, printed HRs, reconstructed HRs."""
         rows = []
@@ -307,7 +306,7 @@ class Chapters(SynthesisPage):
         return frame.sort_values(["endpoint", "study_id"], kind="stable").reset_index(drop=True)
 
     def comparison_table(self):
-        frame = self.comparison_rows()
+        frame = self.comparison_rows
         if frame.empty:
             return paragraph("No study compares an anlotinib arm with a control arm.")
         shown = pd.DataFrame({
@@ -324,7 +323,7 @@ class Chapters(SynthesisPage):
 
         from .plotting import plot_forest
 
-        frame = self.comparison_rows()
+        frame = self.comparison_rows
         fig, ax = plt.subplots(figsize=(8, 0.35 * max(len(frame), 3) + 1.2))
         if frame.empty:
             ax.set_axis_off()
@@ -339,7 +338,7 @@ class Chapters(SynthesisPage):
         return fig
 
     def comparative_facts(self) -> dict[str, object]:
-        frame = self.comparison_rows()
+        frame = self.comparison_rows
         main = frame[frame["integrity"] != "excluded (integrity)"] if not frame.empty else frame
         return {"comp_n_studies": int(frame["study_id"].nunique()) if not frame.empty else 0,
                 "comp_n_main": int(main["study_id"].nunique()) if not main.empty else 0,
@@ -350,7 +349,7 @@ class Chapters(SynthesisPage):
 
     def write_comparative_results(self, path: str | Path) -> None:
         rows = []
-        for r in self.comparison_rows().to_dict("records"):
+        for r in self.comparison_rows.to_dict("records"):
             statistic = "odds_ratio" if r["measure"] == "odds ratio" else "hazard_ratio"
             rows.append(self._result("synthesis/comparative", "anlotinib vs control", r["population"],
                                      f"{r['endpoint']} ({r['study_id']})", statistic, r["estimate"], r["ci_low"],
@@ -361,8 +360,15 @@ class Chapters(SynthesisPage):
     # ------------------------------------------------------------------ survival
 
     @cached_property
+    def reconstructed_arms(self):
+        """Every study's reconstructed arms (comparisons show excluded studies, labelled)."""
+        return synthesis.reconstructed_arms(self.studies)
+
+    @cached_property
     def survival_arms(self):
-        return synthesis.reconstructed_arms(self.main_studies)
+        """The reconstructed arms of the studies in the main analyses."""
+        kept = {s.study_id for s in self.main_studies}
+        return [(s, a) for s, a in self.reconstructed_arms if s.study_id in kept]
 
     def survival_overlay(self, endpoint: str):
         import matplotlib.pyplot as plt
@@ -385,8 +391,6 @@ class Chapters(SynthesisPage):
         """Per arm and endpoint: printed median (CI) and landmarks beside the reconstruction's."""
         rows = []
         reconstructed = {(s.study_id, a.inputs.arm, a.inputs.endpoint): a for s, a in self.survival_arms}
-        from .reconstruct import survival_inputs
-
         for study in self.main_studies:
             population = synthesis.efficacy_population(study)
             for inputs in survival_inputs(study):
@@ -721,7 +725,7 @@ class Chapters(SynthesisPage):
         elif outcome.endswith("at 12 months"):
             rates = self.landmark_tables[outcome.split(" ")[0]]
         else:
-            frame = self.comparison_rows()
+            frame = self.comparison_rows
             endpoint = outcome.split(" ")[0]
             kept = frame[(frame["endpoint"] == endpoint) & (frame["integrity"] != "excluded (integrity)")]
             return sorted(s for s in kept["study_id"].unique()
@@ -746,7 +750,7 @@ class Chapters(SynthesisPage):
                     return (f"{100 * shown['estimate']:.1f}% (95% CI {100 * shown['ci_low']:.1f}–"
                             f"{100 * shown['ci_high']:.1f}), reconstructed")
             return ""
-        frame = self.comparison_rows()
+        frame = self.comparison_rows
         endpoint, measure = outcome.split(" ")[0], " ".join(outcome.split(" ")[1:])
         chosen = frame[(frame["endpoint"] == endpoint) & (frame["measure"] == measure)
                        & (frame["integrity"] != "excluded (integrity)")]

@@ -6,9 +6,9 @@ import shutil
 
 import nbformat
 
-from tests.conftest import SYNTHESIS_RUNS
-
 from livingreview.build import INJECTED_CELL_ID, input_hash, normalise_notebook, plan_runs
+
+from .conftest import SYNTHESIS_RUNS
 
 
 def test_one_study_run_per_study_folder(data_copy):

@@ -16,10 +16,10 @@ from pathlib import Path
 import pytest
 
 from livingreview import paths
-
-from .conftest import SYNTHESIS_RUNS
 from livingreview.build import build_book
 from livingreview.data import study_folders
+
+from .conftest import SYNTHESIS_RUNS
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_FLAGS = ["--disable-background-networking", "--disable-component-update",
