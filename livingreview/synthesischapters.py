@@ -446,7 +446,7 @@ class Chapters(SynthesisPage):
         return table(pd.DataFrame(rows), empty="No reconstruction reaches this landmark.")
 
     def survival_facts(self) -> dict[str, object]:
-        facts = {"surv_n_arms": len(self.survival_arms)}
+        facts = {"surv_n_arms": len(self.survival_arms), "landmark_months": f"{LANDMARK_MONTHS:g}"}
         for endpoint in ("OS", "PFS"):
             parts = []
             for group, pooled, members in self.landmark_pools(endpoint):
