@@ -65,8 +65,8 @@ def arm_label(study: Study, arm: str) -> str:
 
 
 def _exact(events: int, total: int) -> tuple[float, float]:
-    low, high = proportion_ci(events, total, EXACT, 95.0)
-    return 100 * low, 100 * high
+    """Clopper-Pearson 95% CI of events/total, in percent (as ``proportion_ci`` returns it)."""
+    return proportion_ci(events, total, EXACT, 95.0)
 
 
 # ---------------------------------------------------------------------------- response

@@ -1,0 +1,51 @@
+"""Per-arm rates the synthesis chapters show beside their pooled estimates: the exact CI of each
+arm's rate is pinned to the Clopper-Pearson limits computed from the beta distribution."""
+
+from __future__ import annotations
+
+import pytest
+from scipy import stats
+
+from livingreview import paths, synthesis
+from livingreview.data import load_studies, load_vocabulary
+
+# The two computations differ only by floating point (statsmodels uses the same beta quantiles).
+CLOPPER_PEARSON_TOLERANCE = 1e-9
+
+
+def clopper_pearson_percent(events: int, total: int) -> tuple[float, float]:
+    """95% Clopper-Pearson limits from beta quantiles (Clopper & Pearson 1934), in percent."""
+    low = 0.0 if events == 0 else stats.beta.ppf(0.025, events, total - events + 1)
+    high = 1.0 if events == total else stats.beta.ppf(0.975, events + 1, total - events)
+    return 100 * low, 100 * high
+
+
+@pytest.fixture(scope="module")
+def studies():
+    return load_studies(paths.DATA_DIR)
+
+
+@pytest.mark.parametrize("endpoint", ["ORR", "DCR"])
+def test_every_arm_rate_has_its_exact_interval_in_percent(studies, endpoint):
+    rates = synthesis.arm_rates(studies, endpoint)
+    assert not rates.empty
+    for r in rates.to_dict("records"):
+        low, high = clopper_pearson_percent(int(r["events"]), int(r["total"]))
+        assert r["exact_low"] == pytest.approx(low, abs=CLOPPER_PEARSON_TOLERANCE), r["study_id"]
+        assert r["exact_high"] == pytest.approx(high, abs=CLOPPER_PEARSON_TOLERANCE), r["study_id"]
+        assert 0 <= r["exact_low"] <= r["percent"] <= r["exact_high"] <= 100
+
+
+def test_li2022_orr_interval_is_the_published_exact_interval(studies):
+    # 35 responders of 46: Clopper-Pearson 61.23-87.41% (beta quantiles, see above).
+    li = synthesis.arm_rates(studies, "ORR").set_index("study_id").loc["li2022"]
+    assert (int(li["events"]), int(li["total"])) == (35, 46)
+    assert (li["exact_low"], li["exact_high"]) == pytest.approx((61.2331, 87.4139), abs=5e-4)
+
+
+def test_grade3_rates_have_exact_intervals_in_percent(studies):
+    rates = synthesis.grade3_rates(studies, load_vocabulary("ae_terms", paths.DATA_DIR))
+    assert not rates.empty
+    for r in rates.to_dict("records"):
+        low, high = clopper_pearson_percent(int(r["events"]), int(r["total"]))
+        assert (r["exact_low"], r["exact_high"]) == pytest.approx((low, high), abs=CLOPPER_PEARSON_TOLERANCE)
