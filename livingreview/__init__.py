@@ -1,3 +1,3 @@
 """livingreview: curated evidence, re-analysis and synthesis for a living evidence review book."""
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"

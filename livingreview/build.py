@@ -69,6 +69,11 @@ class Run:
     parameters: dict = field(default_factory=dict)
     reads: list[str] = field(default_factory=list)  # glob patterns relative to the data folder
     label: str = ""  # how messages name the run, e.g. "study li2022"
+    # Runs after the others, on their combined results (the "What changed" page).
+    compares_results: bool = False
+    # Folders passed to the notebook as paths relative to it (so not part of the run's identity);
+    # their files' contents are inputs of the run.
+    folder_parameters: dict[str, Path | None] = field(default_factory=dict)
 
     @property
     def executed_name(self) -> str:
@@ -111,7 +116,22 @@ class BuildLayout:
 
     @property
     def results(self) -> Path:
-        return self.build_dir / paths.RESULTS_DIRNAME / paths.RESULTS_FILE_NAME
+        return self.published_results / paths.RESULTS_FILE_NAME
+
+    @property
+    def published_results(self) -> Path:
+        """The published build's results.csv and release.json."""
+        return self.build_dir / paths.RESULTS_DIRNAME
+
+    @property
+    def previous_results(self) -> Path:
+        """The results of the last published build whose results differed from the current one."""
+        return self.published_results / paths.PREVIOUS_DIRNAME
+
+    @property
+    def staged_results(self) -> Path:
+        """This build's results, published with the site."""
+        return self.cache / paths.RESULTS_DIRNAME
 
 
 # ----------------------------------------------------------------------------- plan
@@ -142,7 +162,8 @@ def plan_runs(data_dir: Path = paths.DATA_DIR, notebooks_dir: Path = paths.NOTEB
                 runs.append(Run(settings["output"].format(**fill), notebook, {"study_id": study_id},
                                 [r.format(**fill) for r in reads], f"study {study_id}"))
         else:
-            runs.append(Run(settings["output"], notebook, {}, reads, f"page {settings['output']}"))
+            runs.append(Run(settings["output"], notebook, {}, reads, f"page {settings['output']}",
+                            compares_results=bool(settings.get("compares_results"))))
     keys = [r.key for r in runs]
     duplicates = sorted({k for k in keys if keys.count(k) > 1})
     if duplicates:
@@ -177,6 +198,9 @@ def input_hash(run: Run, data_dir: Path) -> str:
         add("code:" + path.relative_to(paths.PROJECT_ROOT).as_posix(), path.read_bytes())
     for path in _files_read(run, data_dir):
         add("data:" + path.relative_to(data_dir).as_posix(), path.read_bytes())
+    for name, folder in sorted(run.folder_parameters.items()):
+        for path in sorted(p for p in Path(folder).glob("*") if p.is_file()) if folder else []:
+            add(f"{name}:" + path.relative_to(folder).as_posix(), path.read_bytes())
     return digest.hexdigest()
 
 
@@ -248,6 +272,8 @@ def _execute(run: Run, data_dir: Path, layout: BuildLayout, kernel_name: str) ->
     parameters["results_file"] = os.path.relpath(results_file, output.parent)
     if Path(data_dir).resolve() != paths.DATA_DIR.resolve():
         parameters["data_dir"] = os.path.relpath(Path(data_dir).resolve(), output.parent.resolve())
+    for name, folder in run.folder_parameters.items():
+        parameters[name] = "" if folder is None else os.path.relpath(Path(folder).resolve(), output.parent.resolve())
     for attempt in range(1, KERNEL_START_ATTEMPTS + 1):
         try:
             papermill.execute_notebook(
@@ -339,6 +365,19 @@ def _data_archive(data_dir: Path, target: Path) -> None:
             archive.writestr(info, path.read_bytes())
 
 
+def _write_config(target: Path, release) -> None:
+    """The book's configuration, with the release in every page's footer."""
+    import html
+
+    import yaml
+
+    config = yaml.safe_load(paths.BOOK_CONFIG_FILE.read_text(encoding="utf-8"))
+    footer = config.setdefault("html", {}).get("extra_footer", "")
+    # A relative link would break on pages in sub-folders; the changelog is in the navigation.
+    config["html"]["extra_footer"] = f'{footer} <span class="lr-release">Release {html.escape(release.label)}.</span>'.strip()
+    target.write_text(yaml.safe_dump(config, sort_keys=False, allow_unicode=True), encoding="utf-8")
+
+
 def assemble_source(runs: list[Run], data_dir: Path, layout: BuildLayout, results: Path) -> Path:
     """Lay out the Jupyter Book source tree; returns its folder."""
     from .data import load_studies
@@ -347,8 +386,9 @@ def assemble_source(runs: list[Run], data_dir: Path, layout: BuildLayout, result
     if source.exists():
         shutil.rmtree(source)
     _copy_tree(paths.BOOK_DIR, source)
-    shutil.copy2(paths.BOOK_CONFIG_FILE, source / "_config.yml")
+    _write_config(source / "_config.yml", current_release())
     shutil.copy2(paths.BOOK_TOC_FILE, source / "_toc.yml")
+    shutil.copy2(paths.CHANGELOG_FILE, source / "changelog.md")
     for run in runs:
         target = source / run.executed_name
         target.parent.mkdir(parents=True, exist_ok=True)
@@ -394,6 +434,69 @@ def publish(site: Path, layout: BuildLayout) -> None:
         shutil.rmtree(old)
 
 
+# ----------------------------------------------------------------------------- results
+
+
+def stage_results(runs: list[Run], data_dir: Path, layout: BuildLayout) -> Path:
+    """Write this build's results table and release file to the staging folder; returns it."""
+    from .changes import Release
+    from .results import combine_results, write_results
+
+    staged = layout.staged_results
+    if staged.exists():
+        shutil.rmtree(staged)
+    staged.mkdir(parents=True)
+    write_results(combine_results([layout.executed / run.results_name for run in runs]),
+                  staged / paths.RESULTS_FILE_NAME)
+    Release(current_release().version, [f.name for f in study_folders(data_dir)]).write(
+        staged / paths.RELEASE_FILE_NAME)
+    return staged
+
+
+def current_release():
+    """The review's release (newest heading of CHANGELOG.md); a BuildError when unreadable."""
+    from .release import ChangelogError, release_version
+
+    try:
+        return release_version()
+    except (ChangelogError, FileNotFoundError) as exc:
+        raise BuildError(str(exc)) from exc
+
+
+def _same_results(a: Path, b: Path) -> bool:
+    return all((a / name).is_file() and (b / name).is_file()
+               and (a / name).read_bytes() == (b / name).read_bytes()
+               for name in (paths.RESULTS_FILE_NAME, paths.RELEASE_FILE_NAME))
+
+
+def comparison_baseline(layout: BuildLayout) -> Path | None:
+    """The results the "What changed" page compares with: the published build's when they
+    differ from this build's, else the ones that build itself was compared with (so that a
+    rebuild without changes keeps the page); None before the first publication."""
+    published = layout.published_results
+    if not (published / paths.RESULTS_FILE_NAME).is_file():
+        return None
+    if not _same_results(published, layout.staged_results):
+        return published
+    previous = layout.previous_results
+    return previous if (previous / paths.RESULTS_FILE_NAME).is_file() else None
+
+
+def publish_results(layout: BuildLayout, baseline: Path | None) -> None:
+    """Publish the staged results; the results they replace become the comparison baseline."""
+    published, previous = layout.published_results, layout.previous_results
+    published.mkdir(parents=True, exist_ok=True)
+    if baseline == published:
+        previous.mkdir(parents=True, exist_ok=True)
+        for name in (paths.RESULTS_FILE_NAME, paths.RELEASE_FILE_NAME):
+            if (published / name).is_file():
+                os.replace(published / name, previous / name)
+            else:
+                (previous / name).unlink(missing_ok=True)
+    for name in (paths.RESULTS_FILE_NAME, paths.RELEASE_FILE_NAME):
+        os.replace(layout.staged_results / name, published / name)
+
+
 # ----------------------------------------------------------------------------- all
 
 
@@ -412,7 +515,6 @@ def build_book(data_dir: Path = paths.DATA_DIR, build_dir: Path = paths.BUILD_DI
                jobs: int | None = None, log=print,
                notebooks_dir: Path = paths.NOTEBOOKS_DIR) -> BuildReport:
     """Validate, execute what changed, assemble and publish. Raises :class:`BuildError`."""
-    from .results import combine_results, write_results
     from .validate import validate_data_dir
 
     data_dir, layout = Path(data_dir).resolve(), BuildLayout(Path(build_dir).resolve())
@@ -426,34 +528,48 @@ def build_book(data_dir: Path = paths.DATA_DIR, build_dir: Path = paths.BUILD_DI
 
     start = time.perf_counter()
     runs = plan_runs(data_dir, notebooks_dir)
-    previous = read_manifest(layout)
-    hashes = {run.key: input_hash(run, data_dir) for run in runs}
-    stale = [run for run in runs if previous.get(run.key) != hashes[run.key]
-             or not (layout.executed / run.executed_name).is_file()
-             or not (layout.executed / run.results_name).is_file()]
-    reused = [run.key for run in runs if run not in stale]
-    if reused:
-        log(f"book: reusing {len(reused)} notebook(s) whose inputs are unchanged: {', '.join(reused)}")
-    if stale:
-        log(f"book: executing {len(stale)} notebook(s): {', '.join(r.key for r in stale)}")
-    errors = execute_runs(stale, data_dir, layout, jobs or os.cpu_count() or 1)
-    # A run that succeeded has a cached copy matching its inputs, whatever happens next.
-    _write_manifest(layout, {**previous, **{r.key: hashes[r.key] for r in stale if r.key not in errors}})
-    if errors:
-        raise BuildError("notebook execution failed; the published site is unchanged:\n"
-                         + "\n".join(f"  - {e}" for e in errors.values()))
+    manifest = read_manifest(layout)
+    hashes: dict[str, str] = {}
+    executed: list[str] = []
+    reused: list[str] = []
+
+    def execute_stale(phase: list[Run]) -> None:
+        for run in phase:
+            hashes[run.key] = input_hash(run, data_dir)
+        stale = [run for run in phase if manifest.get(run.key) != hashes[run.key]
+                 or not (layout.executed / run.executed_name).is_file()
+                 or not (layout.executed / run.results_name).is_file()]
+        kept = [run.key for run in phase if run not in stale]
+        if kept:
+            log(f"book: reusing {len(kept)} notebook(s) whose inputs are unchanged: {', '.join(kept)}")
+        if stale:
+            log(f"book: executing {len(stale)} notebook(s): {', '.join(r.key for r in stale)}")
+        errors = execute_runs(stale, data_dir, layout, jobs or os.cpu_count() or 1)
+        # A run that succeeded has a cached copy matching its inputs, whatever happens next.
+        manifest.update({r.key: hashes[r.key] for r in stale if r.key not in errors})
+        _write_manifest(layout, manifest)
+        if errors:
+            raise BuildError("notebook execution failed; the published site is unchanged:\n"
+                             + "\n".join(f"  - {e}" for e in errors.values()))
+        executed.extend(r.key for r in stale)
+        reused.extend(kept)
+
+    # Pages first, then the pages that compare their results with the previous build's.
+    execute_stale([run for run in runs if not run.compares_results])
+    staged = stage_results([run for run in runs if not run.compares_results], data_dir, layout)
+    baseline = comparison_baseline(layout)
+    comparing = [run for run in runs if run.compares_results]
+    for run in comparing:
+        run.folder_parameters = {"current_dir": staged, "previous_dir": baseline}
+    execute_stale(comparing)
     seconds["execute"] = time.perf_counter() - start
 
     start = time.perf_counter()
-    staged_results = layout.cache / paths.RESULTS_FILE_NAME
-    results = combine_results([layout.executed / run.results_name for run in runs])
-    write_results(results, staged_results)
-    source = assemble_source(runs, data_dir, layout, staged_results)
+    source = assemble_source(runs, data_dir, layout, staged / paths.RESULTS_FILE_NAME)
     built = run_jupyter_book(source)
     seconds["assemble"] = time.perf_counter() - start
 
     publish(built, layout)
-    layout.results.parent.mkdir(parents=True, exist_ok=True)
-    os.replace(staged_results, layout.results)
+    publish_results(layout, baseline)
     _write_manifest(layout, hashes)  # also forgets runs that no longer exist
-    return BuildReport([r.key for r in stale], reused, layout.site, layout.results, seconds)
+    return BuildReport(executed, reused, layout.site, layout.results, seconds)

@@ -89,6 +89,22 @@ def _metafor_inputs(args: argparse.Namespace) -> int:
     return 0
 
 
+def _new_study(args: argparse.Namespace) -> int:
+    from .scaffold import ScaffoldError, scaffold_study
+
+    try:
+        written = scaffold_study(args.study_id, args.data_dir, rob_tool=args.rob_tool)
+    except ScaffoldError as exc:
+        print(f"new-study: {exc}", file=sys.stderr)
+        return 1
+    folder = paths.relative_to_root(written[0].parent)
+    print(f"new-study: created {folder}/ with " + ", ".join(p.name for p in written))
+    print("next: replace every FILL IN in the YAML files, add one row per printed number to the "
+          "tables, then run `make check-data` until it passes (it lists what is still to fill), "
+          "and `make book`")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="livingreview", description=__doc__)
     parser.add_argument("--data-dir", type=Path, default=paths.DATA_DIR,
@@ -107,6 +123,12 @@ def build_parser() -> argparse.ArgumentParser:
     book.add_argument("--jobs", type=int, default=None,
                       help="notebooks executed in parallel (default: number of cores)")
     book.set_defaults(run=_book)
+    new_study = commands.add_parser("new-study", help="create a study folder from templates, ready to fill")
+    new_study.add_argument("study_id", help="first author's surname and year, lowercase (e.g. li2022)")
+    new_study.add_argument("--rob-tool", default="minors",
+                           help="risk-of-bias tool whose domains the template lists: minors (single arm) "
+                                "or robins_i (comparison); default minors")
+    new_study.set_defaults(run=_new_study)
     harness = commands.add_parser("harness", help="validate the survival reconstruction by simulation")
     harness.add_argument("--replicates", type=int, default=20, help="simulated trials per design")
     harness.add_argument("--output", type=Path, default=paths.BUILD_DIR / "harness" / "errors.csv",

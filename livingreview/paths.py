@@ -26,10 +26,14 @@ BOOK_CONFIG_FILE = PROJECT_ROOT / "_config.yml"
 BOOK_TOC_FILE = PROJECT_ROOT / "_toc.yml"
 PACKAGE_DIR = PROJECT_ROOT / "livingreview"
 REQUIREMENTS_FILE = PROJECT_ROOT / "requirements.txt"
+TEMPLATES_DIR = PACKAGE_DIR / "templates"  # files the new-study scaffold starts from
+CHANGELOG_FILE = PROJECT_ROOT / "CHANGELOG.md"  # its newest release heading is the review's version
 BUILD_DIR = PROJECT_ROOT / "_build"
 SITE_DIRNAME = "html"  # the published site: <build dir>/html
 RESULTS_DIRNAME = "results"  # <build dir>/results/results.csv
 RESULTS_FILE_NAME = "results.csv"
+RELEASE_FILE_NAME = "release.json"  # beside results.csv: the release and studies it was built from
+PREVIOUS_DIRNAME = "previous"  # <build dir>/results/previous/: what the "What changed" page compares with
 
 
 def studies_dir(data_dir: Path = DATA_DIR) -> Path:

@@ -21,13 +21,13 @@ from .integrity import (EXCLUDE, SENSITIVITY_EXCLUDE, load_checks, load_screen, 
 from .integrity import decision as integrity_decision
 from .meta import GLMM
 from .reconstruct import compare_arms, survival_inputs
-from .results import RESULT_COLUMNS, write_results
+from .results import CERTAINTY_LEVELS, CERTAINTY_STATISTIC, RESULT_COLUMNS, write_results
 from .risk_of_bias import load_judgement, load_tools
 from .safety import ANY_GRADE
 from .synthesispage import SynthesisPage
 
 PERCENT = "{:.1f}"
-CERTAINTY_LEVELS = ["very low", "low", "moderate", "high"]
+GRADE_DOMAINS = ("risk_of_bias", "inconsistency", "indirectness", "imprecision", "publication_bias")
 OUTCOME_LABELS = {"ORR": "Objective response rate", "DCR": "Disease control rate",
                   "OS at 12 months": "Overall survival at 12 months", "PFS at 12 months": "PFS at 12 months",
                   "grade3": "Grade ≥3 adverse events", "ORR odds ratio": "ORR, anlotinib vs control (odds ratio)",
@@ -757,25 +757,31 @@ class Chapters(SynthesisPage):
         return "; ".join(f"{r['study_id']} {r['source'].split(' (')[0]}: {r['estimate']:.2f} "
                          f"({r['ci_low']:.2f}–{r['ci_high']:.2f})" for r in chosen.to_dict("records"))
 
+    def certainty_levels(self) -> list[tuple[dict, str, list[str], bool]]:
+        """Per judged outcome: (judgement, certainty level, studies the analysis now uses,
+        whether the judgement was made on other studies)."""
+        levels = []
+        for item in self.certainty:
+            downgrades = sum(item[d]["downgrade"] for d in GRADE_DOMAINS)
+            start = CERTAINTY_LEVELS.index("high" if item["start"] == "high" else "low")
+            current = self._current_studies(item["outcome"], item["setting_group"])
+            levels.append((item, CERTAINTY_LEVELS[max(start - downgrades, 0)], current,
+                           sorted(current) != sorted(item["studies"])))
+        return levels
+
     def summary_of_findings(self):
         """GRADE summary of findings: the estimate now computed, the judgement per domain, and
         the certainty that follows; a judgement made on other studies than the analysis now
         uses is marked for revision."""
         rows = []
-        for item in self.certainty:
-            domains = ("risk_of_bias", "inconsistency", "indirectness", "imprecision", "publication_bias")
-            downgrades = sum(item[d]["downgrade"] for d in domains)
-            start = CERTAINTY_LEVELS.index("high" if item["start"] == "high" else "low")
-            level = CERTAINTY_LEVELS[max(start - downgrades, 0)]
-            current = self._current_studies(item["outcome"], item["setting_group"])
-            stale = sorted(current) != sorted(item["studies"])
+        for item, level, current, stale in self.certainty_levels():
             rows.append({
                 "Outcome": OUTCOME_LABELS.get(item["outcome"], item["outcome"]),
                 "Setting": self.setting_label(item["setting_group"]),
                 "Studies": ", ".join(current) or "none",
                 "Estimate": self._estimate_text(item["outcome"], item["setting_group"]),
                 **{d.replace("_", " ").capitalize(): ("−" * item[d]["downgrade"] or "no") + f": {item[d]['reason']}"
-                   for d in domains},
+                   for d in GRADE_DOMAINS},
                 "Certainty": level + (" (judged on " + ", ".join(item["studies"]) + "; revisit)" if stale else ""),
             })
         return table(pd.DataFrame(rows), empty="No certainty judgements are recorded (data/certainty.yaml).")
@@ -798,4 +804,9 @@ class Chapters(SynthesisPage):
                                     self.sensitivity_pools.assign(group=self.sensitivity_pools["group"] + " | "
                                                                   + self.sensitivity_pools["variant"]),
                                     "anlotinib arms")
+        for item, level, current, _ in self.certainty_levels():
+            rows.append(self._result("synthesis/bias_integrity_certainty", item["setting_group"], "anlotinib arms",
+                                     item["outcome"], CERTAINTY_STATISTIC, CERTAINTY_LEVELS.index(level) + 1,
+                                     math.nan, math.nan,
+                                     f"GRADE, judged in certainty.yaml; studies: {', '.join(current) or 'none'}"))
         write_results(pd.DataFrame(rows, columns=RESULT_COLUMNS), Path(path))

@@ -30,6 +30,7 @@ from .dictionary import ColumnSpec, TableSpec, load_dictionary
 from .printed import NUMBER_PATTERN, P_VALUE_PATTERN
 from .integrity import INTEGRITY_FILE
 from .risk_of_bias import RISK_OF_BIAS_FILE
+from .scaffold import PLACEHOLDER
 
 ALL_ARMS = "all"
 # Rules about plausible values rather than structure. A paper can print an implausible value
@@ -378,7 +379,21 @@ def _load_yaml(path: Path) -> tuple[object, list[Problem]]:
                               + (f", at line {line}" if line else "") + ")")]
     if not isinstance(content, dict):
         return None, [Problem(file, None, None, None, "a YAML mapping")]
+    unfilled = [Problem(file, None, key, str(value), "the extracted value, not the new-study placeholder "
+                        "(delete an optional key the paper does not print)")
+                for key, value in _placeholders(content)]
+    if unfilled:
+        return None, unfilled  # the schema's complaints about placeholders would only repeat these
     return content, []
+
+
+def _placeholders(content, key: str = "") -> list[tuple[str, object]]:
+    """(key path, value) of every value still holding the new-study template's placeholder."""
+    if isinstance(content, dict):
+        return [hit for k, v in content.items() for hit in _placeholders(v, f"{key}.{k}" if key else str(k))]
+    if isinstance(content, list):
+        return [hit for i, v in enumerate(content) for hit in _placeholders(v, f"{key}[{i}]")]
+    return [(key, content)] if isinstance(content, str) and content.startswith(PLACEHOLDER) else []
 
 
 def _json_path(error: jsonschema.ValidationError) -> str:

@@ -17,12 +17,16 @@ import pytest
 from livingreview.build import BuildError, build_book
 from livingreview.results import RESULT_COLUMNS
 
-from .conftest import SYNTHESIS_RUNS, VALID_DATA, edit_csv
+from .conftest import COMPARISON_RUNS, FIXTURES, SYNTHESIS_RUNS, TEACHING_RUNS, VALID_DATA, edit_csv
 
 NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"
 MARKUP_TITLE = 'Doe 2024 <script>window.__injected = 1</script> & <b>bold</b>'
 MARKUP_QUOTE = '<img src="x" onerror="window.__injected = 2">2 (5.3%) complete responses'
 SECOND_STUDY = "roe2025"
+# A filled copy of what `new-study` writes: the study a maintainer adds with data files only.
+NEW_STUDY = FIXTURES / "new_study" / "poe2026"
+# Where a first-line single-arm study belongs; the comparative chapter shows two-arm studies only.
+CHAPTERS_OF_A_SINGLE_ARM_STUDY = ["evidence_map", "response", "survival", "safety", "bias_integrity_certainty"]
 
 
 def make_book_data(target: Path) -> Path:
@@ -66,7 +70,7 @@ def book(tmp_path_factory):
 def test_cold_build_executes_every_notebook_and_writes_one_page_per_study(book):
     data, build, report = book
     assert sorted(report.executed) == sorted(["index", "methods", "studies/doe2024", f"studies/{SECOND_STUDY}",
-                                              *SYNTHESIS_RUNS, "validation"])
+                                              *SYNTHESIS_RUNS, *TEACHING_RUNS, *COMPARISON_RUNS, "validation"])
     assert report.reused == []
     pages = sorted(p.name for p in (build / "html/studies").glob("*.html"))
     assert pages == ["doe2024.html", f"{SECOND_STUDY}.html"]
@@ -105,10 +109,11 @@ def test_noop_rebuild_then_one_study_edit_reexecutes_only_its_readers(book):
 
     edit_csv(data, "outcomes.csv", 2, "note", "edited by the test")
     edited = build_book(data, build, jobs=2, log=lambda *_: None)
-    # The study's page and the pages that read every study (front page, synthesis chapters)
-    # re-run; the methods and validation pages and the other study's page do not read it.
-    assert sorted(edited.executed) == sorted(["index", "studies/doe2024", *SYNTHESIS_RUNS])
-    assert sorted(edited.reused) == ["methods", f"studies/{SECOND_STUDY}", "validation"]
+    # The study's page and the pages that read every study (front page, synthesis and teaching
+    # chapters) re-run; the methods and validation pages and the other study's page do not read
+    # it. A note is in no statistic, so the results and the "What changed" page stay as they were.
+    assert sorted(edited.executed) == sorted(["index", "studies/doe2024", *SYNTHESIS_RUNS, *TEACHING_RUNS])
+    assert sorted(edited.reused) == sorted(["methods", f"studies/{SECOND_STUDY}", "validation", *COMPARISON_RUNS])
 
 
 def test_broken_data_stops_the_build_and_keeps_the_site(book):
@@ -180,3 +185,46 @@ def test_two_cold_builds_give_identical_results_and_notebooks(book, tmp_path):
         assert all("execution" not in c["metadata"] and "papermill" not in c["metadata"]
                    for c in notebook["cells"])
         assert str(build.parent) not in text and str(Path.home()) not in text
+
+
+def article(page: Path) -> str:
+    """A page's content without the navigation (which lists every study on every page)."""
+    text = page.read_text(encoding="utf-8")
+    return text.split('<article class="bd-article"')[1].split("</article>")[0]
+
+
+@pytest.mark.slow
+def test_a_study_added_with_the_scaffold_and_data_files_appears_everywhere_it_belongs(book, tmp_path):
+    from livingreview.changes import Release
+    from livingreview.cli import main
+    from livingreview.release import release_version
+
+    original_data, original_build, _ = book
+    data, build = tmp_path / "data", tmp_path / "build"
+    shutil.copytree(original_data, data)
+    shutil.copytree(original_build, build)
+    build_book(data, build, jobs=2, log=lambda *_: None)  # up to date after the other tests' edits
+
+    # The maintainer's steps: scaffold, fill the data files, build. No code changes.
+    assert main(["--data-dir", str(data), "new-study", NEW_STUDY.name]) == 0
+    for filled in NEW_STUDY.iterdir():
+        shutil.copy2(filled, data / "studies" / NEW_STUDY.name / filled.name)
+    report = build_book(data, build, jobs=2, log=lambda *_: None)
+
+    assert "studies/poe2026" in report.executed and "what_changed" in report.executed
+    assert {"studies/doe2024", f"studies/{SECOND_STUDY}"} <= set(report.reused)
+    site = build / "html"
+    assert "Poe 2026: anlotinib + chemotherapy" in article(site / "studies/poe2026.html")
+    for chapter in CHAPTERS_OF_A_SINGLE_ARM_STUDY:
+        assert "poe2026" in article(site / f"synthesis/{chapter}.html"), chapter
+    assert "poe2026" not in article(site / "synthesis/comparative.html")
+
+    changed = article(site / "what_changed.html")
+    assert "Studies: 1 added, 0 removed." in changed
+    assert '<a href="studies/poe2026.html">poe2026</a></td><td>added</td>' in changed
+    # The first-line pooled ORR now pools the new study, so it moved.
+    assert "first_line_advanced · anlotinib arms, efficacy population · ORR · pooled_percent" in changed
+    assert Release.read(build / "results/release.json").studies == ["doe2024", "poe2026", SECOND_STUDY]
+    assert Release.read(build / "results/previous/release.json").studies == ["doe2024", SECOND_STUDY]
+    footer = (site / "index.html").read_text(encoding="utf-8")
+    assert f"Release {release_version().label}." in footer

@@ -19,7 +19,7 @@ from livingreview import paths
 from livingreview.build import build_book
 from livingreview.data import study_folders
 
-from .conftest import SYNTHESIS_RUNS
+from .conftest import COMPARISON_RUNS, SYNTHESIS_RUNS, TEACHING_RUNS
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_FLAGS = ["--disable-background-networking", "--disable-component-update",
@@ -63,9 +63,10 @@ def test_reconstructed_curves_on_every_study_that_prints_enough(site):
     assert "censoring is unknown" in zhu
 
 
-def test_front_methods_synthesis_references_and_downloads_exist(site):
+def test_front_methods_synthesis_teaching_update_references_and_downloads_exist(site):
     for page in ["index.html", "methods.html", "validation.html", "references.html", "downloads.html",
-                 *[f"{run}.html" for run in SYNTHESIS_RUNS], "search.html"]:
+                 "how_to_update.html", "changelog.html",
+                 *[f"{run}.html" for run in [*SYNTHESIS_RUNS, *TEACHING_RUNS, *COMPARISON_RUNS]], "search.html"]:
         assert (site / page).is_file(), page
     audit = (site / "synthesis/audit.html").read_text(encoding="utf-8")
     assert audit.count("<tr>") > 68  # every finding that is not ok, plus the rule counts
@@ -165,3 +166,15 @@ def test_download_links_resolve(site, served, browser):
     assert any("/data/studies/li2022/outcomes.csv" in h for h in checked)
     assert any(h.endswith(".ipynb") for h in checked), "no notebook download link"
     page.close()
+
+
+def test_every_percentage_in_the_results_lies_between_0_and_100(site):
+    import pandas as pd
+
+    results = pd.read_csv(site.parent / paths.RESULTS_DIRNAME / paths.RESULTS_FILE_NAME)
+    percent = results[results["statistic"].str.contains("percent") | results["statistic"].str.startswith("landmark")]
+    assert len(percent) > 100
+    for column in ("estimate", "ci_low", "ci_high"):
+        values = percent[column].dropna()
+        outside = percent.loc[values[(values < 0) | (values > 100)].index]
+        assert outside.empty, outside[["scope", "endpoint", "statistic", column]].to_string()

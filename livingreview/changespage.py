@@ -1,0 +1,135 @@
+"""What the "What changed" page shows: the differences :mod:`livingreview.changes` finds
+between this build's results and the previous published build's."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from .changes import Changes, certainty_name, load_changes
+from .results import CERTAINTY_STATISTIC
+from .display import Link, glue_facts, paragraph, table
+
+
+def _number(value) -> str:
+    return "" if pd.isna(value) else f"{value:.4g}"
+
+
+def _value(estimate, low, high) -> str:
+    interval = f" ({_number(low)} to {_number(high)})" if not (pd.isna(low) and pd.isna(high)) else ""
+    return (_number(estimate) + interval).strip() or "none"
+
+
+def _count(n: int, singular: str, plural: str) -> str:
+    return f"{n} {singular if n == 1 else plural}"
+
+
+def _shown(row: dict, suffix: str) -> str:
+    """A statistic's value and interval, before (suffix ``_before``) or now (``_after``)."""
+    if row["statistic"] == CERTAINTY_STATISTIC:
+        return certainty_name(row[f"estimate{suffix}"])
+    return _value(row[f"estimate{suffix}"], row[f"ci_low{suffix}"], row[f"ci_high{suffix}"])
+
+
+def _statistic(row: dict) -> str:
+    parts = [row["arm"], row["population"], row["endpoint"], row["statistic"]]
+    return " · ".join(str(p) for p in parts if str(p))
+
+
+
+
+@dataclass
+class ChangesPage:
+    """The comparison of the current build with the previous published one."""
+
+    changes: Changes
+
+    @classmethod
+    def load(cls, current_dir: str | Path, previous_dir: str | Path | None) -> "ChangesPage":
+        previous = None if previous_dir in (None, "") else Path(previous_dir)
+        return cls(load_changes(Path(current_dir), previous))
+
+    def _where(self, scope: str) -> Link | str:
+        """The page a statistic is on: a study page, a chapter, or (no page) the scope's name."""
+        if scope in self.changes.current.studies:
+            return Link(scope, f"studies/{scope}.html")
+        if "/" in scope:
+            return Link(scope, f"{scope}.html")
+        return scope
+
+    def facts(self) -> dict[str, object]:
+        c = self.changes
+        previous = c.previous.version if c.previous else ""
+        if c.first_build:
+            summary = "This is the first build: there is no earlier published version to compare with."
+        elif c.nothing_changed:
+            summary = "No statistic differs from the previous published version."
+        else:
+            summary = (f"Studies: {len(c.studies_added)} added, {len(c.studies_removed)} removed. "
+                       f"Statistics: {len(c.moved)} moved, {len(c.appeared)} new, {len(c.disappeared)} no longer "
+                       f"reported. {_count(len(c.conclusions), 'conclusion', 'conclusions')} changed.")
+        return {
+            "release_now": c.current.version or "unversioned",
+            "release_before": previous or ("none" if c.first_build else "unversioned"),
+            "changes_summary": summary,
+            "n_studies_now": len(c.current.studies),
+            "n_studies_added": len(c.studies_added),
+            "n_conclusions_changed": len(c.conclusions),
+            "n_moved": len(c.moved),
+        }
+
+    def glue_facts(self) -> None:
+        glue_facts(self.facts())
+
+    def studies_table(self):
+        c = self.changes
+        counts = c.appeared.groupby("scope").size() if not c.appeared.empty else pd.Series(dtype=int)
+        rows = [{"Study": Link(s, f"studies/{s}.html"), "Change": "added",
+                 "Statistics it adds to its page": int(counts.get(s, 0))} for s in c.studies_added]
+        rows += [{"Study": s, "Change": "removed", "Statistics it adds to its page": 0} for s in c.studies_removed]
+        return table(pd.DataFrame(rows), empty="No study was added or removed.")
+
+    def conclusions_table(self):
+        rows = [{"Where": self._where(r["scope"]), "Statistic": _statistic(r), "Method": r["method"],
+                 "What changed": r["what"], "Before": r["before"], "Now": r["after"]}
+                for r in self.changes.conclusions.to_dict("records")]
+        return table(pd.DataFrame(rows), empty="No conclusion changed: every hazard or odds ratio kept its side "
+                                                "of 1 and its significance, and every GRADE certainty its level.")
+
+    def moved_table(self):
+        frame = self.changes.moved.copy()
+        if not frame.empty:
+            frame = frame.reindex(frame["change"].abs().sort_values(ascending=False, na_position="last").index)
+        rows = [{"Where": self._where(r["scope"]), "Statistic": _statistic(r), "Method": r["method"],
+                 "Before": _shown(r, "_before"), "Now": _shown(r, "_after"),
+                 "Change": "" if pd.isna(r["change"]) else f"{r['change']:+.4g}"}
+                for r in frame.to_dict("records")]
+        return table(pd.DataFrame(rows), empty="No statistic moved.")
+
+    def pooled_studies_table(self):
+        rows = [{"Where": self._where(r["scope"]), "Analysis": f"{r['arm']} · {r['endpoint']}", "Method": r["method"],
+                 "Studies before": r["studies_before"], "Studies now": r["studies_after"]}
+                for r in self.changes.pooled_studies.to_dict("records")]
+        return table(pd.DataFrame(rows), empty="Every pooled analysis pools the same studies as before.")
+
+    def appeared_table(self):
+        """Statistics that are new, apart from the pages of added studies (counted above)."""
+        c = self.changes
+        frame = c.appeared[~c.appeared["scope"].isin(c.studies_added)] if not c.appeared.empty else c.appeared
+        rows = [{"Where": self._where(r["scope"]), "Statistic": _statistic(r), "Method": r["method"],
+                 "Value": _shown(r, "_after")}
+                for r in frame.to_dict("records")]
+        return table(pd.DataFrame(rows), empty="No new statistic outside the pages of added studies.")
+
+    def disappeared_table(self):
+        rows = [{"Where": self._where(r["scope"]), "Statistic": _statistic(r), "Method": r["method"],
+                 "Value": _shown(r, "_before")}
+                for r in self.changes.disappeared.to_dict("records")]
+        return table(pd.DataFrame(rows), empty="No statistic disappeared.")
+
+    def first_build_note(self):
+        if self.changes.first_build:
+            return paragraph("The next build that changes any result will list here what changed.")
+        return None
