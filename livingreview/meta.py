@@ -104,6 +104,12 @@ def _reml_objective(tau2: float, yi: np.ndarray, vi: np.ndarray) -> float:
     return 0.5 * (np.log(vi + tau2).sum() + math.log(w.sum()) + (w * (yi - mu) ** 2).sum())
 
 
+def reml_log_likelihood(tau2: float, yi, vi) -> float:
+    """Restricted log-likelihood of tau^2, up to a constant: the function :func:`reml_tau2`
+    maximises (its flatness shows how little the studies say about tau^2)."""
+    return -_reml_objective(float(tau2), np.asarray(yi, dtype=float), np.asarray(vi, dtype=float))
+
+
 def reml_tau2(yi, vi) -> float:
     """Restricted maximum-likelihood estimate of tau^2, truncated at zero."""
     yi = np.asarray(yi, dtype=float)

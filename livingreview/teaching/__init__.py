@@ -1,0 +1,1 @@
+"""Teaching chapters: the methods of the review explained on its own data."""

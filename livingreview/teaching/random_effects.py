@@ -1,0 +1,260 @@
+"""Teaching: random-effects meta-analysis of proportions.
+
+The chapter ``notebooks/teaching/random_effects.ipynb`` walks through the review's own pooling
+of response rates: the logit scale and its within-study variances, tau^2 by REML, I^2, the
+confidence interval against the prediction interval, the binomial-normal GLMM against inverse
+variance with Hartung-Knapp, why two studies say almost nothing about tau^2, and why pooling
+across settings misleads. The models are those of :mod:`livingreview.meta`, the pools those of
+:mod:`livingreview.synthesis`; this module only arranges them for teaching and chooses the
+examples from the data.
+"""
+
+from __future__ import annotations
+
+import textwrap
+
+import numpy as np
+import pandas as pd
+from scipy import special, stats
+
+from .. import synthesis
+from ..response import EXACT
+from ..intervals import proportion_ci
+from ..meta import GLMM, IV_REML_HK, inverse_variance, logit_effect_sizes, reml_log_likelihood, reml_tau2
+
+# Half the 95% quantile of chi-square with 1 df: tau^2 values whose restricted log-likelihood
+# lies within this of the maximum form an approximate 95% likelihood interval.
+LIKELIHOOD_DROP_95 = float(stats.chi2.ppf(0.95, 1) / 2)
+# The profile plot's range of tau^2 (log-odds scale): wide enough to show how flat the
+# restricted likelihood of two studies is; extended when an estimate lies near it.
+PROFILE_TAU2_MAX = 8.0
+
+
+def study_logits(rates: pd.DataFrame) -> pd.DataFrame:
+    """Per study arm: the proportion, its log odds and the within-study (sampling) variance
+    of the log odds, 1/events + 1/non-events (:func:`meta.logit_effect_sizes`)."""
+    if rates.empty:
+        return pd.DataFrame(columns=["study_id", "setting_group", "events", "total", "percent", "logit",
+                                     "variance", "se"])
+    yi, vi = logit_effect_sizes(rates["events"], rates["total"])
+    return pd.DataFrame({"study_id": rates["study_id"].to_numpy(), "setting_group": rates["setting_group"].to_numpy(),
+                         "events": rates["events"].to_numpy(), "total": rates["total"].to_numpy(),
+                         "percent": rates["percent"].to_numpy(), "logit": yi, "variance": vi, "se": np.sqrt(vi)})
+
+
+def richest_setting(rates: pd.DataFrame, order: list[str]) -> str | None:
+    """The setting with the most studies (ties go to the review's order of settings); None when
+    no setting has enough studies to pool."""
+    counts = rates["setting_group"].value_counts() if not rates.empty else pd.Series(dtype=int)
+    ranked = sorted(counts.index, key=lambda s: (-counts[s], order.index(s) if s in order else len(order), s))
+    if not ranked or counts[ranked[0]] < synthesis.MIN_POOLED_STUDIES:
+        return None
+    return ranked[0]
+
+
+def members(rates: pd.DataFrame, setting: str) -> pd.DataFrame:
+    """The rows of one setting (all rows for :data:`synthesis.ALL_SETTINGS`)."""
+    chosen = rates if setting == synthesis.ALL_SETTINGS else rates[rates["setting_group"] == setting]
+    return chosen.reset_index(drop=True)
+
+
+def pooled_groups(rates: pd.DataFrame, order: list[str]) -> list[str]:
+    """The settings with enough studies to pool, in the review's order, then
+    :data:`synthesis.ALL_SETTINGS` when there is more than one setting."""
+    if rates.empty:
+        return []
+    return [group for group, chosen in synthesis.setting_groups(rates, order)
+            if len(chosen) >= synthesis.MIN_POOLED_STUDIES]
+
+
+def weights(rates: pd.DataFrame) -> pd.DataFrame:
+    """Each study's share of the weight (percent) under the fixed-effect model (1 / v_i) and
+    the random-effects model (1 / (v_i + tau^2), tau^2 by REML): adding tau^2 to every
+    variance makes the weights more equal."""
+    yi, vi = logit_effect_sizes(rates["events"], rates["total"])
+    tau2 = reml_tau2(yi, vi)
+    fixed, random = 1 / vi, 1 / (vi + tau2)
+    return pd.DataFrame({"study_id": rates["study_id"].to_numpy(), "total": rates["total"].to_numpy(),
+                         "fixed_weight_percent": 100 * fixed / fixed.sum(),
+                         "random_weight_percent": 100 * random / random.sum(), "tau2": tau2})
+
+
+def model_comparison(rates: pd.DataFrame) -> pd.DataFrame:
+    """The same studies pooled three ways, as percentages: the GLMM (the review's primary
+    model), inverse variance REML with Hartung-Knapp (its sensitivity analysis), and inverse
+    variance REML with a Wald z interval (the textbook default, for contrast). Empty when
+    fewer than two studies."""
+    fits = synthesis.pool_rates(rates, "")
+    if not fits:
+        return pd.DataFrame()
+    yi, vi = logit_effect_sizes(rates["events"], rates["total"])
+    fits.append(inverse_variance(yi, vi, hartung_knapp=False))
+    rows = []
+    for fit in fits:
+        shown = fit.as_proportion()
+        rows.append({"model": fit.model, "k": fit.k, **{key: 100 * value for key, value in shown.items()},
+                     "ci_width": 100 * (shown["ci_high"] - shown["ci_low"]), "tau2": fit.tau2, "i2": fit.i2})
+    return pd.DataFrame(rows)
+
+
+def reml_profile(rates: pd.DataFrame, tau2_max: float | None = None, points: int = 201) -> pd.DataFrame:
+    """Restricted log-likelihood of tau^2 on a grid, relative to its maximum (0 at the REML
+    estimate), and whether each value lies inside the approximate 95% likelihood interval."""
+    yi, vi = logit_effect_sizes(rates["events"], rates["total"])
+    best = reml_tau2(yi, vi)
+    tau2_max = max(PROFILE_TAU2_MAX, 3 * best) if tau2_max is None else tau2_max
+    grid = np.unique(np.append(np.linspace(0, tau2_max, points), best))
+    peak = reml_log_likelihood(best, yi, vi)
+    relative = np.array([reml_log_likelihood(t, yi, vi) - peak for t in grid])
+    return pd.DataFrame({"tau2": grid, "relative_log_likelihood": relative,
+                         "inside_95": relative >= -LIKELIHOOD_DROP_95})
+
+
+def plot_reml_profile(profiles: dict[str, pd.DataFrame], ax=None):
+    """Relative restricted log-likelihood of tau^2, one line per labelled pool, with the drop
+    that bounds an approximate 95% likelihood interval."""
+    import matplotlib.pyplot as plt
+
+    ax = plt.gca() if ax is None else ax
+    for (label, frame), style in zip(profiles.items(), ["-", "--", ":", "-."] * 4):
+        ax.plot(frame["tau2"], frame["relative_log_likelihood"], style, label=textwrap.shorten(label, 70))
+    ax.axhline(-LIKELIHOOD_DROP_95, color="grey", linewidth=0.8)
+    ax.text(ax.get_xlim()[1] if profiles else 1, -LIKELIHOOD_DROP_95, " 95% likelihood bound", va="bottom",
+            ha="right", fontsize=8, color="grey")
+    ax.set_ylim(-6, 0.5)
+    ax.set_xlabel("tau² (between-study variance, log-odds scale)")
+    ax.set_ylabel("Restricted log-likelihood − maximum")
+    if profiles:
+        ax.legend(frameon=False, fontsize=8)
+    return ax
+
+
+def critical_values(ks=(2, 3, 4, 5, 10, 20), level: float = 95.0) -> pd.DataFrame:
+    """The multiplier of the standard error in a Hartung-Knapp CI (t, k - 1 df) beside the
+    Wald z, for k studies."""
+    upper = 1 - (1 - level / 100) / 2
+    z = float(stats.norm.ppf(upper))
+    return pd.DataFrame({"k": list(ks), "t_quantile": [float(stats.t.ppf(upper, k - 1)) for k in ks], "z": z})
+
+
+def interval_rows(rates: pd.DataFrame, pools: pd.DataFrame, order: list[str], setting_label) -> pd.DataFrame:
+    """Rows for :func:`plotting.plot_rate_forest`: each setting's studies and GLMM pool, then
+    the pool of all settings together (the illustration, not a finding)."""
+    rows = []
+    for group, chosen in synthesis.setting_groups(rates, order):
+        rows.append({"label": setting_label(group), "kind": "heading"})
+        if group != synthesis.ALL_SETTINGS:
+            for r in chosen.to_dict("records"):
+                # The exact CI from the count itself (intervals.proportion_ci gives percent).
+                low, high = proportion_ci(int(r["events"]), int(r["total"]), EXACT, 95.0)
+                rows.append({"label": f"{r['study_id']} ({r['events']}/{r['total']})", "kind": "study",
+                             "estimate": r["percent"], "ci_low": low, "ci_high": high, "total": r["total"]})
+        pooled = pools[(pools["group"] == group) & (pools["model"] == GLMM)]
+        for p in pooled.to_dict("records"):
+            rows.append({"label": f"Pooled, GLMM ({p['k']} studies)", "kind": "pooled",
+                         **{k: p[k] for k in ("estimate", "ci_low", "ci_high", "pi_low", "pi_high")}})
+    return pd.DataFrame(rows)
+
+
+def setting_intervals_figure(rates: pd.DataFrame, pools: pd.DataFrame, order: list[str], setting_label,
+                             title: str = ""):
+    """Forest plot of each setting's studies and pooled estimate, then all settings pooled;
+    returns the figure."""
+    import matplotlib.pyplot as plt
+
+    from ..plotting import plot_rate_forest
+
+    rows = interval_rows(rates, pools, order, setting_label)
+    fig, ax = plt.subplots(figsize=(11, 0.42 * max(len(rows), 3) + 1.4))
+    if rows.empty:
+        ax.set_axis_off()
+        ax.text(0.5, 0.5, "Nothing to plot", ha="center")
+        return fig
+    plot_rate_forest(rows, ax=ax)
+    if title:
+        ax.set_title(title, loc="left", fontsize=10)
+    fig.tight_layout()
+    return fig
+
+
+# ---------------------------------------------------------------------------- the chapter's facts
+
+def _interval(low: float, high: float) -> str:
+    return f"{low:.1f}–{high:.1f}"
+
+
+def _pool_text(row) -> str:
+    return (f"{row['estimate']:.1f}% (95% CI {_interval(row['ci_low'], row['ci_high'])}; 95% prediction interval "
+            f"{_interval(row['pi_low'], row['pi_high'])}; tau² {row['tau2']:.3f}; I² {row['i2']:.1f}%)")
+
+
+def chapter_facts(rates: pd.DataFrame, pools: pd.DataFrame, order: list[str], setting_label) -> dict[str, object]:
+    """The numbers and names the chapter's prose glues; where an example does not exist in the
+    data, a sentence that says so."""
+    facts: dict[str, object] = {"re_n_studies": int(rates["study_id"].nunique()) if not rates.empty else 0,
+                                "re_n_settings": int(rates["setting_group"].nunique()) if not rates.empty else 0}
+    logits = study_logits(rates)
+    if logits.empty:
+        facts["re_logit_example"] = "No study in these data prints a response count, so there is nothing to transform."
+    else:
+        r = logits.iloc[0]
+        facts["re_logit_example"] = (
+            f"{r['study_id']}: {r['events']} responders of {r['total']} ({r['percent']:.1f}%) give a log odds of "
+            f"ln({r['events']}/{r['total'] - r['events']}) = {r['logit']:.3f} with within-study variance "
+            f"1/{r['events']} + 1/{r['total'] - r['events']} = {r['variance']:.3f}")
+
+    setting = richest_setting(rates, order)
+    t1 = float(stats.t.ppf(0.975, 1))
+    facts["re_t1"] = f"{t1:.1f}"
+    facts["re_z"] = f"{stats.norm.ppf(0.975):.2f}"
+    if setting is None:
+        facts["re_richest"] = ("No setting in these data has two or more studies, so nothing is pooled and the "
+                               "comparisons below have no example here.")
+        facts["re_models"] = "not computable here (nothing to pool)"
+        facts["re_weights"] = "not computable here (nothing to pool)"
+        facts["re_tau2_range"] = "not computable here (nothing to pool)"
+    else:
+        chosen = members(rates, setting)
+        facts["re_richest"] = (f"{setting_label(setting)}: {len(chosen)} studies "
+                               f"({', '.join(chosen['study_id'])}, {int(chosen['total'].sum())} patients)")
+        models = model_comparison(chosen).set_index("model")
+        glmm, hk = models.loc[GLMM], models.loc[IV_REML_HK]
+        wald = models.drop(index=[GLMM, IV_REML_HK]).iloc[0]
+        facts["re_models"] = (f"the GLMM gives {_pool_text(glmm)}; inverse variance with Hartung-Knapp gives "
+                              f"{_pool_text(hk)}; the same inverse-variance fit with a Wald z interval gives a CI "
+                              f"of {_interval(wald['ci_low'], wald['ci_high'])}%")
+        w = weights(chosen)
+        facts["re_weights"] = "; ".join(f"{r['study_id']} {r['fixed_weight_percent']:.0f}% fixed-effect, "
+                                        f"{r['random_weight_percent']:.0f}% random-effects"
+                                        for r in w.to_dict("records"))
+        profile = reml_profile(chosen)
+        inside = profile.loc[profile["inside_95"], "tau2"]
+        reaches_end = bool(profile["inside_95"].iloc[-1])
+        facts["re_tau2_range"] = (f"tau² from {inside.min():.2f} to "
+                                  + (f"beyond {inside.max():.1f} (the end of the plotted range)" if reaches_end
+                                     else f"{inside.max():.2f}"))
+
+    all_pool = pools[(pools["group"] == synthesis.ALL_SETTINGS) & (pools["model"] == GLMM)] if not pools.empty \
+        else pools
+    if all_pool.empty:
+        facts["re_all_settings"] = ("These data hold a single setting, so the all-settings illustration does not "
+                                    "arise here.")
+    else:
+        p = all_pool.iloc[0]
+        facts["re_all_settings"] = f"{_pool_text(p)}, from {p['k']} studies ({p['studies']})"
+    by_setting = []
+    for group, pooled in ((g, pools[(pools["group"] == g) & (pools["model"] == GLMM)]) for g in order):
+        if not pooled.empty:
+            by_setting.append(f"{setting_label(group)}: {pooled.iloc[0]['estimate']:.1f}% "
+                              f"(95% CI {_interval(pooled.iloc[0]['ci_low'], pooled.iloc[0]['ci_high'])})")
+    facts["re_by_setting"] = "; ".join(by_setting) or "no setting has two or more studies to pool"
+    test = synthesis.subgroup_difference(rates, order) if not rates.empty else None
+    facts["re_between"] = ("not testable here (fewer than two settings with a pooled estimate)" if test is None else
+                           f"Q = {test['q']:.1f} on {test['df']} degree{'s' if test['df'] != 1 else ''} of freedom, "
+                           f"p = {test['p']:.2g}")
+    return facts
+
+
+def back_transform(logit: float) -> float:
+    """A log odds as a percentage (inverse logit)."""
+    return 100 * float(special.expit(logit))
