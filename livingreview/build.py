@@ -307,7 +307,7 @@ def normalise_notebook(path: Path) -> None:
     """Remove run-specific noise from an executed notebook, in place.
 
     Drops papermill's metadata (times, paths, parameters), per-cell execution timings,
-    gives the injected parameters cell a fixed id and hides it from the page, and writes a
+    merges consecutive prints to one stream, gives the injected parameters cell a fixed id and hides it from the page, and writes a
     generic kernelspec (the private kernel name means nothing to a reader who downloads).
     """
     nb = nbformat.read(path, as_version=4)
@@ -316,12 +316,28 @@ def normalise_notebook(path: Path) -> None:
     for cell in nb.cells:
         cell.metadata.pop("papermill", None)
         cell.metadata.pop("execution", None)
+        if cell.cell_type == "code":
+            cell.outputs = _merged_streams(cell.outputs)
         tags = cell.metadata.get("tags", [])
         if "injected-parameters" in tags:
             cell["id"] = INJECTED_CELL_ID
             if "remove-cell" not in tags:
                 cell.metadata["tags"] = [*tags, "remove-cell"]
     nbformat.write(nb, path)
+
+
+def _merged_streams(outputs: list) -> list:
+    """Consecutive prints to the same stream as one output: the kernel sends them in as many
+    messages as timing dictates, which would make equal runs differ."""
+    merged = []
+    for output in outputs:
+        previous = merged[-1] if merged else None
+        if (output.get("output_type") == "stream" and previous is not None
+                and previous.get("output_type") == "stream" and previous.get("name") == output.get("name")):
+            previous["text"] = "".join(previous["text"]) + "".join(output["text"])
+        else:
+            merged.append(output)
+    return merged
 
 
 def execute_runs(runs: list[Run], data_dir: Path, layout: BuildLayout, jobs: int) -> dict[str, str]:

@@ -8,12 +8,13 @@ import nbformat
 
 from livingreview.build import INJECTED_CELL_ID, input_hash, normalise_notebook, plan_runs
 
-from .conftest import SYNTHESIS_RUNS
+from .conftest import COMPARISON_RUNS, SYNTHESIS_RUNS, TEACHING_RUNS
 
 
 def test_one_study_run_per_study_folder(data_copy):
     keys = [r.key for r in plan_runs(data_copy)]
-    assert keys == sorted(["index", "methods", "studies/doe2024", *SYNTHESIS_RUNS, "validation"])
+    assert keys == sorted(["index", "methods", "studies/doe2024", *SYNTHESIS_RUNS, *TEACHING_RUNS,
+                           "validation", *COMPARISON_RUNS])
     shutil.copytree(data_copy / "studies/doe2024", data_copy / "studies/new2026")
     keys = [r.key for r in plan_runs(data_copy)]
     assert "studies/new2026" in keys  # a new folder is a new page, with no code change
@@ -27,7 +28,8 @@ def test_hash_changes_with_the_files_a_notebook_reads_and_only_those(data_copy):
         handle.write("\n")
     after = {key: input_hash(run, data_copy) for key, run in runs.items()}
     changed = sorted(key for key in runs if before[key] != after[key])
-    assert changed == sorted(["index", "studies/doe2024", *SYNTHESIS_RUNS])
+    # The "What changed" page reads no data file: it depends on the results, hashed when they exist.
+    assert changed == sorted(["index", "studies/doe2024", *SYNTHESIS_RUNS, *TEACHING_RUNS])
 
 
 def test_normalised_notebook_has_no_run_specific_metadata(tmp_path):
@@ -49,3 +51,19 @@ def test_normalised_notebook_has_no_run_specific_metadata(tmp_path):
     assert cell["id"] == INJECTED_CELL_ID
     assert "papermill" not in cell.metadata and "execution" not in cell.metadata
     assert "remove-cell" in cell.metadata["tags"]
+
+
+def test_consecutive_prints_become_one_output_whatever_the_message_timing(tmp_path):
+    nb = nbformat.v4.new_notebook()
+    cell = nbformat.v4.new_code_cell("print('a'); print('b')")
+    cell.outputs = [nbformat.v4.new_output("stream", name="stdout", text="a\n"),
+                    nbformat.v4.new_output("stream", name="stdout", text="b\n"),
+                    nbformat.v4.new_output("stream", name="stderr", text="warning\n"),
+                    nbformat.v4.new_output("stream", name="stdout", text="c\n")]
+    nb.cells = [cell]
+    path = tmp_path / "executed.ipynb"
+    nbformat.write(nb, path)
+    normalise_notebook(path)
+    outputs = nbformat.read(path, as_version=4).cells[0].outputs
+    assert [(o["name"], o["text"]) for o in outputs] == [("stdout", "a\nb\n"), ("stderr", "warning\n"),
+                                                         ("stdout", "c\n")]

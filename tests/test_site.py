@@ -178,3 +178,20 @@ def test_every_percentage_in_the_results_lies_between_0_and_100(site):
         values = percent[column].dropna()
         outside = percent.loc[values[(values < 0) | (values > 100)].index]
         assert outside.empty, outside[["scope", "endpoint", "statistic", column]].to_string()
+
+
+def test_teaching_solutions_stay_hidden_until_opened(site, served, browser):
+    page = browser.new_page()
+    for run in TEACHING_RUNS:
+        page.goto(f"{served}/{run}.html", wait_until="networkidle")
+        exercises = page.locator("div.exercise")
+        solutions = page.locator("div.solution.dropdown")
+        assert exercises.count() >= 2 and solutions.count() == exercises.count(), run
+        first = solutions.first
+        body = first.locator("> :not(.admonition-title)").first
+        assert not body.is_visible(), f"{run}: a solution shows before it is opened"
+        first.locator(".admonition-title").click()
+        body.wait_for(state="visible", timeout=5000)
+    # The download button offers each teaching chapter as a notebook to run locally.
+    assert (site / "_sources" / "teaching" / "kaplan_meier.ipynb").is_file()
+    page.close()
