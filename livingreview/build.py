@@ -307,8 +307,9 @@ def normalise_notebook(path: Path) -> None:
     """Remove run-specific noise from an executed notebook, in place.
 
     Drops papermill's metadata (times, paths, parameters), per-cell execution timings,
-    merges consecutive prints to one stream, gives the injected parameters cell a fixed id and hides it from the page, and writes a
-    generic kernelspec (the private kernel name means nothing to a reader who downloads).
+    merges consecutive prints to one stream, gives the injected parameters cell a fixed id
+    and hides it from the page, and writes a generic kernelspec (the private kernel name
+    means nothing to a reader who downloads).
     """
     nb = nbformat.read(path, as_version=4)
     nb.metadata.pop("papermill", None)
@@ -394,7 +395,7 @@ def _write_config(target: Path, release) -> None:
     target.write_text(yaml.safe_dump(config, sort_keys=False, allow_unicode=True), encoding="utf-8")
 
 
-def assemble_source(runs: list[Run], data_dir: Path, layout: BuildLayout, results: Path) -> Path:
+def assemble_source(runs: list[Run], data_dir: Path, layout: BuildLayout, results: Path, release) -> Path:
     """Lay out the Jupyter Book source tree; returns its folder."""
     from .data import load_studies
 
@@ -402,7 +403,7 @@ def assemble_source(runs: list[Run], data_dir: Path, layout: BuildLayout, result
     if source.exists():
         shutil.rmtree(source)
     _copy_tree(paths.BOOK_DIR, source)
-    _write_config(source / "_config.yml", current_release())
+    _write_config(source / "_config.yml", release)
     shutil.copy2(paths.BOOK_TOC_FILE, source / "_toc.yml")
     shutil.copy2(paths.CHANGELOG_FILE, source / "changelog.md")
     for run in runs:
@@ -453,7 +454,7 @@ def publish(site: Path, layout: BuildLayout) -> None:
 # ----------------------------------------------------------------------------- results
 
 
-def stage_results(runs: list[Run], data_dir: Path, layout: BuildLayout) -> Path:
+def stage_results(runs: list[Run], data_dir: Path, layout: BuildLayout, version: str) -> Path:
     """Write this build's results table and release file to the staging folder; returns it."""
     from .changes import Release
     from .results import combine_results, write_results
@@ -464,7 +465,7 @@ def stage_results(runs: list[Run], data_dir: Path, layout: BuildLayout) -> Path:
     staged.mkdir(parents=True)
     write_results(combine_results([layout.executed / run.results_name for run in runs]),
                   staged / paths.RESULTS_FILE_NAME)
-    Release(current_release().version, [f.name for f in study_folders(data_dir)]).write(
+    Release(version, [f.name for f in study_folders(data_dir)]).write(
         staged / paths.RELEASE_FILE_NAME)
     return staged
 
@@ -540,6 +541,7 @@ def build_book(data_dir: Path = paths.DATA_DIR, build_dir: Path = paths.BUILD_DI
     if problems:
         raise BuildError(f"{len(problems)} problem(s) in {paths.relative_to_root(data_dir)}; "
                          "nothing was built:\n" + "\n".join(f"  - {p}" for p in problems))
+    release = current_release()  # an unreadable changelog stops the build before any work
     seconds["validate"] = time.perf_counter() - start
 
     start = time.perf_counter()
@@ -571,17 +573,18 @@ def build_book(data_dir: Path = paths.DATA_DIR, build_dir: Path = paths.BUILD_DI
         reused.extend(kept)
 
     # Pages first, then the pages that compare their results with the previous build's.
-    execute_stale([run for run in runs if not run.compares_results])
-    staged = stage_results([run for run in runs if not run.compares_results], data_dir, layout)
-    baseline = comparison_baseline(layout)
+    pages = [run for run in runs if not run.compares_results]
     comparing = [run for run in runs if run.compares_results]
+    execute_stale(pages)
+    staged = stage_results(pages, data_dir, layout, release.version)
+    baseline = comparison_baseline(layout)
     for run in comparing:
         run.folder_parameters = {"current_dir": staged, "previous_dir": baseline}
     execute_stale(comparing)
     seconds["execute"] = time.perf_counter() - start
 
     start = time.perf_counter()
-    source = assemble_source(runs, data_dir, layout, staged / paths.RESULTS_FILE_NAME)
+    source = assemble_source(runs, data_dir, layout, staged / paths.RESULTS_FILE_NAME, release)
     built = run_jupyter_book(source)
     seconds["assemble"] = time.perf_counter() - start
 

@@ -9,8 +9,8 @@ from pathlib import Path
 import pandas as pd
 
 from .changes import Changes, certainty_name, load_changes
-from .results import CERTAINTY_STATISTIC
 from .display import Link, glue_facts, paragraph, table
+from .results import CERTAINTY_STATISTIC
 
 
 def _number(value) -> str:
@@ -36,8 +36,6 @@ def _shown(row: dict, suffix: str) -> str:
 def _statistic(row: dict) -> str:
     parts = [row["arm"], row["population"], row["endpoint"], row["statistic"]]
     return " · ".join(str(p) for p in parts if str(p))
-
-
 
 
 @dataclass

@@ -24,6 +24,17 @@ def _axes(ax):
     return plt.gca() if ax is None else ax
 
 
+def figure_of(plot, *args, figsize: tuple[float, float], title: str = "", **kwargs):
+    """A one-axes figure drawn by ``plot(*args, ax=ax, **kwargs)``, titled when ``title`` is
+    given, laid out tight; returns the figure."""
+    fig, ax = plt.subplots(figsize=figsize)
+    plot(*args, ax=ax, **kwargs)
+    if title:
+        ax.set_title(title, loc="left", fontsize=10)
+    fig.tight_layout()
+    return fig
+
+
 def plot_forest(frame: pd.DataFrame, ax=None, label: str = "label", estimate: str = "estimate",
                 low: str = "ci_low", high: str = "ci_high", reference: float = 1.0,
                 xlabel: str = "Hazard ratio (log scale)"):
@@ -253,6 +264,21 @@ def plot_rate_forest(rows: pd.DataFrame, ax=None, xlabel: str = "Patients (%)"):
     ax.set_xlabel(xlabel)
     ax.grid(axis="x", color="#eee")
     return ax
+
+
+def rate_forest_figure(rows: pd.DataFrame, width: float, row_height: float, margin: float, title: str = ""):
+    """:func:`plot_rate_forest` of ``rows`` in a figure sized to them (height ``row_height``
+    per row, at least three rows, plus ``margin``); a note instead when there is nothing."""
+    fig, ax = plt.subplots(figsize=(width, row_height * max(len(rows), 3) + margin))
+    if rows.empty:
+        ax.set_axis_off()
+        ax.text(0.5, 0.5, "Nothing to plot", ha="center")
+        return fig
+    plot_rate_forest(rows, ax=ax)
+    if title:
+        ax.set_title(title, loc="left", fontsize=10)
+    fig.tight_layout()
+    return fig
 
 
 def plot_ae_heatmap(matrix: pd.DataFrame, ax=None, label: str = "Patients (%)"):

@@ -186,20 +186,9 @@ class Chapters(SynthesisPage):
         return pd.DataFrame(rows)
 
     def rate_forest(self, rates: pd.DataFrame, pools: pd.DataFrame, title: str):
-        import matplotlib.pyplot as plt
+        from .plotting import rate_forest_figure
 
-        from .plotting import plot_rate_forest
-
-        rows = self.forest_rows(rates, pools)
-        fig, ax = plt.subplots(figsize=(8, 0.4 * max(len(rows), 3) + 1))
-        if rows.empty:
-            ax.set_axis_off()
-            ax.text(0.5, 0.5, "Nothing to plot", ha="center")
-            return fig
-        plot_rate_forest(rows, ax=ax)
-        ax.set_title(title, loc="left", fontsize=10)
-        fig.tight_layout()
-        return fig
+        return rate_forest_figure(self.forest_rows(rates, pools), width=8, row_height=0.4, margin=1, title=title)
 
     def response_forest(self, endpoint: str):
         return self.rate_forest(self.response_rates[endpoint], self.response_pools[endpoint],

@@ -18,7 +18,7 @@ import pandas as pd
 from .. import paths
 from ..data import Study, load_studies
 from ..integrity import sensitivity_studies
-from ..plotting import RECONSTRUCTION_LABEL, _axes, plot_reconstructed_km
+from ..plotting import RECONSTRUCTION_LABEL, _axes, figure_of, plot_reconstructed_km
 from ..reconstruct import (ArmReconstruction, PrintedSurvival, SurvivalInputs, analyse_arm, kaplan_meier,
                            reconstruct, survival_inputs)
 
@@ -244,37 +244,22 @@ def example_figure(arm: ArmReconstruction | None, label: str):
     """The example arm's reconstructed curve with censoring ticks and numbers at risk, or None."""
     if arm is None:
         return None
-    import matplotlib.pyplot as plt
-
-    fig, ax = plt.subplots(figsize=(8, 5))
-    plot_reconstructed_km([arm], {arm.inputs.arm: label}, ax=ax)
-    ax.set_title(f"{label}: reconstructed Kaplan-Meier curve", loc="left", fontsize=10)
-    fig.tight_layout()
-    return fig
+    return figure_of(plot_reconstructed_km, [arm], {arm.inputs.arm: label}, figsize=(8, 5),
+                     title=f"{label}: reconstructed Kaplan-Meier curve")
 
 
 def shape_figure(inputs: SurvivalInputs | None, label: str):
     """Figure of :func:`plot_shape_comparison`, or None when no arm fits."""
     if inputs is None:
         return None
-    import matplotlib.pyplot as plt
-
-    fig, ax = plt.subplots(figsize=(8, 4.4))
-    plot_shape_comparison(inputs, label, ax=ax)
-    fig.tight_layout()
-    return fig
+    return figure_of(plot_shape_comparison, inputs, label, figsize=(8, 4.4))
 
 
 def digitised_figure(inputs: SurvivalInputs | None, label: str):
     """Figure of :func:`plot_digitised`, or None when no figure has been digitised."""
     if inputs is None:
         return None
-    import matplotlib.pyplot as plt
-
-    fig, ax = plt.subplots(figsize=(8, 4.4))
-    plot_digitised(inputs, label, ax=ax)
-    fig.tight_layout()
-    return fig
+    return figure_of(plot_digitised, inputs, label, figsize=(8, 4.4))
 
 
 def _months(value: float) -> str:

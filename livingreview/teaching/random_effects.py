@@ -160,21 +160,10 @@ def setting_intervals_figure(rates: pd.DataFrame, pools: pd.DataFrame, order: li
                              title: str = ""):
     """Forest plot of each setting's studies and pooled estimate, then all settings pooled;
     returns the figure."""
-    import matplotlib.pyplot as plt
+    from ..plotting import rate_forest_figure
 
-    from ..plotting import plot_rate_forest
-
-    rows = interval_rows(rates, pools, order, setting_label)
-    fig, ax = plt.subplots(figsize=(11, 0.42 * max(len(rows), 3) + 1.4))
-    if rows.empty:
-        ax.set_axis_off()
-        ax.text(0.5, 0.5, "Nothing to plot", ha="center")
-        return fig
-    plot_rate_forest(rows, ax=ax)
-    if title:
-        ax.set_title(title, loc="left", fontsize=10)
-    fig.tight_layout()
-    return fig
+    return rate_forest_figure(interval_rows(rates, pools, order, setting_label), width=11, row_height=0.42,
+                              margin=1.4, title=title)
 
 
 # ---------------------------------------------------------------------------- the chapter's facts

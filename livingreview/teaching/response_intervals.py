@@ -19,7 +19,7 @@ from ..audit import MISMATCH, audit_studies, implied_count, reproducing_methods
 from ..data import Study, load_studies, load_vocabulary
 from ..integrity import main_analysis_studies
 from ..intervals import METHOD_ALIASES, METHOD_LABELS, PROPORTION_CI_METHODS, proportion_ci
-from ..plotting import _axes
+from ..plotting import _axes, figure_of
 from ..printed import format_like, to_float
 from ..response import primary_rate, response_rates
 
@@ -178,12 +178,7 @@ def plot_coverage(n: int, methods=TEACHING_METHODS, ax=None, level: float = 95.0
 
 def coverage_figure(n: int, methods=TEACHING_METHODS):
     """Figure of :func:`plot_coverage`."""
-    import matplotlib.pyplot as plt
-
-    fig, ax = plt.subplots(figsize=(8, 3.8))
-    plot_coverage(n, methods, ax=ax)
-    fig.tight_layout()
-    return fig
+    return figure_of(plot_coverage, n, methods, figsize=(8, 3.8))
 
 
 def plot_intervals_by_count(n: int, methods=TEACHING_METHODS, ax=None, level: float = 95.0):
@@ -206,12 +201,7 @@ def plot_intervals_by_count(n: int, methods=TEACHING_METHODS, ax=None, level: fl
 
 def intervals_by_count_figure(n: int, methods=TEACHING_METHODS):
     """Figure of :func:`plot_intervals_by_count`."""
-    import matplotlib.pyplot as plt
-
-    fig, ax = plt.subplots(figsize=(8, 3.8))
-    plot_intervals_by_count(n, methods, ax=ax)
-    fig.tight_layout()
-    return fig
+    return figure_of(plot_intervals_by_count, n, methods, figsize=(8, 3.8))
 
 
 # ----------------------------------------------------------------------------- the audit's cases
