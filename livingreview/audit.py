@@ -30,6 +30,7 @@ from . import paths
 from .data import Study, load_studies, load_vocabulary, typed
 from .dictionary import load_dictionary
 from .intervals import METHOD_ALIASES, METHOD_LABELS, PROPORTION_CI_METHODS, proportion_ci
+from .memo import by_value, folder_digest, memoised
 from .validate import row_rules
 from .printed import format_like, half_unit, matches_printed, parse_p_value, to_float
 
@@ -668,6 +669,13 @@ def check_implausible(study: Study) -> list[Finding]:
 # ----------------------------------------------------------------------------- running
 
 
+def _audit_key(study: Study, vocabulary: pd.DataFrame) -> bytes:
+    # The audit reads the study's own files, the data dictionary and the vocabulary it is given.
+    return (folder_digest(study.folder) + paths.DICTIONARY_FILE.read_bytes()
+            + by_value(vocabulary))
+
+
+@memoised(_audit_key)
 def audit_study(study: Study, vocabulary: pd.DataFrame) -> pd.DataFrame:
     """Every audit check of one study, as a tidy table."""
     findings = [

@@ -24,7 +24,6 @@ The build writes only under the build folder; ``data/`` is never written.
 
 from __future__ import annotations
 
-import fnmatch
 import hashlib
 import json
 import os
@@ -43,12 +42,13 @@ import nbformat
 from . import paths
 from .bibliography import study_bibtex
 from .data import study_folders
+from .kernel import READS_ENV, READS_ROOT_ENV, read_record
 
 KERNEL_NAME = "livingreview-py"
 METADATA_KEY = "livingreview"
 GENERIC_KERNELSPEC = {"name": "python3", "display_name": "Python 3 (ipykernel)", "language": "python"}
 INJECTED_CELL_ID = "injected-parameters"
-MANIFEST_VERSION = 1
+MANIFEST_VERSION = 2
 CACHE_DIRNAME = "cache"
 SOURCE_DIRNAME = "site-source"
 KERNEL_START_ATTEMPTS = 3
@@ -67,7 +67,6 @@ class Run:
     key: str  # page path in the site, without suffix, e.g. "studies/li2022"
     notebook: Path
     parameters: dict = field(default_factory=dict)
-    reads: list[str] = field(default_factory=list)  # glob patterns relative to the data folder
     label: str = ""  # how messages name the run, e.g. "study li2022"
     # Runs after the others, on their combined results (the "What changed" page).
     compares_results: bool = False
@@ -82,6 +81,10 @@ class Run:
     @property
     def results_name(self) -> str:
         return self.key + ".results.csv"
+
+    @property
+    def reads_name(self) -> str:
+        return self.key + ".reads.tsv"
 
 
 @dataclass
@@ -138,7 +141,7 @@ class BuildLayout:
 
 
 def notebook_settings(notebook: Path) -> dict:
-    """The ``livingreview`` metadata of a notebook (output page, reads, per_study)."""
+    """The ``livingreview`` metadata of a notebook (output page, per_study, compares_results)."""
     nb = nbformat.read(notebook, as_version=4)
     settings = nb.metadata.get(METADATA_KEY)
     if not settings or "output" not in settings:
@@ -155,14 +158,12 @@ def plan_runs(data_dir: Path = paths.DATA_DIR, notebooks_dir: Path = paths.NOTEB
         if ".ipynb_checkpoints" in notebook.parts:
             continue
         settings = notebook_settings(notebook)
-        reads = list(settings.get("reads", ["**"]))
         if settings.get("per_study"):
             for study_id in studies:
-                fill = {"study_id": study_id}
-                runs.append(Run(settings["output"].format(**fill), notebook, {"study_id": study_id},
-                                [r.format(**fill) for r in reads], f"study {study_id}"))
+                runs.append(Run(settings["output"].format(study_id=study_id), notebook,
+                                {"study_id": study_id}, f"study {study_id}"))
         else:
-            runs.append(Run(settings["output"], notebook, {}, reads, f"page {settings['output']}",
+            runs.append(Run(settings["output"], notebook, {}, f"page {settings['output']}",
                             compares_results=bool(settings.get("compares_results"))))
     keys = [r.key for r in runs]
     duplicates = sorted({k for k in keys if keys.count(k) > 1})
@@ -171,22 +172,94 @@ def plan_runs(data_dir: Path = paths.DATA_DIR, notebooks_dir: Path = paths.NOTEB
     return runs
 
 
-def _files_read(run: Run, data_dir: Path) -> list[Path]:
-    files = sorted(p for p in Path(data_dir).rglob("*") if p.is_file())
-    chosen = []
-    for path in files:
-        relative = path.relative_to(data_dir).as_posix()
-        if any(fnmatch.fnmatchcase(relative, pattern) for pattern in run.reads):
-            chosen.append(path)
-    return chosen
+class DataSnapshot:
+    """Digests of every file and folder listing under the data folder, taken once per build
+    (before anything executes), against which recorded reads are compared."""
+
+    ABSENT = "absent"
+
+    def __init__(self, data_dir: Path):
+        self.data_dir = Path(data_dir)
+        self.files: dict[str, str] = {}
+        self.listings: dict[str, str] = {}
+        for folder, subfolders, names in os.walk(self.data_dir):
+            relative = Path(folder).relative_to(self.data_dir).as_posix()
+            entries = sorted(subfolders) + sorted(names)
+            self.listings[relative] = hashlib.sha256("\n".join(entries).encode()).hexdigest()
+            for name in names:
+                key = name if relative == "." else f"{relative}/{name}"
+                self.files[key] = hashlib.sha256((Path(folder) / name).read_bytes()).hexdigest()
+
+    def dependencies(self, opened: list[str], listed: list[str]) -> dict[str, dict[str, str]]:
+        """The digests a run's result depends on: the files it opened, the folders it listed,
+        and the folders it opened files in (a file added next to them may be one it looks
+        for, e.g. an optional table)."""
+        folders = set(listed) | {str(Path(path).parent.as_posix()) for path in opened}
+        return {"opened": {path: self.files.get(path, self.ABSENT) for path in sorted(opened)},
+                "listed": {folder: self.listings.get(folder, self.ABSENT) for folder in sorted(folders)}}
+
+    def unchanged(self, dependencies: dict[str, dict[str, str]]) -> bool:
+        """Whether every file and listing in ``dependencies`` has the digest recorded there."""
+        return (all(self.files.get(path, self.ABSENT) == digest
+                    for path, digest in dependencies.get("opened", {}).items())
+                and all(self.listings.get(folder, self.ABSENT) == digest
+                        for folder, digest in dependencies.get("listed", {}).items()))
+
+
+class ValidatedStudies:
+    """Study folders that passed validation, each with the digest of everything it was checked
+    against: its own files, the data outside the study folders (vocabularies, review), the
+    schemas and dictionary, and the code. A folder whose digest is unchanged is not validated
+    again; the file lives in the build cache and is written only after a valid build."""
+
+    def __init__(self, layout: BuildLayout, snapshot: DataSnapshot, code: str):
+        self.file = layout.cache / "validated.json"
+        self.snapshot = snapshot
+        shared = hashlib.sha256(code.encode())
+        for path, digest in sorted(snapshot.files.items()):
+            if not path.startswith(paths.STUDIES_DIRNAME + "/"):
+                shared.update(f"{path}\0{digest}\n".encode())
+        for path in sorted(paths.DATA_DIR.glob("*.yaml")):  # schemas and dictionary (project's own)
+            shared.update(path.name.encode() + hashlib.sha256(path.read_bytes()).digest())
+        self.shared = shared.hexdigest()
+        try:
+            self.passed = json.loads(self.file.read_text(encoding="utf-8"))
+        except (FileNotFoundError, json.JSONDecodeError):
+            self.passed = {}
+
+    def digest(self, folder: Path) -> str:
+        prefix = f"{paths.STUDIES_DIRNAME}/{Path(folder).name}/"
+        digest = hashlib.sha256(self.shared.encode())
+        for path, file_digest in sorted(self.snapshot.files.items()):
+            if path.startswith(prefix):
+                digest.update(f"{path}\0{file_digest}\n".encode())
+        return digest.hexdigest()
+
+    def unchanged(self, folder: Path) -> bool:
+        return self.passed.get(Path(folder).name) == self.digest(folder)
+
+    def save(self, folders: list[Path]) -> None:
+        self.file.parent.mkdir(parents=True, exist_ok=True)
+        passed = {Path(folder).name: self.digest(folder) for folder in folders}
+        self.file.write_text(json.dumps(passed, indent=1, sort_keys=True) + "\n", encoding="utf-8")
 
 
 def _code_files() -> list[Path]:
     return sorted(paths.PACKAGE_DIR.rglob("*.py")) + [paths.REQUIREMENTS_FILE]
 
 
-def input_hash(run: Run, data_dir: Path) -> str:
-    """Content hash of everything a run depends on."""
+def code_digest() -> str:
+    """Digest of the package code and the pinned requirements (an input of every run)."""
+    digest = hashlib.sha256()
+    for path in _code_files():
+        digest.update(path.relative_to(paths.PROJECT_ROOT).as_posix().encode() + b"\0"
+                      + hashlib.sha256(path.read_bytes()).digest())
+    return digest.hexdigest()
+
+
+def input_hash(run: Run, code: str | None = None) -> str:
+    """Content hash of what a run depends on besides the data it reads: the notebook, its
+    parameters, the package code, the pinned requirements and its folder parameters."""
     digest = hashlib.sha256()
 
     def add(name: str, content: bytes) -> None:
@@ -194,18 +267,16 @@ def input_hash(run: Run, data_dir: Path) -> str:
 
     add("run", json.dumps({"key": run.key, "parameters": run.parameters}, sort_keys=True).encode())
     add("notebook", run.notebook.read_bytes())
-    for path in _code_files():
-        add("code:" + path.relative_to(paths.PROJECT_ROOT).as_posix(), path.read_bytes())
-    for path in _files_read(run, data_dir):
-        add("data:" + path.relative_to(data_dir).as_posix(), path.read_bytes())
+    add("code", (code or code_digest()).encode())
     for name, folder in sorted(run.folder_parameters.items()):
         for path in sorted(p for p in Path(folder).glob("*") if p.is_file()) if folder else []:
             add(f"{name}:" + path.relative_to(folder).as_posix(), path.read_bytes())
     return digest.hexdigest()
 
 
-def read_manifest(layout: BuildLayout) -> dict[str, str]:
-    """Run key -> input hash of the last successful build (empty when there is none)."""
+def read_manifest(layout: BuildLayout) -> dict[str, dict]:
+    """Run key -> {"inputs": hash, "data": dependencies} of the last successful build
+    (empty when there is none)."""
     try:
         content = json.loads(layout.manifest.read_text(encoding="utf-8"))
     except (FileNotFoundError, json.JSONDecodeError):
@@ -215,9 +286,21 @@ def read_manifest(layout: BuildLayout) -> dict[str, str]:
     return dict(content.get("runs", {}))
 
 
-def _write_manifest(layout: BuildLayout, hashes: dict[str, str]) -> None:
+def read_manifest_site(layout: BuildLayout) -> str | None:
+    """The digest of the published site's sources (see :func:`site_digest`), if recorded."""
+    try:
+        content = json.loads(layout.manifest.read_text(encoding="utf-8"))
+    except (FileNotFoundError, json.JSONDecodeError):
+        return None
+    return content.get("site") if content.get("version") == MANIFEST_VERSION else None
+
+
+def _write_manifest(layout: BuildLayout, runs: dict[str, dict], site: str | None = None) -> None:
     layout.manifest.parent.mkdir(parents=True, exist_ok=True)
-    text = json.dumps({"version": MANIFEST_VERSION, "runs": dict(sorted(hashes.items()))}, indent=1)
+    content = {"version": MANIFEST_VERSION, "runs": dict(sorted(runs.items()))}
+    if site:
+        content["site"] = site
+    text = json.dumps(content, indent=1)
     tmp = layout.manifest.with_suffix(".tmp")
     tmp.write_text(text + "\n", encoding="utf-8")
     os.replace(tmp, layout.manifest)
@@ -235,7 +318,7 @@ def ensure_kernel() -> str:
     spec = Path(sys.prefix) / "share" / "jupyter" / "kernels" / KERNEL_NAME / "kernel.json"
     wanted = {
         # Log level ERROR: the kernel's start-up notices would otherwise fill the build log.
-        "argv": [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}",
+        "argv": [sys.executable, "-m", "livingreview.kernel", "-f", "{connection_file}",
                  "--IPKernelApp.log_level=ERROR"],
         "display_name": "Python (living review)",
         "language": "python",
@@ -257,8 +340,26 @@ def _is_kernel_start_error(exc: BaseException) -> bool:
                                    "kernel didn't respond", "timeout waiting for kernel"))
 
 
+def run_parameters(run: Run, data_dir: Path, results_file: Path, working_dir: Path) -> dict:
+    """The parameters papermill gives a run's notebook executed in ``working_dir``: paths are
+    relative to that folder, so executed notebooks hold no absolute paths."""
+
+    def relative(path: Path) -> str:
+        return os.path.relpath(Path(path).resolve(), Path(working_dir).resolve())
+
+    parameters = dict(run.parameters)
+    parameters["results_file"] = relative(results_file)
+    if Path(data_dir).resolve() != paths.DATA_DIR.resolve():
+        parameters["data_dir"] = relative(data_dir)
+    for name, folder in run.folder_parameters.items():
+        parameters[name] = "" if folder is None else relative(folder)
+    return parameters
+
+
 def _execute(run: Run, data_dir: Path, layout: BuildLayout, kernel_name: str) -> dict:
-    """Execute one run (in a worker process); returns {'key', 'error'} (error None: success)."""
+    """Execute one run (in a worker process); returns {'key', 'error', 'seconds'} (error None:
+    success)."""
+    started = time.perf_counter()
     import papermill
     from papermill.exceptions import PapermillExecutionError
 
@@ -266,14 +367,14 @@ def _execute(run: Run, data_dir: Path, layout: BuildLayout, kernel_name: str) ->
     output.parent.mkdir(parents=True, exist_ok=True)
     results_file = layout.executed / run.results_name
     results_file.unlink(missing_ok=True)
-    parameters = dict(run.parameters)
     results_file.parent.mkdir(parents=True, exist_ok=True)
-    # Relative to the kernel's working folder: executed notebooks hold no absolute paths.
-    parameters["results_file"] = os.path.relpath(results_file, output.parent)
-    if Path(data_dir).resolve() != paths.DATA_DIR.resolve():
-        parameters["data_dir"] = os.path.relpath(Path(data_dir).resolve(), output.parent.resolve())
-    for name, folder in run.folder_parameters.items():
-        parameters[name] = "" if folder is None else os.path.relpath(Path(folder).resolve(), output.parent.resolve())
+    parameters = run_parameters(run, data_dir, results_file, output.parent)
+    # The kernel records the data files it opens and the folders it lists (livingreview.kernel);
+    # a worker runs one notebook at a time, so its environment is this run's.
+    record = layout.cache / "reads" / run.reads_name
+    record.parent.mkdir(parents=True, exist_ok=True)
+    record.unlink(missing_ok=True)
+    os.environ[READS_ENV], os.environ[READS_ROOT_ENV] = str(record), str(Path(data_dir).resolve())
     for attempt in range(1, KERNEL_START_ATTEMPTS + 1):
         try:
             papermill.execute_notebook(
@@ -300,7 +401,9 @@ def _execute(run: Run, data_dir: Path, layout: BuildLayout, kernel_name: str) ->
                                              f"{type(exc).__name__}: {exc}"}
     normalise_notebook(output)
     os.replace(output, layout.executed / run.executed_name)
-    return {"key": run.key, "error": None}
+    opened, listed = read_record(record) if record.is_file() else ([], [])
+    return {"key": run.key, "error": None, "seconds": time.perf_counter() - started,
+            "opened": opened, "listed": listed}
 
 
 def normalise_notebook(path: Path) -> None:
@@ -341,16 +444,42 @@ def _merged_streams(outputs: list) -> list:
     return merged
 
 
-def execute_runs(runs: list[Run], data_dir: Path, layout: BuildLayout, jobs: int) -> dict[str, str]:
-    """Execute runs in parallel; returns run key -> error message for each run that failed."""
+IMPORT_PATTERN = re.compile(r"^\s*(?:from\s+([\w.]+)\s+import|import\s+([\w.]+))", re.MULTILINE)
+
+
+def notebook_imports(notebooks) -> list[str]:
+    """The modules the code cells of ``notebooks`` import (what the kernel forker preloads)."""
+    modules = set()
+    for notebook in notebooks:
+        for cell in nbformat.read(notebook, as_version=4).cells:
+            if cell.cell_type == "code":
+                modules.update(a or b for a, b in IMPORT_PATTERN.findall(cell.source))
+    return sorted(modules)
+
+
+def execute_runs(runs: list[Run], data_dir: Path, layout: BuildLayout, jobs: int,
+                 completed: dict[str, dict] | None = None, forker=None) -> dict[str, str]:
+    """Execute runs in parallel; returns run key -> error message for each run that failed.
+
+    ``completed``, when given, receives for each successful run its wall time in the worker
+    (``seconds``) and the data files it opened and folders it listed (``opened``, ``listed``).
+    Kernels are forked from ``forker`` (a started :class:`livingreview.kernel.Forker`) when
+    given, else from a forker started for this call. Runs start in the order given."""
     if not runs:
         return {}
     from tqdm import tqdm
 
+    from contextlib import nullcontext
+
+    from .kernel import Forker
+
     kernel_name = ensure_kernel()
     errors = {}
     workers = max(1, min(jobs, len(runs)))
-    with ProcessPoolExecutor(max_workers=workers) as pool, \
+    if forker is not None:
+        forker.use()
+    with nullcontext() if forker is not None else Forker(layout.cache, notebook_imports({run.notebook for run in runs})), \
+            ProcessPoolExecutor(max_workers=workers) as pool, \
             tqdm(total=len(runs), desc="executing", unit="notebook", file=sys.stderr,
                  dynamic_ncols=True) as progress:
         futures = {pool.submit(_execute, run, data_dir, layout, kernel_name): run for run in runs}
@@ -361,6 +490,8 @@ def execute_runs(runs: list[Run], data_dir: Path, layout: BuildLayout, jobs: int
             progress.update(1)
             if outcome["error"]:
                 errors[run.key] = outcome["error"]
+            elif completed is not None:
+                completed[run.key] = outcome
     return dict(sorted(errors.items()))
 
 
@@ -396,54 +527,140 @@ def _write_config(target: Path, release) -> None:
 
 
 def assemble_source(runs: list[Run], data_dir: Path, layout: BuildLayout, results: Path, release) -> Path:
-    """Lay out the Jupyter Book source tree; returns its folder."""
+    """Lay out the Jupyter Book source tree; returns its folder.
+
+    The tree is laid out afresh beside the last one and then synchronised into it: files with
+    the same content keep their modification time, so Sphinx re-reads only the pages that
+    changed (see :mod:`livingreview.sphinx_build`)."""
     from .data import load_studies
 
-    source = layout.source
-    if source.exists():
-        shutil.rmtree(source)
-    _copy_tree(paths.BOOK_DIR, source)
-    _write_config(source / "_config.yml", release)
-    shutil.copy2(paths.BOOK_TOC_FILE, source / "_toc.yml")
-    shutil.copy2(paths.CHANGELOG_FILE, source / "changelog.md")
+    source, staging = layout.source, layout.build_dir / (SOURCE_DIRNAME + ".next")
+    if staging.exists():
+        shutil.rmtree(staging)
+    _copy_tree(paths.BOOK_DIR, staging)
+    _write_config(staging / "_config.yml", release)
+    shutil.copy2(paths.BOOK_TOC_FILE, staging / "_toc.yml")
+    shutil.copy2(paths.CHANGELOG_FILE, staging / "changelog.md")
     for run in runs:
-        target = source / run.executed_name
+        target = staging / run.executed_name
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.copy2(layout.executed / run.executed_name, target)
-    (source / "studies.bib").write_text(study_bibtex(load_studies(data_dir)), encoding="utf-8")
-    downloads = source / "downloads"
+    (staging / "studies.bib").write_text(study_bibtex(load_studies(data_dir)), encoding="utf-8")
+    downloads = staging / "downloads"
     downloads.mkdir(parents=True, exist_ok=True)
     shutil.copy2(results, downloads / paths.RESULTS_FILE_NAME)
     _data_archive(data_dir, downloads / "curated-data.zip")
     # Served as-is at <site>/data/ so that pages can link each number to its data file.
-    shutil.copytree(data_dir, source / "_extra" / "data")
+    shutil.copytree(data_dir, staging / "_extra" / "data")
+    changed, removed = _synchronise(staging, source)
+    shutil.rmtree(staging)
+    # Executed pages and data are what Sphinx tracks page by page. Any other change (the
+    # book's own pages, configuration, table of contents, bibliography) starts it afresh, and
+    # so does a removed file, whose page Sphinx would leave in its output.
+    pages = {Path(run.executed_name) for run in runs}
+    if removed or any(path not in pages and path.parts[0] not in ("_extra", "downloads") for path in changed):
+        from .sphinx_build import STATE
+
+        shutil.rmtree(source / STATE, ignore_errors=True)
     return source
+
+
+def _synchronise(new: Path, target: Path) -> tuple[list[Path], list[Path]]:
+    """Make ``target`` hold exactly the files of ``new`` (besides its ``_build``), copying only
+    files whose content differs; returns the files added or changed, and those removed
+    (relative paths)."""
+    changed, removed = [], []
+    wanted = {p.relative_to(new) for p in new.rglob("*") if p.is_file()}
+    if target.exists():
+        for path in sorted(target.rglob("*"), reverse=True):
+            relative = path.relative_to(target)
+            if relative.parts[0] == "_build":
+                continue
+            if path.is_file() and relative not in wanted:
+                path.unlink()
+                removed.append(relative)
+            elif path.is_dir() and not any(path.iterdir()):
+                path.rmdir()
+    for relative in sorted(wanted):
+        source_file, target_file = new / relative, target / relative
+        if target_file.is_file() and target_file.read_bytes() == source_file.read_bytes():
+            continue
+        target_file.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(source_file, target_file)  # a new modification time: Sphinx reads it
+        changed.append(relative)
+    return changed, removed
 
 
 WARNING_PATTERN = re.compile(r"\b(WARNING|ERROR|CRITICAL)\b")
 
 
 def run_jupyter_book(source: Path) -> Path:
-    """Build the HTML with Jupyter Book (strict); returns the folder of the built site."""
-    executable = Path(sys.executable).parent / "jupyter-book"
-    command = [str(executable), "build", str(source), "-W", "-n", "--keep-going", "--all"]
+    """Build the HTML with Jupyter Book's Sphinx build (strict, see
+    :mod:`livingreview.sphinx_build`); returns the folder of the built site."""
+    from . import sphinx_build
+
+    command = [sys.executable, "-m", "livingreview.sphinx_build", str(source)]
     completed = subprocess.run(command, capture_output=True, text=True, cwd=source)
     output = completed.stdout + completed.stderr
     problems = [line for line in output.splitlines() if WARNING_PATTERN.search(line)]
     if completed.returncode != 0:
+        # The next build must read every page again, and so meet this build's warnings again.
+        shutil.rmtree(source / sphinx_build.STATE, ignore_errors=True)
         shown = "\n".join(f"    {line}" for line in problems[:40]) or output[-3000:]
         raise BuildError(f"jupyter-book build failed (exit {completed.returncode}):\n{shown}")
-    return source / "_build" / "html"
+    _prune_images(source / sphinx_build.OUTPUT)
+    return source / sphinx_build.OUTPUT
+
+
+def _prune_images(site: Path) -> None:
+    """Remove the images no page shows any more (Sphinx keeps those of earlier builds)."""
+    folder = site / "_images"
+    if not folder.is_dir():
+        return
+    shown = set()
+    for page in site.rglob("*.html"):
+        shown.update(re.findall(r"_images/([^\"'?#\s)]+)", page.read_text(encoding="utf-8", errors="replace")))
+    for image in folder.iterdir():
+        if image.is_file() and image.name not in shown:
+            image.unlink()
+
+
+def site_digest(runs: list[Run], layout: BuildLayout, snapshot: DataSnapshot, code: str,
+                release) -> str:
+    """Digest of everything the assembled site is made from: the book's pages and
+    configuration, the changelog, the executed notebooks, this build's results, the data
+    (served with the site), the release and the package code (Sphinx extensions). Equal
+    digests give the same site, so a build whose digest matches the published one's skips
+    assembling."""
+    digest = hashlib.sha256()
+
+    def add(name: str, content: bytes) -> None:
+        digest.update(name.encode() + b"\0" + hashlib.sha256(content).digest())
+
+    add("code", code.encode())
+    add("release", release.label.encode())
+    for path in sorted(p for p in paths.BOOK_DIR.rglob("*") if p.is_file()):
+        add("book:" + path.relative_to(paths.BOOK_DIR).as_posix(), path.read_bytes())
+    for path in (paths.BOOK_CONFIG_FILE, paths.BOOK_TOC_FILE, paths.CHANGELOG_FILE):
+        add(path.name, path.read_bytes())
+    for run in sorted(runs, key=lambda r: r.key):
+        add("page:" + run.key, (layout.executed / run.executed_name).read_bytes())
+    for path in sorted(p for p in layout.staged_results.glob("*") if p.is_file()):
+        add("results:" + path.name, path.read_bytes())
+    add("data", json.dumps([snapshot.files, snapshot.listings], sort_keys=True).encode())
+    return digest.hexdigest()
 
 
 def publish(site: Path, layout: BuildLayout) -> None:
-    """Swap the new site in place of the published one (the old one is kept until then)."""
+    """Put a copy of the new site in place of the published one (the old one is kept until
+    then)."""
     new = layout.build_dir / (paths.SITE_DIRNAME + ".new")
     old = layout.build_dir / (paths.SITE_DIRNAME + ".old")
     for leftover in (new, old):
         if leftover.exists():
             shutil.rmtree(leftover)
-    shutil.move(site, new)
+    # A copy: Sphinx's output stays where it is, so the next build writes only what changed.
+    shutil.copytree(site, new)
     if layout.site.exists():
         os.replace(layout.site, old)
     os.replace(new, layout.site)
@@ -525,46 +742,87 @@ class BuildReport:
     reused: list[str]
     site: Path
     results: Path
-    seconds: dict[str, float]
+    seconds: dict[str, float]  # per stage: validate, execute, assemble
+    run_seconds: dict[str, float] = field(default_factory=dict)  # per executed run, in its worker
 
 
 def build_book(data_dir: Path = paths.DATA_DIR, build_dir: Path = paths.BUILD_DIR,
                jobs: int | None = None, log=print,
                notebooks_dir: Path = paths.NOTEBOOKS_DIR) -> BuildReport:
     """Validate, execute what changed, assemble and publish. Raises :class:`BuildError`."""
-    from .validate import validate_data_dir
+    from .kernel import Forker
+    from .memo import MEMO_ENV
 
     data_dir, layout = Path(data_dir).resolve(), BuildLayout(Path(build_dir).resolve())
+    # Started now, it imports the notebooks' libraries while the data are validated.
+    forker = Forker(layout.cache, notebook_imports(sorted(Path(notebooks_dir).rglob("*.ipynb"))))
+    try:
+        return _build(data_dir, layout, jobs, log, notebooks_dir, forker.start())
+    finally:
+        forker.close()
+        os.environ.pop(MEMO_ENV, None)
+
+
+def _use_memo(layout: BuildLayout, code: str) -> None:
+    """Point the kernels at this code version's memo folder (livingreview.memo); forget the
+    others, whose results were computed by other code."""
+    from .memo import MEMO_ENV
+
+    root = layout.cache / "memo"
+    for folder in root.glob("*") if root.is_dir() else []:
+        if folder.name != code[:16]:
+            shutil.rmtree(folder, ignore_errors=True)
+    os.environ[MEMO_ENV] = str(root / code[:16])
+
+
+def _build(data_dir: Path, layout: BuildLayout, jobs: int | None, log, notebooks_dir: Path,
+           forker) -> BuildReport:
+    from .validate import validate_data_dir
+
     seconds: dict[str, float] = {}
     start = time.perf_counter()
-    problems = validate_data_dir(data_dir)
+    snapshot, code = DataSnapshot(data_dir), code_digest()
+    validated = ValidatedStudies(layout, snapshot, code)
+    problems = validate_data_dir(data_dir, known_valid=validated.unchanged)
     if problems:
         raise BuildError(f"{len(problems)} problem(s) in {paths.relative_to_root(data_dir)}; "
                          "nothing was built:\n" + "\n".join(f"  - {p}" for p in problems))
+    validated.save(study_folders(data_dir))
     release = current_release()  # an unreadable changelog stops the build before any work
     seconds["validate"] = time.perf_counter() - start
 
     start = time.perf_counter()
+    _use_memo(layout, code)
     runs = plan_runs(data_dir, notebooks_dir)
-    manifest = read_manifest(layout)
-    hashes: dict[str, str] = {}
+    manifest, published_site = read_manifest(layout), read_manifest_site(layout)
+    entries: dict[str, dict] = {}
     executed: list[str] = []
     reused: list[str] = []
+    completed: dict[str, dict] = {}
 
     def execute_stale(phase: list[Run]) -> None:
-        for run in phase:
-            hashes[run.key] = input_hash(run, data_dir)
-        stale = [run for run in phase if manifest.get(run.key) != hashes[run.key]
+        inputs = {run.key: input_hash(run, code) for run in phase}
+        stale = [run for run in phase
+                 if manifest.get(run.key, {}).get("inputs") != inputs[run.key]
+                 or not snapshot.unchanged(manifest[run.key].get("data", {}))
                  or not (layout.executed / run.executed_name).is_file()
                  or not (layout.executed / run.results_name).is_file()]
         kept = [run.key for run in phase if run not in stale]
+        entries.update({key: manifest[key] for key in kept})
         if kept:
             log(f"book: reusing {len(kept)} notebook(s) whose inputs are unchanged: {', '.join(kept)}")
         if stale:
             log(f"book: executing {len(stale)} notebook(s): {', '.join(r.key for r in stale)}")
-        errors = execute_runs(stale, data_dir, layout, jobs or os.cpu_count() or 1)
+        # Longest first (by the last build's times), so that no long run starts last.
+        stale.sort(key=lambda run: -manifest.get(run.key, {}).get("seconds", float("inf")))
+        errors = execute_runs(stale, data_dir, layout, jobs or os.cpu_count() or 1, completed, forker)
         # A run that succeeded has a cached copy matching its inputs, whatever happens next.
-        manifest.update({r.key: hashes[r.key] for r in stale if r.key not in errors})
+        for run in stale:
+            if run.key not in errors:
+                outcome = completed[run.key]
+                entries[run.key] = manifest[run.key] = {
+                    "inputs": inputs[run.key], "seconds": round(outcome["seconds"], 1),
+                    "data": snapshot.dependencies(outcome["opened"], outcome["listed"])}
         _write_manifest(layout, manifest)
         if errors:
             raise BuildError("notebook execution failed; the published site is unchanged:\n"
@@ -584,11 +842,15 @@ def build_book(data_dir: Path = paths.DATA_DIR, build_dir: Path = paths.BUILD_DI
     seconds["execute"] = time.perf_counter() - start
 
     start = time.perf_counter()
-    source = assemble_source(runs, data_dir, layout, staged / paths.RESULTS_FILE_NAME, release)
-    built = run_jupyter_book(source)
+    site = site_digest(runs, layout, snapshot, code, release)
+    if site == published_site and (layout.site / "index.html").is_file():
+        log("book: the site's sources are unchanged; the published site is current")
+    else:
+        source = assemble_source(runs, data_dir, layout, staged / paths.RESULTS_FILE_NAME, release)
+        publish(run_jupyter_book(source), layout)
     seconds["assemble"] = time.perf_counter() - start
 
-    publish(built, layout)
     publish_results(layout, baseline)
-    _write_manifest(layout, hashes)  # also forgets runs that no longer exist
-    return BuildReport(executed, reused, layout.site, layout.results, seconds)
+    _write_manifest(layout, entries, site)  # also forgets runs that no longer exist
+    run_seconds = {key: outcome["seconds"] for key, outcome in completed.items()}
+    return BuildReport(executed, reused, layout.site, layout.results, seconds, run_seconds)

@@ -8,6 +8,7 @@ N + 1), so that any number can be traced back to its line of ``data/``.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -22,7 +23,11 @@ ROW_COLUMN = "row"
 STUDY_FILE = "study.yaml"
 
 
-class _TextDateLoader(yaml.SafeLoader):
+# libyaml's parser when PyYAML was built with it (about ten times faster), else PyYAML's own.
+_SafeLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+class _TextDateLoader(_SafeLoader):
     """YAML loader that keeps dates as the text printed (2021-03-15 stays a string)."""
 
 
@@ -60,13 +65,39 @@ def typed(frame: pd.DataFrame, spec: TableSpec) -> pd.DataFrame:
     return out
 
 
+class StudyTables(Mapping):
+    """A study's tables by name, each read from its file when first used.
+
+    Reading lazily keeps a page's recorded data dependencies (see :mod:`livingreview.kernel`)
+    to the files it uses: a page that shows adverse events does not depend on outcomes.csv.
+    """
+
+    def __init__(self, folder: Path):
+        self.folder = Path(folder)
+        self._read: dict[str, pd.DataFrame] = {}
+
+    def __getitem__(self, name: str) -> pd.DataFrame:
+        if name not in self._read:
+            spec = load_dictionary().study_tables[name]  # KeyError for an unknown table
+            path = self.folder / spec.file
+            self._read[name] = (read_csv_text(path) if spec.required or path.is_file()
+                                else empty_table(spec))
+        return self._read[name]
+
+    def __iter__(self):
+        return iter(load_dictionary().study_tables)
+
+    def __len__(self) -> int:
+        return len(load_dictionary().study_tables)
+
+
 @dataclass
 class Study:
     """One study folder: metadata and its curated tables (text, as curated)."""
 
     folder: Path
     meta: dict
-    tables: dict[str, pd.DataFrame] = field(default_factory=dict)
+    tables: Mapping[str, pd.DataFrame] = field(default_factory=dict)
 
     @property
     def study_id(self) -> str:
@@ -106,13 +137,7 @@ def empty_table(spec: TableSpec) -> pd.DataFrame:
 def load_study(folder: Path) -> Study:
     """Load one study folder (assumes it passed validation)."""
     folder = Path(folder)
-    meta = read_yaml(folder / STUDY_FILE)
-    tables = {
-        name: read_csv_text(folder / spec.file) if (spec.required or (folder / spec.file).is_file())
-        else empty_table(spec)
-        for name, spec in load_dictionary().study_tables.items()
-    }
-    return Study(folder=folder, meta=meta, tables=tables)
+    return Study(folder=folder, meta=read_yaml(folder / STUDY_FILE), tables=StudyTables(folder))
 
 
 def load_studies(data_dir: Path = paths.DATA_DIR) -> list[Study]:

@@ -24,6 +24,8 @@ from dataclasses import dataclass, replace
 import numpy as np
 from scipy import optimize, special, stats
 
+from .memo import by_value, memoised
+
 GLMM = "binomial-normal GLMM (ML, adaptive Gauss-Hermite, 7 points)"
 IV_REML_HK = "inverse variance, REML, Hartung-Knapp"
 IV_REML_Z = "inverse variance, REML, Wald z"
@@ -212,6 +214,12 @@ def _hessian(function, point: np.ndarray, step: float = 1e-4) -> np.ndarray:
     return hessian
 
 
+def _pool_key(events, totals, level: float = 95.0, labels: tuple[str, ...] = ()) -> bytes:
+    return by_value(np.asarray(events, dtype=float).tolist(), np.asarray(totals, dtype=float).tolist(),
+                    float(level), tuple(labels))
+
+
+@memoised(_pool_key)
 def glmm_proportion(events, totals, level: float = 95.0, labels: tuple[str, ...] = ()) -> PooledEstimate:
     """Pooled log odds of a proportion by the binomial-normal model (see the module docstring).
 

@@ -34,6 +34,7 @@ import numpy as np
 import pandas as pd
 
 from .audit import date_bounds
+from .memo import by_value, memoised
 
 # Calibration stops when every printed landmark is within this many percentage points of the
 # reconstructed Kaplan-Meier curve and the median within this many months.
@@ -202,6 +203,7 @@ def _censor(printed: PrintedSurvival, event_times: np.ndarray) -> tuple[np.ndarr
     return times, events, 0.0, 1.0
 
 
+@memoised(by_value)
 def reconstruct(printed: PrintedSurvival) -> Reconstruction:
     """Pseudo patient-level data consistent with ``printed`` (see the module docstring)."""
     points, set_aside = target_points(printed)
@@ -389,6 +391,7 @@ def kaplan_meier(data: pd.DataFrame, label: str = ""):
     return KaplanMeierFitter(label=label).fit(data["time"], data["event"])
 
 
+@memoised(by_value)
 def analyse_arm(inputs: SurvivalInputs) -> ArmReconstruction:
     """Reconstruct one arm and summarise it as the paper would (median, CI, landmarks)."""
     from lifelines.utils import median_survival_times

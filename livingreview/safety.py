@@ -15,7 +15,8 @@ import math
 
 import pandas as pd
 
-from .data import Study
+from .data import STUDY_FILE, Study
+from .memo import by_value, memoised
 
 ANY_GRADE = "any grade"
 GRADE_3_PLUS = "grade ≥3"
@@ -55,6 +56,15 @@ def _rate(rows: pd.DataFrame, basis: str) -> dict:
     }
 
 
+def _rates_key(study: Study, vocabulary: pd.DataFrame) -> bytes:
+    # What the rates read: the study's metadata and adverse events, and the vocabulary given;
+    # not its other tables, so that a page showing adverse events does not depend on them.
+    events = study.file_of("adverse_events")
+    return ((study.folder / STUDY_FILE).read_bytes() + b"\0"
+            + (events.read_bytes() if events.is_file() else b"") + by_value(vocabulary))
+
+
+@memoised(_rates_key)
 def ae_rates(study: Study, vocabulary: pd.DataFrame) -> pd.DataFrame:
     """Tidy AE rates (see :data:`RATE_COLUMNS`), one row per arm, category, term and band.
 

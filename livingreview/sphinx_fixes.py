@@ -7,6 +7,9 @@
   Book's build runs that phase twice, so every page declared ``THEBE_JS_URL`` twice (a
   JavaScript error in the browser; sphinx-togglebutton's selector is duplicated the same
   way). Identical script entries are kept once.
+- An incremental build (see :mod:`livingreview.sphinx_build`) reads and writes only the pages
+  that changed. Every page's navigation shows every page's title, so when a page is added or
+  removed, or a page read again has a new title, every page is written again.
 """
 
 from __future__ import annotations
@@ -41,7 +44,28 @@ def _drop_duplicate_scripts(app, pagename, templatename, context, doctree) -> No
     context["script_files"] = unique
 
 
+def _remember_titles(app, env, added, changed, removed) -> list:
+    """Before pages are read again: note whether the set of pages changes, and their titles."""
+    # Jupyter Book's build may read twice: what the first read saw is kept.
+    app.lr_pages_changed = getattr(app, "lr_pages_changed", False) or bool(added or removed)
+    titles = getattr(app, "lr_titles", {})
+    for doc in changed:
+        if doc in env.titles:
+            titles.setdefault(doc, env.titles[doc].astext())
+    app.lr_titles = titles
+    return []
+
+
+def _write_all_if_navigation_changed(app, env) -> list:
+    """After reading: every page, if the navigation every page shows has changed."""
+    renamed = any(env.titles[doc].astext() != title
+                  for doc, title in getattr(app, "lr_titles", {}).items() if doc in env.titles)
+    return sorted(env.found_docs) if getattr(app, "lr_pages_changed", False) or renamed else []
+
+
 def setup(app):
     app.connect("html-page-context", _escape_page_title, priority=PRIORITY)
     app.connect("html-page-context", _drop_duplicate_scripts, priority=PRIORITY)
+    app.connect("env-get-outdated", _remember_titles)
+    app.connect("env-get-updated", _write_all_if_navigation_changed)
     return {"parallel_read_safe": True, "parallel_write_safe": True}

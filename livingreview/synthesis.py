@@ -60,6 +60,12 @@ def control_arms(study: Study) -> list[str]:
     return [a["arm_id"] for a in study.meta["arms"] if not a.get("anlotinib")]
 
 
+def two_arm_studies(studies: list[Study]) -> list[Study]:
+    """The studies with an anlotinib arm and a control arm (from their metadata alone, so that
+    a comparison reads no single-arm study's tables)."""
+    return [s for s in studies if anlotinib_arms(s) and control_arms(s)]
+
+
 def arm_label(study: Study, arm: str) -> str:
     return study.arms[arm]["label"] if arm in study.arms else arm
 
@@ -196,7 +202,7 @@ def response_odds_ratios(studies: list[Study], endpoint: str = "ORR") -> pd.Data
     """Per two-arm study: the anlotinib arm's odds of response against the control arm's, in
     the comparison population, from the printed (or implied) counts."""
     rows = []
-    for study in studies:
+    for study in two_arm_studies(studies):
         population = comparison_population(study)
         rates = response_rates(study)
         for arm in anlotinib_arms(study):
@@ -219,7 +225,7 @@ def printed_hazard_ratios(studies: list[Study]) -> pd.DataFrame:
     """Every printed hazard ratio with a CI for anlotinib against a control arm, in the
     comparison population."""
     rows = []
-    for study in studies:
+    for study in two_arm_studies(studies):
         outcomes = study.table("outcomes", as_typed=False)
         chosen = outcomes[(outcomes["measure"] == "hazard_ratio") & outcomes["ci_low"].ne("")
                           & outcomes["arm"].isin(anlotinib_arms(study))

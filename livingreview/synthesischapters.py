@@ -246,8 +246,9 @@ class Chapters(SynthesisPage):
     def reconstructed_hazard_ratios(self) -> pd.DataFrame:
         """Cox HRs from reconstructed data, anlotinib arm against control, comparison population."""
         rows = []
-        arms = self.reconstructed_arms
-        for study in self.studies:
+        comparative = synthesis.two_arm_studies(self.studies)
+        arms = synthesis.reconstructed_arms(comparative)
+        for study in comparative:
             population = synthesis.comparison_population(study)
             mine = [a for s, a in arms if s.study_id == study.study_id and a.inputs.population == population]
             for endpoint in ("PFS", "OS"):

@@ -612,8 +612,12 @@ def validate_curves(folder: Path) -> list[Problem]:
     return problems
 
 
-def validate_data_dir(data_dir: Path = paths.DATA_DIR) -> list[Problem]:
-    """Every problem in a data folder (empty list: valid)."""
+def validate_data_dir(data_dir: Path = paths.DATA_DIR, known_valid=None) -> list[Problem]:
+    """Every problem in a data folder (empty list: valid).
+
+    ``known_valid``, when given, is called with each study folder; a folder for which it
+    returns True is not validated again (the build passes folders whose files, and everything
+    they are checked against, are unchanged since they last passed)."""
     data_dir = Path(data_dir)
     terms, problems = validate_vocabulary(data_dir)
     if problems:
@@ -636,7 +640,8 @@ def validate_data_dir(data_dir: Path = paths.DATA_DIR) -> list[Problem]:
     # Absent: no summary-of-findings table.
     problems += _optional_yaml(data_dir / paths.CERTAINTY_FILE_NAME, paths.CERTAINTY_SCHEMA_FILE)[1]
     for folder in folders:
-        problems += validate_study(folder, terms, rob_tools, integrity_checks)
+        if known_valid is None or not known_valid(folder):
+            problems += validate_study(folder, terms, rob_tools, integrity_checks)
     return problems
 
 

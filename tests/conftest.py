@@ -8,10 +8,10 @@ import pytest
 
 FIXTURES = Path(__file__).parent / "fixtures"
 VALID_DATA = FIXTURES / "valid_data"
-# Every synthesis chapter reads all studies, so each runs on any data change.
+# The synthesis chapters read all studies.
 SYNTHESIS_RUNS = [f"synthesis/{name}" for name in ("audit", "bias_integrity_certainty", "comparative", "context",
                                                     "evidence_map", "response", "safety", "survival")]
-# The teaching chapters read every study too (their examples are chosen from the data).
+# The teaching chapters read the studies too (their examples are chosen from the data).
 TEACHING_RUNS = [f"teaching/{name}" for name in ("kaplan_meier", "nonrandomised_comparisons", "random_effects",
                                                   "response_intervals", "trustworthiness")]
 # Runs after the others on their combined results; re-executed only when the results change.

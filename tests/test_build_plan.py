@@ -1,4 +1,5 @@
-"""Unit tests of the build's planning: which notebooks run, and what their hashes depend on."""
+"""Unit tests of the build's planning: which notebooks run, what their hashes depend on, and
+the record of the data each run read."""
 
 from __future__ import annotations
 
@@ -6,7 +7,8 @@ import shutil
 
 import nbformat
 
-from livingreview.build import INJECTED_CELL_ID, input_hash, normalise_notebook, plan_runs
+from livingreview.build import DataSnapshot, INJECTED_CELL_ID, input_hash, normalise_notebook, plan_runs
+from livingreview.kernel import read_record
 
 from .conftest import COMPARISON_RUNS, SYNTHESIS_RUNS, TEACHING_RUNS
 
@@ -20,16 +22,63 @@ def test_one_study_run_per_study_folder(data_copy):
     assert "studies/new2026" in keys  # a new folder is a new page, with no code change
 
 
-def test_hash_changes_with_the_files_a_notebook_reads_and_only_those(data_copy):
-    shutil.copytree(data_copy / "studies/doe2024", data_copy / "studies/new2026")
+def test_input_hash_changes_with_the_notebook_and_parameters_not_with_data(data_copy):
     runs = {r.key: r for r in plan_runs(data_copy)}
-    before = {key: input_hash(run, data_copy) for key, run in runs.items()}
+    before = {key: input_hash(run, "code") for key, run in runs.items()}
     with (data_copy / "studies/doe2024/outcomes.csv").open("a", encoding="utf-8") as handle:
         handle.write("\n")
-    after = {key: input_hash(run, data_copy) for key, run in runs.items()}
-    changed = sorted(key for key in runs if before[key] != after[key])
-    # The "What changed" page reads no data file: it depends on the results, hashed when they exist.
-    assert changed == sorted(["index", "studies/doe2024", *SYNTHESIS_RUNS, *TEACHING_RUNS])
+    assert {key: input_hash(run, "code") for key, run in runs.items()} == before
+    assert input_hash(runs["index"], "other code") != before["index"]
+    assert before["studies/doe2024"] != before["index"]
+
+
+def test_a_run_depends_on_the_files_it_opened_and_the_folders_it_listed_or_read_from(data_copy):
+    snapshot = DataSnapshot(data_copy)
+    study_page = snapshot.dependencies(["studies/doe2024/outcomes.csv", "review.yaml"], [])
+    chapter = snapshot.dependencies(["studies/doe2024/adverse_events.csv"], ["studies"])
+    assert set(study_page["listed"]) == {"studies/doe2024", "."}
+
+    (data_copy / "studies/doe2024/outcomes.csv").write_text(
+        (data_copy / "studies/doe2024/outcomes.csv").read_text(encoding="utf-8") + "\n", encoding="utf-8")
+    edited = DataSnapshot(data_copy)
+    assert not edited.unchanged(study_page) and edited.unchanged(chapter)
+
+    # A new file beside files it read may be one the page looks for (an optional table).
+    (data_copy / "studies/doe2024/notes.txt").write_text("new", encoding="utf-8")
+    assert not DataSnapshot(data_copy).unchanged(chapter)
+    # A new study folder changes what a page that listed the studies sees.
+    chapter = DataSnapshot(data_copy).dependencies(["studies/doe2024/adverse_events.csv"], ["studies"])
+    shutil.copytree(data_copy / "studies/doe2024", data_copy / "studies/new2026")
+    assert not DataSnapshot(data_copy).unchanged(chapter)
+    # A file that was absent when read is a dependency too: creating it changes the run.
+    absent = DataSnapshot(data_copy).dependencies(["certainty.yaml"], [])
+    assert absent["opened"] == {"certainty.yaml": DataSnapshot.ABSENT}
+    (data_copy / "certainty.yaml").write_text("{}", encoding="utf-8")
+    assert not DataSnapshot(data_copy).unchanged(absent)
+
+
+def test_the_kernel_records_the_data_files_opened_and_folders_listed_under_its_root(data_copy, tmp_path):
+    import subprocess
+    import sys
+
+    record = tmp_path / "reads.tsv"
+    script = (
+        "import os, sys\n"
+        "from pathlib import Path\n"
+        "from livingreview.kernel import record_reads\n"
+        "record_reads(sys.argv[1], sys.argv[2])\n"
+        "root = Path(sys.argv[2])\n"
+        "(root / 'review.yaml').read_text()\n"
+        "(root / 'review.yaml').read_text()\n"  # recorded once
+        "list((root / 'studies').iterdir())\n"
+        "import pandas; pandas.read_csv(root / 'studies/doe2024/outcomes.csv')\n"
+        "try:\n    open(root / 'certainty.yaml')\nexcept FileNotFoundError:\n    pass\n"
+        "open(sys.argv[1] + '.elsewhere', 'w').close()\n"  # outside the root: not recorded
+    )
+    subprocess.run([sys.executable, "-c", script, str(record), str(data_copy)], check=True)
+    opened, listed = read_record(record)
+    assert opened == ["certainty.yaml", "review.yaml", "studies/doe2024/outcomes.csv"]
+    assert listed == ["studies"]
 
 
 def test_normalised_notebook_has_no_run_specific_metadata(tmp_path):

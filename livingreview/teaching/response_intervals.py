@@ -19,6 +19,7 @@ from ..audit import MISMATCH, audit_studies, implied_count, reproducing_methods
 from ..data import Study, load_studies, load_vocabulary
 from ..integrity import main_analysis_studies
 from ..intervals import METHOD_ALIASES, METHOD_LABELS, PROPORTION_CI_METHODS, proportion_ci
+from ..memo import by_value, memoised
 from ..plotting import _axes, figure_of
 from ..printed import format_like, to_float
 from ..response import primary_rate, response_rates
@@ -130,6 +131,7 @@ def compare_methods(count: int, n: int, methods=tuple(PROPORTION_CI_METHODS), le
     return pd.DataFrame(rows, columns=["method", "low", "high", "width"])
 
 
+@memoised(by_value)
 def coverage(n: int, method: str, true_percents, level: float = 95.0) -> np.ndarray:
     """Exact coverage (percent) of a method's interval for ``n`` patients at each true rate.
 
