@@ -754,10 +754,9 @@ def build_book(data_dir: Path = paths.DATA_DIR, build_dir: Path = paths.BUILD_DI
     from .memo import MEMO_ENV
 
     data_dir, layout = Path(data_dir).resolve(), BuildLayout(Path(build_dir).resolve())
-    # Started now, it imports the notebooks' libraries while the data are validated.
     forker = Forker(layout.cache, notebook_imports(sorted(Path(notebooks_dir).rglob("*.ipynb"))))
     try:
-        return _build(data_dir, layout, jobs, log, notebooks_dir, forker.start())
+        return _build(data_dir, layout, jobs, log, notebooks_dir, forker)
     finally:
         forker.close()
         os.environ.pop(MEMO_ENV, None)
@@ -782,6 +781,21 @@ def _build(data_dir: Path, layout: BuildLayout, jobs: int | None, log, notebooks
     seconds: dict[str, float] = {}
     start = time.perf_counter()
     snapshot, code = DataSnapshot(data_dir), code_digest()
+    runs = plan_runs(data_dir, notebooks_dir)
+    manifest, published_site = read_manifest(layout), read_manifest_site(layout)
+
+    def stale_runs(phase: list[Run]) -> tuple[list[Run], dict[str, str]]:
+        inputs = {run.key: input_hash(run, code) for run in phase}
+        return [run for run in phase
+                if manifest.get(run.key, {}).get("inputs") != inputs[run.key]
+                or not snapshot.unchanged(manifest[run.key].get("data", {}))
+                or not (layout.executed / run.executed_name).is_file()
+                or not (layout.executed / run.results_name).is_file()], inputs
+
+    pages = [run for run in runs if not run.compares_results]
+    comparing = [run for run in runs if run.compares_results]
+    if stale_runs(pages)[0]:
+        forker.start()  # it imports the notebooks' libraries while the data are validated
     validated = ValidatedStudies(layout, snapshot, code)
     problems = validate_data_dir(data_dir, known_valid=validated.unchanged)
     if problems:
@@ -793,20 +807,13 @@ def _build(data_dir: Path, layout: BuildLayout, jobs: int | None, log, notebooks
 
     start = time.perf_counter()
     _use_memo(layout, code)
-    runs = plan_runs(data_dir, notebooks_dir)
-    manifest, published_site = read_manifest(layout), read_manifest_site(layout)
     entries: dict[str, dict] = {}
     executed: list[str] = []
     reused: list[str] = []
     completed: dict[str, dict] = {}
 
     def execute_stale(phase: list[Run]) -> None:
-        inputs = {run.key: input_hash(run, code) for run in phase}
-        stale = [run for run in phase
-                 if manifest.get(run.key, {}).get("inputs") != inputs[run.key]
-                 or not snapshot.unchanged(manifest[run.key].get("data", {}))
-                 or not (layout.executed / run.executed_name).is_file()
-                 or not (layout.executed / run.results_name).is_file()]
+        stale, inputs = stale_runs(phase)
         kept = [run.key for run in phase if run not in stale]
         entries.update({key: manifest[key] for key in kept})
         if kept:
@@ -831,8 +838,6 @@ def _build(data_dir: Path, layout: BuildLayout, jobs: int | None, log, notebooks
         reused.extend(kept)
 
     # Pages first, then the pages that compare their results with the previous build's.
-    pages = [run for run in runs if not run.compares_results]
-    comparing = [run for run in runs if run.compares_results]
     execute_stale(pages)
     staged = stage_results(pages, data_dir, layout, release.version)
     baseline = comparison_baseline(layout)

@@ -6,8 +6,6 @@ names used in the data dictionary.
 
 from __future__ import annotations
 
-from statsmodels.stats.proportion import proportion_confint
-
 # Data-dictionary method name -> statsmodels method name.
 PROPORTION_CI_METHODS = {
     "clopper_pearson": "beta",
@@ -34,6 +32,9 @@ METHOD_LABELS = {
 
 def proportion_ci(count: int, n: int, method: str = "clopper_pearson", level: float = 95.0) -> tuple[float, float]:
     """CI of count/n in percent, by a data-dictionary method name."""
+    # Imported here: the build imports this module's names, and statsmodels takes half a second.
+    from statsmodels.stats.proportion import proportion_confint
+
     method = METHOD_ALIASES.get(method, method)
     low, high = proportion_confint(count, n, alpha=1 - level / 100, method=PROPORTION_CI_METHODS[method])
     return 100 * max(low, 0.0), 100 * min(high, 1.0)

@@ -238,8 +238,8 @@ def serve(address: str, modules: list[str]) -> None:
 
 class Forker:
     """A forker process, started early (:meth:`start` does not wait for it to import) and made
-    the kernels' parent by :meth:`use`; :meth:`close` stops it. Also a context manager that
-    does all three."""
+    the kernels' parent by :meth:`use` (which starts it if need be); :meth:`close` stops it.
+    Also a context manager that does all three."""
 
     def __init__(self, folder, modules: list[str]):
         self.address = os.path.join(os.fspath(folder), "kernel-forker.sock")
@@ -262,10 +262,13 @@ class Forker:
         return self
 
     def use(self) -> None:
-        """Wait until the forker has imported its modules, then route kernel starts to it (by
-        :data:`FORKER_ENV`, inherited by worker processes started afterwards). If it failed,
-        kernels start the ordinary way."""
-        if self.process is None or self.ready:
+        """Start the forker if it is not started, wait until it has imported its modules, then
+        route kernel starts to it (by :data:`FORKER_ENV`, inherited by worker processes started
+        afterwards). If it failed, kernels start the ordinary way."""
+        if self.ready:
+            return
+        self.start()
+        if self.process is None:
             return
         if self.process.stdout.readline().strip() == READY:
             self.ready = True
