@@ -9,7 +9,7 @@ LIVINGREVIEW_SOURCES ?= $(abspath ../shared/seeds)
 export LIVINGREVIEW_SOURCES
 
 .DEFAULT_GOAL := help
-.PHONY: help install book serve harness check-data audit datapackage new-study metafor-fixtures test clean
+.PHONY: help install book serve harness check-data audit datapackage new-study bench metafor-fixtures test clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -46,6 +46,9 @@ datapackage: $(INSTALLED) ## regenerate data/datapackage.json from the data dict
 new-study: $(INSTALLED) ## create data/studies/<ID>/ from templates: make new-study ID=smith2026 [TOOL=robins_i]
 	@test -n "$(ID)" || { echo "usage: make new-study ID=<study_id> [TOOL=minors|robins_i]"; exit 1; }
 	$(PY) -m livingreview new-study $(ID) --rob-tool $(or $(TOOL),minors)
+
+bench: $(INSTALLED) ## time cold/no-op/one-study builds against Jupyter Book's execution; writes book/performance/
+	$(PY) -m livingreview bench
 
 metafor-fixtures: $(INSTALLED) ## regenerate the R metafor reference values the tests compare with (needs R + metafor)
 	@command -v Rscript >/dev/null || { echo "Rscript not found: install R and metafor (Debian: apt-get install r-cran-metafor)"; exit 1; }

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from pathlib import Path
 
@@ -54,6 +55,9 @@ def _book(args: argparse.Namespace) -> int:
 
     try:
         report = build_book(args.data_dir, args.build_dir, args.jobs)
+        if args.timings:
+            args.timings.write_text(json.dumps({"executed": report.executed, "reused": report.reused,
+                                                "seconds": report.seconds}, indent=1), encoding="utf-8")
     except BuildError as exc:
         print(f"book: {exc}", file=sys.stderr)
         print("book: build failed; the published site was left as it was.", file=sys.stderr)
@@ -105,6 +109,19 @@ def _new_study(args: argparse.Namespace) -> int:
     return 0
 
 
+def _bench(args: argparse.Namespace) -> int:
+    import csv
+
+    from .bench import run_benchmark
+
+    output = run_benchmark(args.sizes, args.study, args.output)
+    with (output / "ratios.csv").open(encoding="utf-8") as handle:
+        for row in csv.DictReader(handle):
+            print(f"bench: {row['ratio']}: {row['value']} {row['target']} {row['met']}".rstrip())
+    print(f"bench: tables and figure written to {paths.relative_to_root(output)}/")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="livingreview", description=__doc__)
     parser.add_argument("--data-dir", type=Path, default=paths.DATA_DIR,
@@ -122,6 +139,9 @@ def build_parser() -> argparse.ArgumentParser:
                       help="build folder; the site goes to <build-dir>/html (default: _build/)")
     book.add_argument("--jobs", type=int, default=None,
                       help="notebooks executed in parallel (default: number of cores)")
+    book.add_argument("--timings", type=Path, default=None,
+                      help="also write the stage times and the notebooks executed and reused, as JSON "
+                           "(make bench reads it)")
     book.set_defaults(run=_book)
     new_study = commands.add_parser("new-study", help="create a study folder from templates, ready to fill")
     new_study.add_argument("study_id", help="first author's surname and year, lowercase (e.g. li2022)")
@@ -138,6 +158,14 @@ def build_parser() -> argparse.ArgumentParser:
     inputs.add_argument("--output", type=Path, default=paths.PROJECT_ROOT / "tests/fixtures/metafor/inputs.csv",
                         help="where to write them")
     inputs.set_defaults(run=_metafor_inputs)
+    bench = commands.add_parser("bench", help="time cold, no-op and one-study-update builds against "
+                                              "Jupyter Book's own execution, at several review sizes")
+    bench.add_argument("--sizes", type=int, nargs="*", default=[25, 50],
+                       help="numbers of studies to grow the review to with fixture copies (default 25 50)")
+    bench.add_argument("--study", default="li2022", help="the study whose data the update changes")
+    bench.add_argument("--output", type=Path, default=paths.BOOK_DIR / "performance",
+                       help="where the tables and the figure go (default: book/performance/)")
+    bench.set_defaults(run=_bench)
     return parser
 
 
