@@ -224,7 +224,7 @@ def machine() -> dict[str, str]:
     except (ValueError, OSError, AttributeError):
         memory = "unknown"
     return {"processor": model, "cores": str(os.cpu_count()), "memory": memory,
-            "system": f"{platform.system()} {platform.release()}",
+            "system": f"{platform.system()} {platform.machine()}",
             "python": platform.python_version()}
 
 
