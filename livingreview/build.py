@@ -2,26 +2,32 @@
 
 One entry point, :func:`build_book` (``make book``). Its steps:
 
-1. **Validate** the curated data; a problem stops the build before anything is written.
+1. **Validate** the curated data; a problem stops the build before anything is written. A
+   study folder that passed before, with its files and everything it is checked against
+   unchanged, is not checked again (:class:`ValidatedStudies`).
 2. **Plan**: every notebook under ``notebooks/`` declares in its metadata (key
-   ``livingreview``) where its page goes and which data files it reads. A notebook marked
-   ``per_study`` is run once per study folder. Each run's inputs (the notebook, its
-   parameters, the data files it reads, the package code and the pinned requirements) are
-   hashed; a run whose hash is in the manifest from the last successful build is reused.
-3. **Execute** the other runs with papermill, in parallel. Executed notebooks are
-   normalised (no timestamps, durations or paths; stable cell ids; generic kernelspec) so
-   that equal inputs give byte-identical files.
+   ``livingreview``) where its page goes; a notebook marked ``per_study`` is run once per
+   study folder. A run is reused when its notebook, parameters, the package code and the
+   pinned requirements (hashed) are unchanged, and so is every data file it opened and every
+   folder it listed or read from when it last ran (recorded by its kernel, see
+   :mod:`livingreview.kernel`; compared with a :class:`DataSnapshot` taken before anything
+   executes).
+3. **Execute** the other runs with papermill, in parallel, longest first, each in a kernel
+   forked from a process that imported the notebooks' libraries while the data were
+   validated. Executed notebooks are normalised (no timestamps, durations or paths; stable
+   cell ids; generic kernelspec) so that equal inputs give byte-identical files.
 4. **Assemble** a source tree under ``<build>/site-source`` (the book pages, the executed
-   notebooks, the bibliography of the included studies, the results table and a copy of
-   the data for download) and run ``jupyter-book build -W -n --keep-going --all`` on it
-   (Jupyter Book executes nothing: ``execute_notebooks: "off"``).
-5. **Publish**: the new site replaces ``<build>/html`` only when everything above
+   notebooks, the bibliography of the included studies, the results table and a copy of the
+   data for download) and build it with Jupyter Book's Sphinx build, strict and incremental
+   (:mod:`livingreview.sphinx_build`; Jupyter Book executes nothing: ``execute_notebooks:
+   "off"``). When everything the site is made from is unchanged (:func:`site_digest`), this
+   step is skipped.
+5. **Publish**: a copy of the new site replaces ``<build>/html`` only when everything above
    succeeded, so a failed build leaves the last good site in place. The manifest and
    ``results/results.csv`` are updated at the same moment.
 
 The build writes only under the build folder; ``data/`` is never written.
 """
-
 from __future__ import annotations
 
 import hashlib

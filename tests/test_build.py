@@ -179,6 +179,29 @@ def test_failing_notebook_names_study_and_cell_and_keeps_the_site(book, tmp_path
     assert tree_digest(build / "html") == before
 
 
+def test_a_warning_while_assembling_keeps_the_site_and_the_next_build_reads_every_page(book, tmp_path):
+    import nbformat
+
+    from livingreview.sphinx_build import STATE
+
+    data, build, _ = book
+    build_book(data, build, jobs=2, log=lambda *_: None)  # up to date after the other tests' edits
+    notebooks = tmp_path / "notebooks"
+    shutil.copytree(NOTEBOOKS, notebooks)
+    methods = nbformat.read(notebooks / "methods.ipynb", as_version=4)
+    methods.cells.append(nbformat.v4.new_markdown_cell("See {ref}`no-such-label`."))
+    nbformat.write(methods, notebooks / "methods.ipynb")
+    before = tree_digest(build / "html")
+    with pytest.raises(BuildError) as failure:
+        build_book(data, build, jobs=2, log=lambda *_: None, notebooks_dir=notebooks)
+    assert "no-such-label" in str(failure.value)
+    assert tree_digest(build / "html") == before
+    # Sphinx's kept state is gone: the next build reads every page, and meets any warning again.
+    assert not (build / "site-source" / STATE).exists()
+    build_book(data, build, jobs=2, log=lambda *_: None)
+    assert (build / "site-source" / STATE).is_dir()
+
+
 def test_two_cold_builds_give_identical_results_and_notebooks(book, tmp_path):
     data, build, _ = book
     # A second cold build beside the first (same relative position to the data).
