@@ -28,8 +28,10 @@ One entry point, :func:`build_book` (``make book``). Its steps:
 
 The build writes only under the build folder; ``data/`` is never written.
 """
+
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import os
@@ -49,6 +51,8 @@ from . import paths
 from .bibliography import study_bibtex
 from .data import study_folders
 from .kernel import READS_ENV, READS_ROOT_ENV, read_record
+from .sphinx_build import OUTPUT as SPHINX_OUTPUT
+from .sphinx_build import STATE as SPHINX_STATE
 
 KERNEL_NAME = "livingreview-py"
 METADATA_KEY = "livingreview"
@@ -228,18 +232,22 @@ class ValidatedStudies:
         for path in sorted(paths.DATA_DIR.glob("*.yaml")):  # schemas and dictionary (project's own)
             shared.update(path.name.encode() + hashlib.sha256(path.read_bytes()).digest())
         self.shared = shared.hexdigest()
+        self._digests: dict[str, str] = {}
         try:
             self.passed = json.loads(self.file.read_text(encoding="utf-8"))
         except (FileNotFoundError, json.JSONDecodeError):
             self.passed = {}
 
     def digest(self, folder: Path) -> str:
-        prefix = f"{paths.STUDIES_DIRNAME}/{Path(folder).name}/"
-        digest = hashlib.sha256(self.shared.encode())
-        for path, file_digest in sorted(self.snapshot.files.items()):
-            if path.startswith(prefix):
-                digest.update(f"{path}\0{file_digest}\n".encode())
-        return digest.hexdigest()
+        name = Path(folder).name
+        if name not in self._digests:  # asked once to compare and once to save
+            prefix = f"{paths.STUDIES_DIRNAME}/{name}/"
+            digest = hashlib.sha256(self.shared.encode())
+            for path, file_digest in sorted(self.snapshot.files.items()):
+                if path.startswith(prefix):
+                    digest.update(f"{path}\0{file_digest}\n".encode())
+            self._digests[name] = digest.hexdigest()
+        return self._digests[name]
 
     def unchanged(self, folder: Path) -> bool:
         return self.passed.get(Path(folder).name) == self.digest(folder)
@@ -254,12 +262,16 @@ def _code_files() -> list[Path]:
     return sorted(paths.PACKAGE_DIR.rglob("*.py")) + [paths.REQUIREMENTS_FILE]
 
 
+def _add(digest, name: str, content: bytes) -> None:
+    """Add a named piece of content to a running digest."""
+    digest.update(name.encode() + b"\0" + hashlib.sha256(content).digest())
+
+
 def code_digest() -> str:
     """Digest of the package code and the pinned requirements (an input of every run)."""
     digest = hashlib.sha256()
     for path in _code_files():
-        digest.update(path.relative_to(paths.PROJECT_ROOT).as_posix().encode() + b"\0"
-                      + hashlib.sha256(path.read_bytes()).digest())
+        _add(digest, path.relative_to(paths.PROJECT_ROOT).as_posix(), path.read_bytes())
     return digest.hexdigest()
 
 
@@ -267,10 +279,7 @@ def input_hash(run: Run, code: str | None = None) -> str:
     """Content hash of what a run depends on besides the data it reads: the notebook, its
     parameters, the package code, the pinned requirements and its folder parameters."""
     digest = hashlib.sha256()
-
-    def add(name: str, content: bytes) -> None:
-        digest.update(name.encode() + b"\0" + hashlib.sha256(content).digest())
-
+    add = functools.partial(_add, digest)
     add("run", json.dumps({"key": run.key, "parameters": run.parameters}, sort_keys=True).encode())
     add("notebook", run.notebook.read_bytes())
     add("code", (code or code_digest()).encode())
@@ -280,25 +289,24 @@ def input_hash(run: Run, code: str | None = None) -> str:
     return digest.hexdigest()
 
 
-def read_manifest(layout: BuildLayout) -> dict[str, dict]:
-    """Run key -> {"inputs": hash, "data": dependencies} of the last successful build
-    (empty when there is none)."""
+def _manifest(layout: BuildLayout) -> dict:
+    """The manifest of the last build, or {} when there is none of this version."""
     try:
         content = json.loads(layout.manifest.read_text(encoding="utf-8"))
     except (FileNotFoundError, json.JSONDecodeError):
         return {}
-    if content.get("version") != MANIFEST_VERSION:
-        return {}
-    return dict(content.get("runs", {}))
+    return content if content.get("version") == MANIFEST_VERSION else {}
+
+
+def read_manifest(layout: BuildLayout) -> dict[str, dict]:
+    """Run key -> {"inputs": hash, "seconds": time, "data": dependencies} of the last
+    successful build (empty when there is none)."""
+    return dict(_manifest(layout).get("runs", {}))
 
 
 def read_manifest_site(layout: BuildLayout) -> str | None:
     """The digest of the published site's sources (see :func:`site_digest`), if recorded."""
-    try:
-        content = json.loads(layout.manifest.read_text(encoding="utf-8"))
-    except (FileNotFoundError, json.JSONDecodeError):
-        return None
-    return content.get("site") if content.get("version") == MANIFEST_VERSION else None
+    return _manifest(layout).get("site")
 
 
 def _write_manifest(layout: BuildLayout, runs: dict[str, dict], site: str | None = None) -> None:
@@ -469,23 +477,18 @@ def execute_runs(runs: list[Run], data_dir: Path, layout: BuildLayout, jobs: int
 
     ``completed``, when given, receives for each successful run its wall time in the worker
     (``seconds``) and the data files it opened and folders it listed (``opened``, ``listed``).
-    Kernels are forked from ``forker`` (a started :class:`livingreview.kernel.Forker`) when
-    given, else from a forker started for this call. Runs start in the order given."""
+    Kernels are forked from ``forker`` (a :class:`livingreview.kernel.Forker`) when given, and
+    started the ordinary way otherwise. Runs start in the order given."""
     if not runs:
         return {}
     from tqdm import tqdm
-
-    from contextlib import nullcontext
-
-    from .kernel import Forker
 
     kernel_name = ensure_kernel()
     errors = {}
     workers = max(1, min(jobs, len(runs)))
     if forker is not None:
-        forker.use()
-    with nullcontext() if forker is not None else Forker(layout.cache, notebook_imports({run.notebook for run in runs})), \
-            ProcessPoolExecutor(max_workers=workers) as pool, \
+        forker.use()  # before the workers start: they inherit the route to it
+    with ProcessPoolExecutor(max_workers=workers) as pool, \
             tqdm(total=len(runs), desc="executing", unit="notebook", file=sys.stderr,
                  dynamic_ncols=True) as progress:
         futures = {pool.submit(_execute, run, data_dir, layout, kernel_name): run for run in runs}
@@ -565,9 +568,7 @@ def assemble_source(runs: list[Run], data_dir: Path, layout: BuildLayout, result
     # so does a removed file, whose page Sphinx would leave in its output.
     pages = {Path(run.executed_name) for run in runs}
     if removed or any(path not in pages and path.parts[0] not in ("_extra", "downloads") for path in changed):
-        from .sphinx_build import STATE
-
-        shutil.rmtree(source / STATE, ignore_errors=True)
+        shutil.rmtree(source / SPHINX_STATE, ignore_errors=True)
     return source
 
 
@@ -603,19 +604,17 @@ WARNING_PATTERN = re.compile(r"\b(WARNING|ERROR|CRITICAL)\b")
 def run_jupyter_book(source: Path) -> Path:
     """Build the HTML with Jupyter Book's Sphinx build (strict, see
     :mod:`livingreview.sphinx_build`); returns the folder of the built site."""
-    from . import sphinx_build
-
     command = [sys.executable, "-m", "livingreview.sphinx_build", str(source)]
     completed = subprocess.run(command, capture_output=True, text=True, cwd=source)
     output = completed.stdout + completed.stderr
     problems = [line for line in output.splitlines() if WARNING_PATTERN.search(line)]
     if completed.returncode != 0:
         # The next build must read every page again, and so meet this build's warnings again.
-        shutil.rmtree(source / sphinx_build.STATE, ignore_errors=True)
+        shutil.rmtree(source / SPHINX_STATE, ignore_errors=True)
         shown = "\n".join(f"    {line}" for line in problems[:40]) or output[-3000:]
         raise BuildError(f"jupyter-book build failed (exit {completed.returncode}):\n{shown}")
-    _prune_images(source / sphinx_build.OUTPUT)
-    return source / sphinx_build.OUTPUT
+    _prune_images(source / SPHINX_OUTPUT)
+    return source / SPHINX_OUTPUT
 
 
 def _prune_images(site: Path) -> None:
@@ -639,10 +638,7 @@ def site_digest(runs: list[Run], layout: BuildLayout, snapshot: DataSnapshot, co
     digests give the same site, so a build whose digest matches the published one's skips
     assembling."""
     digest = hashlib.sha256()
-
-    def add(name: str, content: bytes) -> None:
-        digest.update(name.encode() + b"\0" + hashlib.sha256(content).digest())
-
+    add = functools.partial(_add, digest)
     add("code", code.encode())
     add("release", release.label.encode())
     for path in sorted(p for p in paths.BOOK_DIR.rglob("*") if p.is_file()):
@@ -800,7 +796,8 @@ def _build(data_dir: Path, layout: BuildLayout, jobs: int | None, log, notebooks
 
     pages = [run for run in runs if not run.compares_results]
     comparing = [run for run in runs if run.compares_results]
-    if stale_runs(pages)[0]:
+    stale_pages = stale_runs(pages)  # the pages' inputs do not depend on what executes
+    if stale_pages[0]:
         forker.start()  # it imports the notebooks' libraries while the data are validated
     validated = ValidatedStudies(layout, snapshot, code)
     problems = validate_data_dir(data_dir, known_valid=validated.unchanged)
@@ -818,8 +815,7 @@ def _build(data_dir: Path, layout: BuildLayout, jobs: int | None, log, notebooks
     reused: list[str] = []
     completed: dict[str, dict] = {}
 
-    def execute_stale(phase: list[Run]) -> None:
-        stale, inputs = stale_runs(phase)
+    def execute_stale(phase: list[Run], stale: list[Run], inputs: dict[str, str]) -> None:
         kept = [run.key for run in phase if run not in stale]
         entries.update({key: manifest[key] for key in kept})
         if kept:
@@ -844,12 +840,12 @@ def _build(data_dir: Path, layout: BuildLayout, jobs: int | None, log, notebooks
         reused.extend(kept)
 
     # Pages first, then the pages that compare their results with the previous build's.
-    execute_stale(pages)
+    execute_stale(pages, *stale_pages)
     staged = stage_results(pages, data_dir, layout, release.version)
     baseline = comparison_baseline(layout)
     for run in comparing:
         run.folder_parameters = {"current_dir": staged, "previous_dir": baseline}
-    execute_stale(comparing)
+    execute_stale(comparing, *stale_runs(comparing))
     seconds["execute"] = time.perf_counter() - start
 
     start = time.perf_counter()

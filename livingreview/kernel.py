@@ -295,7 +295,7 @@ class Forker:
                 self.process.stdout.close()
                 self.process = None
                 return
-            except (OSError, Exception):  # noqa: BLE001 - it must not outlive the build
+            except Exception:  # noqa: BLE001 - whatever went wrong, it must not outlive the build
                 pass
         self._kill()
 

@@ -76,6 +76,7 @@ def safety_results(study: Study, vocabulary: pd.DataFrame) -> pd.DataFrame:
 def survival_results(study: Study) -> pd.DataFrame:
     """Printed survival summaries, carried into the results table as printed."""
     from .survival import printed_survival
+
     frame = study.table("outcomes", as_typed=False).set_index("row")
     rows = []
     for r in printed_survival(study).to_dict("records"):

@@ -247,7 +247,7 @@ class Chapters(SynthesisPage):
         """Cox HRs from reconstructed data, anlotinib arm against control, comparison population."""
         rows = []
         comparative = synthesis.two_arm_studies(self.studies)
-        arms = synthesis.reconstructed_arms(comparative)
+        arms = [pair for study in comparative for pair in self.arms_of(study)]
         for study in comparative:
             population = synthesis.comparison_population(study)
             mine = [a for s, a in arms if s.study_id == study.study_id and a.inputs.population == population]
@@ -350,9 +350,20 @@ class Chapters(SynthesisPage):
     # ------------------------------------------------------------------ survival
 
     @cached_property
+    def _arms_by_study(self) -> dict[str, list]:
+        return {}
+
+    def arms_of(self, study) -> list:
+        """One study's reconstructed arms, reconstructed once per page and only when asked (a
+        comparison then reads no single-arm study's outcomes)."""
+        if study.study_id not in self._arms_by_study:
+            self._arms_by_study[study.study_id] = synthesis.reconstructed_arms([study])
+        return self._arms_by_study[study.study_id]
+
+    @cached_property
     def reconstructed_arms(self):
         """Every study's reconstructed arms (comparisons show excluded studies, labelled)."""
-        return synthesis.reconstructed_arms(self.studies)
+        return [pair for study in self.studies for pair in self.arms_of(study)]
 
     @cached_property
     def survival_arms(self):

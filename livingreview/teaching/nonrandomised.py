@@ -59,8 +59,9 @@ def hazard_ratio_table(studies: list[Study]) -> pd.DataFrame:
     if frame.empty:
         return frame
     labels = {s.study_id: integrity_label(s) for s in studies}
+    printing = set(frame["study_id"])
     texts = {s.study_id: s.table("outcomes", as_typed=False).set_index("row") for s in studies
-             if s.study_id in set(frame["study_id"])}
+             if s.study_id in printing}
     # The CI limits as printed (0.70 stays 0.70), for prose that quotes the paper.
     printed = [texts[s].loc[r] for s, r in zip(frame["study_id"], frame["data_row"])]
     return frame.assign(
