@@ -15,6 +15,7 @@ hide the other problems of its table.
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
@@ -511,9 +512,15 @@ def validate_vocabulary(data_dir: Path) -> tuple[list[str] | None, list[Problem]
     return read_csv_text(path)["printed_term"].tolist(), []
 
 
+# The only addresses a benchmark may carry: its DOI or its PubMed record (the pages link there).
+BENCHMARK_HOSTS = ("doi.org", "pubmed.ncbi.nlm.nih.gov")
+URL_PATTERN = re.compile(r"https?://([^/\s]+)")
+
+
 def validate_benchmarks(data_dir: Path) -> list[Problem]:
     """Problems of the context benchmarks table (absent: no context shown, no problem). A
-    number needs its quote; an unconfirmed row has no number."""
+    number needs its quote and a citation of the publication it is confirmed in; an unconfirmed
+    row has no number; no cell holds an address other than a DOI or PubMed link."""
     spec = load_dictionary().vocabularies["benchmarks"]
     path = Path(data_dir) / spec.file
     if not path.exists():
@@ -526,9 +533,15 @@ def validate_benchmarks(data_dir: Path) -> list[Problem]:
         unconfirmed = row["status"] == "unconfirmed"
         if unconfirmed and row["estimate"]:
             problems.append(Problem(file, number, "estimate", row["estimate"], "no value on an unconfirmed row"))
-        if not unconfirmed and not (row["estimate"] and row["quote"] and (row["source_url"] or row["source"])):
+        if not unconfirmed and not (row["estimate"] and row["quote"] and row["source"]):
             problems.append(Problem(file, number, "quote", row["quote"] or None,
                                     "a value, its source and a verbatim quote (or status 'unconfirmed')"))
+        for column, value in row.items():
+            for host in URL_PATTERN.findall(str(value)):
+                if host.lower().removeprefix("www.") not in BENCHMARK_HOSTS:
+                    problems.append(Problem(file, number, column, value,
+                                            "no address but a DOI (doi column) or a PubMed link: cite the "
+                                            "trial's own publication"))
     return problems
 
 

@@ -206,3 +206,50 @@ def test_a_mean_percent_change_may_be_negative(data_copy):
         "estimate": "-8.07", "unit": "percent", "source_type": "body", "source": "Results",
         "quote": "Mean shrinkage was -8.07%"})
     assert validate_data_dir(data_copy) == []
+
+
+# ----------------------------------------------------------------------------- context benchmarks
+
+def _benchmark_copy(tmp_path: Path) -> Path:
+    """A data folder with only the context benchmarks (what validate_benchmarks reads)."""
+    from livingreview import paths
+
+    target = tmp_path / "data" / "context"
+    target.mkdir(parents=True)
+    (target / "benchmarks.csv").write_bytes((paths.DATA_DIR / "context" / "benchmarks.csv").read_bytes())
+    return tmp_path / "data"
+
+
+def test_benchmarks_cite_only_doi_or_pubmed_addresses():
+    import re
+
+    from livingreview import paths
+    from livingreview.validate import BENCHMARK_HOSTS, validate_benchmarks
+
+    assert validate_benchmarks(paths.DATA_DIR) == []
+    text = (paths.DATA_DIR / "context" / "benchmarks.csv").read_text(encoding="utf-8")
+    hosts = {h.lower().removeprefix("www.") for h in re.findall(r"https?://([^/\s\",]+)", text)}
+    assert hosts <= set(BENCHMARK_HOSTS), hosts
+    with (paths.DATA_DIR / "context" / "benchmarks.csv").open(encoding="utf-8", newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    confirmed = [r for r in rows if r["status"] == "confirmed"]
+    assert confirmed and all(r["doi"] or r["pmid"] or r["citation"] for r in confirmed)
+    assert all(r["quote"] and r["source"] for r in confirmed)
+
+
+@pytest.mark.parametrize("column", ["note", "source", "citation"])
+def test_a_benchmark_citing_a_mirror_or_news_page_is_rejected(tmp_path, column):
+    from livingreview.validate import validate_benchmarks
+
+    data = _benchmark_copy(tmp_path)
+    path = data / "context" / "benchmarks.csv"
+    with path.open(encoding="utf-8", newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    rows[2][column] = rows[2][column] + " read at https://www.journaljams.org/study/keynote-590"
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    problems = validate_benchmarks(data)
+    assert [(p.row, p.column) for p in problems] == [(3, column)]
+    assert "DOI" in problems[0].expected and "PubMed" in problems[0].expected
