@@ -54,6 +54,17 @@ RULES = {
     "dates": "dates are in a possible order (enrolment, cut-off, submission, acceptance)",
     "implausible_value": "values the curator verified as printed although they break a plausibility rule",
 }
+# How pages name each rule and verdict.
+RULE_LABELS = {
+    "percent": "Percentage", "percent_attainable": "Attainable percentage", "ci_method": "CI method",
+    "response_sum": "Response categories add up", "response_components": "ORR and DCR components",
+    "cross_location": "Same number, several places", "ratio_ci_symmetry": "Ratio centred in its CI",
+    "ratio_p_value": "Ratio CI against its p-value", "two_proportion_p": "Two-rate p-value",
+    "median_landmark": "Median against landmark rates", "landmark_order": "Landmark rates fall with time",
+    "ae_grade_order": "Grade ≥3 within any grade", "baseline_sum": "Baseline levels add up",
+    "dates": "Dates in order", "implausible_value": "Implausible value, verified as printed",
+}
+VERDICT_WORDS = {"ok": "agrees", "mismatch": "mismatch", "info": "note"}
 RESPONSE_CATEGORIES = ("CR", "PR", "SD", "PD", "NE")
 
 

@@ -54,7 +54,7 @@ class ChangesPage:
         if scope in self.changes.current.studies:
             return Link(scope, f"studies/{scope}.html")
         if "/" in scope:
-            return Link(scope, f"{scope}.html")
+            return Link(scope.rsplit("/", 1)[-1].replace("_", " ").capitalize(), f"{scope}.html")
         return scope
 
     def facts(self) -> dict[str, object]:

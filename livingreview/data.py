@@ -103,6 +103,11 @@ class Study:
     def study_id(self) -> str:
         return self.meta["study_id"]
 
+    @property
+    def name(self) -> str:
+        """How pages name the study ("Li 2022"): its ``short_name``."""
+        return self.meta["short_name"]
+
     @cached_property
     def arms(self) -> dict[str, dict]:
         return {arm["arm_id"]: arm for arm in self.meta["arms"]}

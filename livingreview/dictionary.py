@@ -27,6 +27,12 @@ class ColumnSpec:
     references: str | None = None
     unit: str | None = None
     unique: bool = False
+    labels: tuple[tuple[str, str], ...] = ()  # (code, how pages name it) for each allowed value
+
+    def label(self, code: str) -> str:
+        """How pages name an allowed value ('figure_legend' -> 'figure legend'); the code itself
+        when it has no label (free text, numbers)."""
+        return dict(self.labels).get(str(code), str(code))
 
 
 @dataclass(frozen=True)
@@ -59,6 +65,7 @@ def _column(name: str, spec: dict, shared: dict) -> ColumnSpec:
         references=spec.get("references"),
         unit=spec.get("unit"),
         unique=bool(spec.get("unique", False)),
+        labels=tuple((str(k), str(v)) for k, v in (spec.get("labels") or {}).items()),
     )
 
 
@@ -79,6 +86,33 @@ class Dictionary:
 
     study_tables: dict[str, TableSpec]
     vocabularies: dict[str, TableSpec]
+
+    def column(self, table: str, column: str) -> ColumnSpec:
+        """A column of a study table or vocabulary, by their names."""
+        spec = self.study_tables.get(table) or self.vocabularies[table]
+        return next(c for c in spec.columns if c.name == column)
+
+    def label(self, table: str, column: str, code: str) -> str:
+        """How pages name ``code``, an allowed value of ``table.column``."""
+        return self.column(table, column).label(code)
+
+    def code_labels(self) -> dict[str, str]:
+        """Every allowed value that has a label, with the first label given for it."""
+        found: dict[str, str] = {}
+        for spec in [*self.study_tables.values(), *self.vocabularies.values()]:
+            for column in spec.columns:
+                for code, label in column.labels:
+                    found.setdefault(code, label)
+        return found
+
+    def codes(self) -> set[str]:
+        """Every allowed value and column name of every table: the codes pages never show raw."""
+        found: set[str] = set()
+        for spec in [*self.study_tables.values(), *self.vocabularies.values()]:
+            for column in spec.columns:
+                found.add(column.name)
+                found.update(column.allowed)
+        return found
 
 
 @lru_cache(maxsize=4)

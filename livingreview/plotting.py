@@ -20,8 +20,49 @@ ROW_HEIGHT = 0.32
 FOREST_TICKS = [0.01, 0.02, 0.05, 0.1, 0.2, 0.3, 0.5, 0.7, 1, 1.5, 2, 3, 5, 10, 20, 50, 100]
 
 
+# Studies that are not in the main analyses are drawn in this grey, with a legend entry that
+# says why (livingreview.integrity); colour is never the only mark: their labels also say it.
+LEFT_OUT_COLOUR = "#9e9e9e"
+LEFT_OUT_LEGEND = "Grey: not in the main analyses (excluded, or sensitivity analyses only)"
+
+
 def _axes(ax):
     return plt.gca() if ax is None else ax
+
+
+def _left_out(frame: pd.DataFrame) -> list[bool]:
+    """Per row: whether it belongs to a study the main analyses leave out (a ``status`` column
+    holds the study's badge, '' for the main analyses)."""
+    if "status" not in frame:
+        return [False] * len(frame)
+    return [bool(v) and not pd.isna(v) for v in frame["status"]]
+
+
+def grey_left_out_labels(ax, left_out: list[bool], axis: str = "y") -> None:
+    """Grey the tick labels of rows that are not in the main analyses, and add a legend entry
+    saying what grey means (only when there is such a row)."""
+    ticks = ax.get_yticklabels() if axis == "y" else ax.get_xticklabels()
+    for tick, flag in zip(ticks, left_out):
+        if flag:
+            tick.set_color(LEFT_OUT_COLOUR)
+            tick.set_fontstyle("italic")
+    if any(left_out):
+        handles, labels = ax.get_legend_handles_labels()
+        old = ax.get_legend()
+        if old is not None and not handles:
+            handles, labels = list(old.legend_handles), [t.get_text() for t in old.get_texts()]
+        handles.append(plt.Line2D([], [], marker="s", linestyle="", color=LEFT_OUT_COLOUR))
+        labels.append(LEFT_OUT_LEGEND)
+        ax.legend(handles, labels, loc="upper left", bbox_to_anchor=(0, -0.18 if axis == "y" else -0.5),
+                  frameon=False, fontsize=8)
+
+
+def mark_figure(fig, note: str):
+    """Write ``note`` (e.g. 'Excluded from the review's analyses') across the top of a figure of
+    one study, in grey, so the figure says it even when seen alone."""
+    if note:
+        fig.text(0.99, 0.995, note, ha="right", va="top", fontsize=9, color=LEFT_OUT_COLOUR, style="italic")
+    return fig
 
 
 def figure_of(plot, *args, figsize: tuple[float, float], title: str = "", **kwargs):
@@ -42,14 +83,17 @@ def plot_forest(frame: pd.DataFrame, ax=None, label: str = "label", estimate: st
     ax = _axes(ax)
     y = np.arange(len(frame))[::-1]
     est, lo, hi = (frame[c].to_numpy(dtype=float) for c in (estimate, low, high))
+    left_out = _left_out(frame)
+    colours = [LEFT_OUT_COLOUR if flag else "#08519c" for flag in left_out]
     # A CI that does not contain its estimate is drawn as printed; the error bar is then
     # drawn from the interval itself, not as +/- offsets that would go negative.
-    ax.hlines(y, lo, hi, color="black", linewidth=1)
-    ax.plot(est, y, "s", color="#08519c", markersize=5)
+    ax.hlines(y, lo, hi, color=["#9e9e9e" if flag else "black" for flag in left_out], linewidth=1)
+    ax.scatter(est, y, marker="s", color=colours, s=25, zorder=3)
     ax.axvline(reference, color="grey", linestyle="--", linewidth=0.8)
     ax.set_xscale("log")
     ax.set_yticks(y)
     ax.set_yticklabels([textwrap.shorten(str(t), 60) for t in frame[label]])
+    grey_left_out_labels(ax, left_out)
     ax.set_ylim(-0.7, len(frame) - 0.3)
     ax.set_xlabel(xlabel)
     finite = np.concatenate([lo, hi, est])
@@ -215,20 +259,25 @@ def plot_timeline(timeline: pd.DataFrame, ax=None):
     printed date has no bar.
     """
     ax = _axes(ax)
-    labels = list(timeline["study_id"])
+    labels = list(timeline["label"] if "label" in timeline else timeline["study_id"])
+    left_out = _left_out(timeline)
     for y, row in enumerate(timeline.itertuples(index=False)):
+        grey = left_out[y]
         if row.enrolment_start and row.enrolment_end:
             start, end = pd.Timestamp(row.enrolment_start), pd.Timestamp(row.enrolment_end)
-            ax.barh(y, (end - start).days, left=start, height=0.4, color="#9ecae1",
-                    label="Enrolment" if y == 0 else None)
+            shown = "Enrolment" not in ax.get_legend_handles_labels()[1] and not grey
+            ax.barh(y, (end - start).days, left=start, height=0.4, color=LEFT_OUT_COLOUR if grey else "#9ecae1",
+                    label="Enrolment" if shown else None)
         if row.data_cutoff:
-            ax.plot(pd.Timestamp(row.data_cutoff), y, "D", color="#08519c", markersize=6,
-                    label="Data cut-off" if "Data cut-off" not in ax.get_legend_handles_labels()[1] else None)
+            shown = "Data cut-off" not in ax.get_legend_handles_labels()[1] and not grey
+            ax.plot(pd.Timestamp(row.data_cutoff), y, "D", color=LEFT_OUT_COLOUR if grey else "#08519c",
+                    markersize=6, label="Data cut-off" if shown else None)
     ax.set_yticks(range(len(labels)))
     ax.set_yticklabels(labels)
     ax.invert_yaxis()
     if ax.get_legend_handles_labels()[0]:
         ax.legend(loc="lower left", frameon=False, fontsize=8)
+    grey_left_out_labels(ax, left_out)
     ax.set_xlabel("Calendar time")
     return ax
 
@@ -317,15 +366,25 @@ def plot_traffic_light(judgements: pd.DataFrame, ax=None):
         ax.text(x, y, str(row["judgement"])[:1].upper(), ha="center", va="center", fontsize=7)
     ax.set_xticks(range(len(domains)))
     ax.set_xticklabels([textwrap.fill(d, 16) for d in domains], rotation=90, fontsize=7)
+    names = (dict(zip(judgements["study_id"], judgements["label"])) if "label" in judgements
+             else {s: s for s in studies})
+    status = dict(zip(judgements["study_id"], judgements["status"])) if "status" in judgements else {}
+    left_out = [bool(status.get(s)) for s in studies]
     ax.set_yticks(range(len(studies)))
-    ax.set_yticklabels(studies)
+    ax.set_yticklabels([names[s] + (f" ({status[s]})" if status.get(s) else "") for s in studies])
     ax.set_xlim(-0.6, len(domains) - 0.4)
     ax.set_ylim(len(studies) - 0.4, -0.6)
     ax.set_frame_on(False)
     handles = [plt.Line2D([], [], marker="o", linestyle="", color=c, markeredgecolor="#333",
                           label=JUDGEMENT_NAMES.get(j, j.replace("_", " ")))
                for j, c in JUDGEMENT_COLOURS.items() if j in set(map(str, judgements["judgement"]))]
+    if any(left_out):
+        handles.append(plt.Line2D([], [], marker="s", linestyle="", color=LEFT_OUT_COLOUR, label=LEFT_OUT_LEGEND))
     ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.01, 1), frameon=False, fontsize=7)
+    for tick, flag in zip(ax.get_yticklabels(), left_out):
+        if flag:
+            tick.set_color(LEFT_OUT_COLOUR)
+            tick.set_fontstyle("italic")
     return ax
 
 

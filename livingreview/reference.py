@@ -15,7 +15,7 @@ import pandas as pd
 
 from . import paths
 from .data import load_studies, load_vocabulary
-from .integrity import main_analysis_studies, sensitivity_studies
+from .integrity import main_analysis_studies, sensitivity_analysis_studies
 from .meta import glmm_proportion, inverse_variance, logit_effect_sizes
 from .review import load_review
 from .synthesis import (ALL_SETTINGS, MIN_POOLED_STUDIES, arm_rates, grade3_rates, landmark_table,
@@ -37,7 +37,7 @@ def analysis_inputs(data_dir: str | Path | None = None) -> pd.DataFrame:
     vocabulary = load_vocabulary(data_dir=data_dir)
     rows = []
     # The main analyses, then the integrity sensitivity analyses (group "<setting> | <variant>").
-    variants = [("", studies), (" | without flagged studies", sensitivity_studies(every_study)),
+    variants = [("", studies), (" | with sensitivity-only studies", sensitivity_analysis_studies(every_study)),
                 (" | with excluded studies", every_study)]
     for suffix, chosen in variants:
         rate_sets = [(endpoint, arm_rates(chosen, endpoint)) for endpoint in ("ORR", "DCR")]

@@ -63,9 +63,15 @@ def flow_stages(studies: list[Study], review: dict) -> list[tuple[str, list[tupl
                ("Conference abstracts", int((table["report"] == "abstract only").sum()))]
     designs = list(table.groupby("design", sort=True).size().items())
     settings = list(table.groupby("setting", sort=True).size().items())
+    from .integrity import EXCLUDED, MAIN, SENSITIVITY, analysis_set
+
+    sets = [analysis_set(s) for s in studies]
+    analyses = [("Main analyses", sets.count(MAIN)), ("Sensitivity analyses only", sets.count(SENSITIVITY)),
+                ("Excluded after the integrity screen", sets.count(EXCLUDED))]
     return [
         ("Reports included", [(label, n) for label, n in reports if n]),
         ("Designs", [(label, int(n)) for label, n in designs]),
         ("Settings", [(label, int(n)) for label, n in settings]),
+        ("Analyses", [(label, n) for label, n in analyses if n]),
         ("Patients", [("Patients in the included studies", int(table["patients"].sum()))]),
     ]

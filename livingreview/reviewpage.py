@@ -5,14 +5,15 @@ from __future__ import annotations
 
 import html
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 
 import pandas as pd
 
 from . import paths
-from .audit import RULES
+from .audit import RULE_LABELS, RULES
 from .data import Study, load_studies
-from .display import Link, glue_facts, table, table_html
+from .display import Link, StudyLink, glue_facts, table, table_html
 from .intervals import METHOD_LABELS, PROPORTION_CI_METHODS
 from .plotting import plot_study_flow
 from .review import flow_stages, load_review, overview
@@ -27,12 +28,85 @@ class ReviewPage:
     review: dict
     rob_tools: dict
 
+    data_dir: Path = paths.DATA_DIR
+
     @classmethod
     def load(cls, data_dir: str | Path | None = None, with_studies: bool = True) -> "ReviewPage":
         """Load the review; ``with_studies=False`` reads no study folder (the methods page)."""
         data_dir = paths.DATA_DIR if data_dir is None else Path(data_dir)
         studies = load_studies(data_dir) if with_studies else []
-        return cls(studies, load_review(data_dir), load_tools(data_dir))
+        return cls(studies, load_review(data_dir), load_tools(data_dir), data_dir)
+
+    # ------------------------------------------------------------------ the reader's layer
+
+    @cached_property
+    def chapters(self):
+        """The synthesis of these studies, whose findings the front page summarises."""
+        from .synthesischapters import Chapters
+
+        return Chapters.load(self.data_dir)
+
+    @cached_property
+    def names(self) -> dict[str, str]:
+        return {s.study_id: s.name for s in self.studies}
+
+    def status_line(self):
+        """Release, date of the last update and of the last search, in one line."""
+        from IPython.display import HTML
+
+        from .release import release_version
+
+        release = release_version()
+        if release.unreleased_changes:
+            updated = (f"Draft: changes since release {release.version} of {release.date} are not yet "
+                       "released")
+        else:
+            updated = f"Last updated {release.date} (release {release.version})"
+        search = (self.review.get("search") or {}).get("last_search")
+        searched = f"Last search: {search}" if search else "Last search: not recorded in the data"
+        from .integrity import main_analysis_studies
+
+        main = main_analysis_studies(self.studies)
+        items = [updated, searched, f"Main analyses: {len(main)} of {len(self.studies)} reports, "
+                                    f"{self._patients(main)} of {self._patients(self.studies)} patients"]
+        return HTML('<p class="lr-status-line">' + " · ".join(
+            f'<span class="lr-status-item">{html.escape(i)}</span>' for i in items) + "</p>")
+
+    @staticmethod
+    def _patients(studies) -> int:
+        from .review import study_size
+
+        return sum(study_size(s) for s in studies)
+
+    def left_out(self):
+        """The studies the main analyses leave out, each with its reason and a link."""
+        from IPython.display import HTML
+
+        from .findingspage import left_out_html
+        from .integrity import left_out_of_main
+
+        statuses = left_out_of_main(self.studies)
+        if not statuses:
+            return HTML('<p class="lr-note">Every included study is in the main analyses.</p>')
+        return HTML('<div class="lr-left-out-box"><p><strong>Not in the main analyses</strong></p>'
+                    + left_out_html(statuses, self.names, ".") + "</div>")
+
+    def key_findings(self):
+        """Per setting and main outcome: estimate, evidence, certainty and a plain sentence."""
+        from IPython.display import HTML
+
+        from .findingspage import key_findings_html
+
+        return HTML(key_findings_html(self.chapters.findings.settings, self.names, "."))
+
+    @staticmethod
+    def certainty_legend():
+        """What each GRADE level means (the GRADE Working Group's definitions)."""
+        from IPython.display import HTML
+
+        from .findingspage import certainty_legend_html
+
+        return HTML(certainty_legend_html())
 
     def facts(self) -> dict[str, object]:
         """Glue values: the methods' counts, and the studies' when they were loaded."""
@@ -43,10 +117,17 @@ class ReviewPage:
         }
         if not self.studies:
             return facts
+        from .integrity import EXCLUDED, MAIN, SENSITIVITY, analysis_set
+
         table_ = overview(self.studies, self.review)
+        by_set = {name: [s for s in self.studies if analysis_set(s) == name] for name in (MAIN, SENSITIVITY, EXCLUDED)}
         return facts | {
             "n_studies": len(self.studies),
             "n_patients": int(table_["patients"].sum()),
+            "n_main_studies": len(by_set[MAIN]), "n_main_patients": self._patients(by_set[MAIN]),
+            "n_sensitivity_studies": len(by_set[SENSITIVITY]),
+            "n_sensitivity_patients": self._patients(by_set[SENSITIVITY]),
+            "n_excluded_studies": len(by_set[EXCLUDED]), "n_excluded_patients": self._patients(by_set[EXCLUDED]),
             "n_full_text": int((table_["report"] == "full text").sum()),
             "n_abstract_only": int((table_["report"] == "abstract only").sum()),
             "n_settings": int(table_["setting"].nunique()),
@@ -87,25 +168,40 @@ class ReviewPage:
         return fig
 
     def studies_table(self, page_root: str = "."):
-        """The included studies, each linked to its page."""
+        """The included reports, each linked to its page, with its place in the analyses."""
+        from .integrity import study_status
+
         frame = overview(self.studies, self.review)
+        statuses = [study_status(s) for s in self.studies]
         shown = pd.DataFrame({
-            "Study": [Link(s, f"{page_root}/studies/{s}.html") for s in frame["study_id"]],
-            "Label": frame["label"], "Design": frame["design"], "Setting": frame["setting"],
-            "Arms": frame["arms"], "Patients": frame["patients"], "Report": frame["report"],
+            "Study": [StudyLink(s.name, f"{page_root}/studies/{s.study_id}.html", st.badge, st.analysis_set)
+                      for s, st in zip(self.studies, statuses)],
+            "Design": frame["design"], "Setting": frame["setting"],
+            "Patients": frame["patients"], "Report": frame["report"],
+            "Analyses": [st.label.split(" (")[0] for st in statuses],
         })
         return table(shown)
 
     @staticmethod
     def audit_rules():
         """The audit's rules."""
-        return table(pd.DataFrame({"Rule": list(RULES), "What it checks": list(RULES.values())}))
+        return table(pd.DataFrame({"Rule": [RULE_LABELS[r] for r in RULES], "What it checks": list(RULES.values())}))
+
+    @staticmethod
+    def analysis_sets_table():
+        """Each integrity decision and the analyses it puts a study in (the rules the code applies)."""
+        from .integrity import ANALYSIS_SET_OF, DECISION_LABELS, EXCLUDED, MAIN, SET_LABELS
+
+        rows = [{"Decision": DECISION_LABELS[d], "Analysis set": SET_LABELS[s],
+                 "Main analyses": "yes" if s == MAIN else "no",
+                 "Sensitivity analysis": "yes" if s != EXCLUDED else "only the one that puts every study back"}
+                for d, s in ANALYSIS_SET_OF.items()]
+        return table(pd.DataFrame(rows))
 
     @staticmethod
     def ci_methods():
         """The proportion-CI methods the audit tries."""
-        return table(pd.DataFrame({"Method id": list(PROPORTION_CI_METHODS),
-                                   "Method": [METHOD_LABELS[m] for m in PROPORTION_CI_METHODS]}))
+        return table(pd.DataFrame({"Method": [METHOD_LABELS[m] for m in PROPORTION_CI_METHODS]}))
 
     def rob_tools_table(self):
         """Each risk-of-bias tool with its domains and allowed judgements."""

@@ -65,13 +65,15 @@ def integrity_template(study_id: str, data_dir: Path) -> str:
                     "evidence": [{"source": PLACEHOLDER, "quote": PLACEHOLDER}]}
                    for check_id in checks],
         "decision": PLACEHOLDER,
+        "decision_summary": PLACEHOLDER,
         "decision_reason": PLACEHOLDER,
     }
     header = ("# Integrity (trustworthiness) screen; the checks are defined in "
               f"data/{paths.INTEGRITY_CHECKS_FILE_NAME}.\n"
               "# verdict: concern, no_concern or not_assessable. Evidence: a sentence of the paper\n"
-              "# (source + quote) or an outside record (url + quote). decision: include,\n"
-              "# sensitivity_exclude or exclude (how the synthesis chapters treat the study).\n")
+              "# (source + quote) or an outside record (url + quote). decision: include (main\n"
+              "# analyses), sensitivity_only (left out of the main analyses, added back in the\n"
+              "# sensitivity analysis) or exclude (no analysis); decision_summary: the reason in one line.\n")
     return _dump(header, content)
 
 

@@ -15,12 +15,14 @@ from pathlib import Path
 import pandas as pd
 
 from . import paths
-from .audit import MISMATCH, INFO, OK, audit_study
+from .audit import MISMATCH, INFO, OK, RULE_LABELS, VERDICT_WORDS, audit_study
 from .data import Study, load_study, load_vocabulary, study_folders
-from .display import (Link, data_link, definition_list, doi_link, finding_link, glue_facts, paragraph,
-                      table, table_html)
+from .dictionary import load_dictionary
+from .display import (Link, data_link, definition_list, doi_link, finding_link, format_p, glue_facts, humanise,
+                      paragraph, table, table_html)
+from .integrity import load_screen, study_status
 from .intervals import METHOD_LABELS
-from .plotting import ae_rate_figure, km_figures, subgroup_forest_figure
+from .plotting import ae_rate_figure, km_figures, mark_figure, subgroup_forest_figure
 from .reconstruct import analyse_arm, compare_arms, survival_inputs
 from .response import format_ci, primary_rate, response_rates
 from .results import reconstruction_results, study_results, write_results
@@ -67,6 +69,23 @@ class StudyPage:
     def _arm_label(self, arm: str) -> str:
         return "All patients" if arm == "all" else self.study.arms.get(arm, {}).get("label", arm)
 
+    def _population_label(self, population: str) -> str:
+        """The population's short name from study.yaml ('Full analysis set')."""
+        return next((p["label"] for p in self.study.meta["populations"] if p["population_id"] == population),
+                    population)
+
+    def _code_label(self, table: str, column: str, code: str) -> str:
+        return load_dictionary().label(table, column, code)
+
+    @cached_property
+    def status(self):
+        """The study's place in the review (:class:`livingreview.integrity.StudyStatus`)."""
+        return study_status(self.study)
+
+    @cached_property
+    def integrity_screen(self) -> dict | None:
+        return load_screen(self.study.folder)
+
     @cached_property
     def rates(self) -> pd.DataFrame:
         return response_rates(self.study)
@@ -109,7 +128,9 @@ class StudyPage:
         """Every value the page's prose states, by glue key."""
         meta = self.study.meta
         facts: dict[str, object] = {
-            "study_label": meta["label"],
+            "study_label": self.title(),
+            "status_label": self.status.label,
+            "status_reason": self.status.reason,
             "design": design_label(self.study),
             "setting": self.review.get("setting_groups", {}).get(meta["setting_group"], meta["setting"]),
             "line_of_therapy": meta["line_of_therapy"],
@@ -141,17 +162,86 @@ class StudyPage:
         """Glue every fact for ``{glue:text}`` (text shown verbatim, numbers formatted)."""
         glue_facts(self.facts())
 
+    def title(self) -> str:
+        """The page title: the study's label, its name marked when it is not in the main analyses
+        (the navigation shows the title, so the mark shows there too)."""
+        label, badge, name = self.study.meta["label"], self.status.badge, self.study.name
+        if not badge:
+            return label
+        if label.startswith(name):
+            return f"{name} ({badge}){label[len(name):]}"
+        return f"{label} ({badge})"
+
     def _rate_sentence(self, endpoint: str) -> str:
+        """The rate in the efficacy population the synthesis uses (so the page and the chapters
+        show the same number), naming the population, and any other population's printed rate."""
+        efficacy = self.study.meta["analysis_populations"]["efficacy"]
         parts = []
         for arm in self.anlotinib_arms():
-            rate = primary_rate(self.rates, endpoint, arm)
+            rate = primary_rate(self.rates[self.rates["population"] == efficacy], endpoint, arm)
+            others = [primary_rate(self.rates[self.rates["population"] == p], endpoint, arm)
+                      for p in dict.fromkeys(self.rates["population"]) if p != efficacy]
             if rate is None:
                 continue
-            parts.append(
-                f"{rate['percent']:.1f}% ({rate['count']} of {rate['denominator']}, "
-                f"{rate['population']} population; exact 95% CI "
-                f"{format_ci(rate['exact_low'], rate['exact_high'])})")
+            text = (f"{rate['percent']:.1f}% ({rate['count']} of {rate['denominator']}, "
+                    f"{self._population_label(rate['population']).lower()}, the study's main analysis "
+                    f"population; exact 95% CI {format_ci(rate['exact_low'], rate['exact_high'])})")
+            also = [f"{o['percent']:.1f}% ({o['count']} of {o['denominator']})"
+                    f" over {self._population_label(o['population']).lower()}" for o in others
+                    if o is not None and round(o["percent"], 1) != round(rate["percent"], 1)]
+            if also:
+                text += "; " + " and ".join(also)
+            parts.append(text)
         return "; ".join(parts) or NOT_REPORTED
+
+    def key_message(self):
+        """The page's first screen: design, setting, what the study found and its place in the
+        review (excluded or sensitivity-only studies say so first)."""
+        from .display import key_message
+        from .findings import preferred_hazard_ratio, printed_median
+        from .synthesis import efficacy_population, printed_hazard_ratios, two_arm_studies
+
+        meta = self.study.meta
+        setting = self.review.get("setting_groups", {}).get(meta["setting_group"], meta["setting"])
+        design = (f"{design_label(self.study)} ({'full-text article' if meta['full_text_available'] else 'abstract only'})"
+                  f" in {setting[:1].lower() + setting[1:]}, with {study_size(self.study)} patients.")
+        found = []
+        orr = self._rate_sentence("ORR")
+        if orr != NOT_REPORTED:
+            found.append(f"objective response {orr}")
+        population = efficacy_population(self.study)
+        for endpoint, name in (("PFS", "median progression-free survival"), ("OS", "median overall survival")):
+            medians = [printed_median(self.study, arm, endpoint, population) for arm in self.anlotinib_arms()]
+            medians = [m for m in medians if m is not None]
+            if medians:
+                found.append(f"{name} " + "; ".join(m.text for m in medians))
+        if two_arm_studies([self.study]):
+            ratios = printed_hazard_ratios([self.study])
+            for endpoint in ("PFS", "OS"):
+                chosen = preferred_hazard_ratio(self.study, ratios, endpoint)
+                if chosen is not None:
+                    value, _ = chosen
+                    found.append(f"{endpoint} against the control arm {value.text}, {value.detail}")
+        found_text = ("With anlotinib: " + "; ".join(found) + ".") if found else "No efficacy result is printed."
+        if self.status.in_main:
+            place = (f"In the review: {self.status.label.lower()} of its setting"
+                     + (" (integrity not screened)." if self.status.decision == "not_screened" else "."))
+        else:
+            place = "Its numbers stay on this page as printed; the pooled and comparative analyses do not use them."
+        return key_message([design, found_text, place], status=self.status)
+
+    def integrity_table(self):
+        """The integrity screen of this report: each check's verdict and finding, and the decision."""
+        from .integrity import VERDICT_LABELS, load_checks
+
+        if self.integrity_screen is None:
+            return paragraph("This report has not been screened for integrity; it is in the main analyses.")
+        checks = load_checks(self.study.folder.parent.parent)
+        rows = [{"Check": checks[c["check"]]["label"], "Verdict": VERDICT_LABELS[c["verdict"]],
+                 "Finding": " ".join(c["summary"].split())} for c in self.integrity_screen["checks"]]
+        rows.append({"Check": "Decision", "Verdict": self.status.label,
+                     "Finding": " ".join(self.integrity_screen["decision_reason"].split())})
+        return table(pd.DataFrame(rows))
 
     def _grade3_sentence(self) -> str:
         rates = self.adverse_event_rates
@@ -206,7 +296,7 @@ class StudyPage:
             "Anlotinib": a.get("anlotinib_dose", "") if a.get("anlotinib") else "no",
         } for a in meta["arms"]])
         populations = pd.DataFrame([{
-            "Population": p["population_id"], "Arm": self._arm_label(p["arm"]), "n": p["n"],
+            "Population": p["label"], "Arm": self._arm_label(p["arm"]), "n": p["n"],
             "Description": p.get("description", ""), "Source": p.get("source", ""),
         } for p in meta["populations"]])
         return HTML('<div class="lr-card">' + definition_list(items)
@@ -221,7 +311,7 @@ class StudyPage:
         for row in text.to_dict("records"):
             cells.append({
                 "Characteristic": row["characteristic"], "Level": row["level"],
-                "column": f"{self._arm_label(row['arm'])} ({row['population']})",
+                "column": f"{self._arm_label(row['arm'])} ({self._population_label(row['population'])})",
                 "value": _baseline_value(row), "p": row["p_value"],
                 "Data": self._link("baseline.csv", row["row"], row["quote"]),
             })
@@ -240,15 +330,16 @@ class StudyPage:
         if rates.empty:
             return paragraph("The source document prints no response counts with a denominator.")
         shown = pd.DataFrame({
-            "Arm": rates["arm"].map(self._arm_label), "Population": rates["population"],
-            "Endpoint": rates["endpoint"] + rates["qualifier"].map(lambda q: f" ({q})" if q else ""),
+            "Arm": rates["arm"].map(self._arm_label), "Population": rates["population"].map(self._population_label),
+            "Endpoint": rates["endpoint"] + rates["qualifier"].map(lambda q: f" ({humanise(q)})" if q else ""),
             "Count / n": [f"{'' if _blank(c) else c}/{n}" + (" (implied)" if o == "implied" else "")
                           for c, n, o in zip(rates["count"], rates["denominator"], rates["count_origin"])],
             "Printed %": rates["printed_percent"],
             "Recomputed %": rates["percent"].map(format_percent),
             "Printed CI": rates["printed_ci"],
             "Exact 95% CI": [format_ci(a, b) for a, b in zip(rates["exact_low"], rates["exact_high"])],
-            "Stated method": rates["stated_method"].map(lambda m: METHOD_LABELS.get(m, m)),
+            "Stated method": rates["stated_method"].map(
+                lambda m: METHOD_LABELS.get(m, self._code_label("outcomes", "ci_method_stated", m))),
             "Stated-method CI": [format_ci(a, b) for a, b in zip(rates["stated_low"], rates["stated_high"])],
             "Reproduced by": rates["reproduced_by"],
             "Source": rates["source"],
@@ -265,7 +356,8 @@ class StudyPage:
             "Endpoint": summary["endpoint"],
             "Arm": [self._arm_label(a) + (f" vs {self._arm_label(c.split(' vs ')[1])}" if c else "")
                     for a, c in zip(summary["arm"], summary["comparison"])],
-            "Population": summary["population"], "Measure": summary["measure"].str.replace("_", " "),
+            "Population": summary["population"].map(self._population_label),
+            "Measure": summary["measure"].map(lambda m: self._code_label("outcomes", "measure", m)),
             "Time (months)": summary["timepoint_months"], "Value": summary["value"], "CI": summary["ci"],
             "Events": summary["events"], "p": summary["p_value"], "Model": summary["model"],
             "Source": summary["source"],
@@ -273,10 +365,17 @@ class StudyPage:
         })
         return table(shown)
 
+    def _marked(self, figure):
+        """A figure of this study, marked when the study is not in the main analyses."""
+        if figure is not None and not self.status.in_main:
+            mark_figure(figure, f"{self.study.name}: {self.status.badge}, not in the review's main analyses")
+        return figure
+
     def km_figures(self) -> list:
         """Reconstructed Kaplan-Meier curves, one figure per population and endpoint."""
         labels = {a: self._arm_label(a) for a in self.study.arms}
-        return km_figures(self.reconstructions, labels)
+        groups = {(self._population_label(p), e): arms for (p, e), arms in self.reconstructions.items()}
+        return [self._marked(f) for f in km_figures(groups, labels)]
 
     def reconstruction_table(self):
         """Printed against reconstructed: events, median (CI), landmark rates."""
@@ -287,7 +386,8 @@ class StudyPage:
             for arm in arms:
                 printed = arm.inputs.printed
                 rows.append({
-                    "Endpoint": endpoint, "Population": population, "Arm": self._arm_label(arm.inputs.arm),
+                    "Endpoint": endpoint, "Population": self._population_label(population),
+                    "Arm": self._arm_label(arm.inputs.arm),
                     "Rebuilt from": "digitised curve" if arm.inputs.curve is not None else "printed summaries",
                     "Patients": printed.n,
                     "Events printed": "" if printed.events is None else printed.events,
@@ -330,10 +430,10 @@ class StudyPage:
     def comparison_table(self):
         """For two-arm groups: Cox HR and log-rank p from reconstructed data beside the printed HRs."""
         rows = [{
-            "Endpoint": c["endpoint"], "Population": c["population"],
+            "Endpoint": c["endpoint"], "Population": self._population_label(c["population"]),
             "Comparison": f"{self._arm_label(c['arm'])} vs {self._arm_label(c['control'])}",
             "Cox HR, reconstructed (95% CI)": f"{c['hazard_ratio']:.2f} ({c['ci_low']:.2f}–{c['ci_high']:.2f})",
-            "Log-rank p, reconstructed": f"{c['logrank_p']:.3g}",
+            "Log-rank p, reconstructed": format_p(c["logrank_p"], prefix=""),
             "HR printed (95% CI)": "; ".join(
                 f"{r['estimate']} ({r['ci_low']}–{r['ci_high']})"
                 + (" adjusted" if r["adjusted"] == "yes" else "") + f" [outcomes.csv row {r['row']}]"
@@ -353,7 +453,8 @@ class StudyPage:
         missing = [i for i in self.survival_inputs if i.missing]
         if not self.survival_inputs:
             return "the report prints no median or landmark survival rate."
-        return " ".join(f"{i.endpoint} ({self._arm_label(i.arm)}, {i.population}): not reconstructed, "
+        return " ".join(f"{i.endpoint} ({self._arm_label(i.arm)}, {self._population_label(i.population).lower()}): "
+                        "not reconstructed, "
                         f"because {i.missing}." for i in missing)
 
     def ae_figure(self):
@@ -361,7 +462,7 @@ class StudyPage:
         rates = self.adverse_event_rates
         if rates[rates["group"] != "any"].empty:
             return None
-        return ae_rate_figure(rates, {a: self._arm_label(a) for a in self.study.arms})
+        return self._marked(ae_rate_figure(rates, {a: self._arm_label(a) for a in self.study.arms}))
 
     def ae_table(self):
         """AE rates per harmonised term, arm and band, with the rows they come from."""
@@ -382,7 +483,10 @@ class StudyPage:
 
     def subgroup_figure(self):
         """Forest plot of printed subgroup and model hazard ratios; None when there are none."""
-        return None if self.ratios.empty else subgroup_forest_figure(self.ratios)
+        if self.ratios.empty:
+            return None
+        ratios = self.ratios.assign(population=self.ratios["population"].map(self._population_label))
+        return self._marked(subgroup_forest_figure(ratios))
 
     def subgroup_table(self):
         """The ratios of the forest plot, with their data rows."""
@@ -391,7 +495,7 @@ class StudyPage:
             return paragraph("The source document prints no subgroup or model hazard ratios with both "
                              "confidence limits.")
         shown = pd.DataFrame({
-            "Endpoint": r["endpoint"], "Analysis": r["analysis"], "Population": r["population"],
+            "Endpoint": r["endpoint"], "Analysis": r["analysis"], "Population": r["population"].map(self._population_label),
             "Subgroup / covariate": r["label"], "Ratio": r["estimate"],
             "95% CI": [f"{a:g}–{b:g}" for a, b in zip(r["ci_low"], r["ci_high"])], "p": r["p_value"],
             "Source": r["source"],
@@ -406,9 +510,12 @@ class StudyPage:
             return paragraph("Every check of this study agrees with what the paper printed.")
         links = [finding_link(self.study_id, t, r) for t, r in zip(findings["table"], findings["row"])]
         shown = pd.DataFrame({
-            "Rule": findings["rule"], "Verdict": findings["verdict"], "Quantity": findings["quantity"],
-            "Printed": findings["printed"], "Recomputed": findings["recomputed"],
-            "Detail": findings["detail"], "Source": findings["source"], "Data": links,
+            "Rule": findings["rule"].map(RULE_LABELS), "Verdict": findings["verdict"].map(VERDICT_WORDS),
+            "Quantity": [humanise(q, self.study) for q in findings["quantity"]],
+            "Printed": [humanise(v, self.study) for v in findings["printed"]],
+            "Recomputed": [humanise(v, self.study) for v in findings["recomputed"]],
+            "Detail": [humanise(v, self.study) for v in findings["detail"]], "Source": findings["source"],
+            "Data": links,
         })
         return table(shown)
 

@@ -221,6 +221,29 @@ def response_odds_ratios(studies: list[Study], endpoint: str = "ORR") -> pd.Data
     return pd.DataFrame(rows)
 
 
+def grade3_odds_ratios(studies: list[Study], vocabulary: pd.DataFrame) -> pd.DataFrame:
+    """Per two-arm study: the odds of any grade >= 3 adverse event in the anlotinib arm against
+    the control arm, in the safety population, from the counts :func:`grade3_rates` determines
+    (columns as :func:`response_odds_ratios`)."""
+    comparative = two_arm_studies(studies)
+    treated = grade3_rates(comparative, vocabulary)
+    untreated = grade3_rates(comparative, vocabulary, arms="control")
+    rows = []
+    for study in comparative:
+        for t in treated[treated["study_id"] == study.study_id].to_dict("records"):
+            for u in untreated[untreated["study_id"] == study.study_id].to_dict("records"):
+                if t["category"] != u["category"]:
+                    continue  # treatment-related events in one arm and all events in the other differ
+                ratio = odds_ratio(t["events"], t["total"], u["events"], u["total"])
+                rows.append({"study_id": study.study_id, "setting_group": study.meta["setting_group"],
+                             "endpoint": "grade3", "population": t["population"], "arm": t["arm"],
+                             "control": u["arm"], "comparison": f"{t['arm_label']} vs {u['arm_label']}",
+                             "events_arm": t["events"], "total_arm": t["total"], "events_control": u["events"],
+                             "total_control": u["total"], "data_rows": f"{t['data_row']}, {u['data_row']}",
+                             "category": t["category"], **ratio})
+    return pd.DataFrame(rows)
+
+
 def printed_hazard_ratios(studies: list[Study]) -> pd.DataFrame:
     """Every printed hazard ratio with a CI for anlotinib against a control arm, in the
     comparison population."""
@@ -346,15 +369,17 @@ def safety_rates(studies: list[Study], vocabulary: pd.DataFrame) -> pd.DataFrame
     return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
 
 
-def grade3_rates(studies: list[Study], vocabulary: pd.DataFrame) -> pd.DataFrame:
-    """Per anlotinib arm: patients with any grade >= 3 adverse event, as a count over the
-    safety population. A count printed only as a percentage is the one whole count that
-    percentage allows; arms where no count is determined are left out and listed."""
+def grade3_rates(studies: list[Study], vocabulary: pd.DataFrame, arms: str = "anlotinib") -> pd.DataFrame:
+    """Per anlotinib arm (or control arm, ``arms="control"``): patients with any grade >= 3
+    adverse event, as a count over the safety population. A count printed only as a
+    percentage is the one whole count that percentage allows; arms where no count is
+    determined are left out."""
     rates = safety_rates(studies, vocabulary)
     rows = []
     if rates.empty:
         return pd.DataFrame(columns=RATE_COLUMNS)
-    chosen = rates[(rates["term"] == ANY_EVENT_TERM) & (rates["band"] == GRADE_3_PLUS) & rates["anlotinib"]]
+    wanted = rates["anlotinib"] if arms == "anlotinib" else ~rates["anlotinib"].astype(bool)
+    chosen = rates[(rates["term"] == ANY_EVENT_TERM) & (rates["band"] == GRADE_3_PLUS) & wanted]
     labels = {s.study_id: s.meta["label"] for s in studies}
     for r in chosen.to_dict("records"):
         total = r["denominator"]

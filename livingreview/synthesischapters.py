@@ -5,6 +5,7 @@ every statistic to the chapter's results file."""
 
 from __future__ import annotations
 
+import html
 import math
 from functools import cached_property
 from pathlib import Path
@@ -14,25 +15,24 @@ from scipy import special
 
 from . import paths, synthesis
 from .data import read_csv_text, read_yaml
+from .certainty import load_judgements
 from .dictionary import load_dictionary
-from .display import Link, data_link, glue_facts, paragraph, table
-from .integrity import (EXCLUDE, SENSITIVITY_EXCLUDE, load_checks, load_screen, main_analysis_studies,
-                        screen_table, sensitivity_studies)
+from .display import (Link, StudyLink, data_link, degrees_of_freedom, doi_link, format_p, glue_facts, key_message,
+                      paragraph, table)
+from .integrity import (EXCLUDE, EXCLUDED, MAIN, SENSITIVITY, SENSITIVITY_ONLY, analysis_set, left_out_of_main,
+                        load_checks, load_screen, main_analysis_studies, screen_table,
+                        sensitivity_analysis_studies, study_status)
 from .integrity import decision as integrity_decision
 from .meta import GLMM
 from .reconstruct import compare_arms, survival_inputs
 from .results import CERTAINTY_LEVELS, CERTAINTY_STATISTIC, RESULT_COLUMNS, write_results
 from .risk_of_bias import load_judgement, load_tools
 from .safety import ANY_GRADE
+from .review import design_label
 from .synthesispage import SynthesisPage
+from .wording import rate_is_uninformative
 
 PERCENT = "{:.1f}"
-GRADE_DOMAINS = ("risk_of_bias", "inconsistency", "indirectness", "imprecision", "publication_bias")
-OUTCOME_LABELS = {"ORR": "Objective response rate", "DCR": "Disease control rate",
-                  "OS at 12 months": "Overall survival at 12 months", "PFS at 12 months": "PFS at 12 months",
-                  "grade3": "Grade ≥3 adverse events", "ORR odds ratio": "ORR, anlotinib vs control (odds ratio)",
-                  "PFS hazard ratio": "PFS, anlotinib vs control (hazard ratio)",
-                  "OS hazard ratio": "OS, anlotinib vs control (hazard ratio)"}
 LANDMARK_MONTHS = 12.0
 
 
@@ -68,18 +68,49 @@ class Chapters(SynthesisPage):
         return main_analysis_studies(self.studies)
 
     @cached_property
+    def judgements(self):
+        """The GRADE judgements of ``data/certainty.yaml``."""
+        return load_judgements(self.data_dir)
+
+    @cached_property
+    def findings(self):
+        """The review's findings per setting and outcome (:mod:`livingreview.findings`)."""
+        from .findings import ReviewFindings
+
+        return ReviewFindings(self)
+
+    @cached_property
+    def _findings_by_outcomes(self) -> dict:
+        return {}
+
+    def findings_for(self, outcomes: tuple[str, ...]):
+        """Only some outcomes' findings: a chapter about safety reads no response data."""
+        from .findings import ReviewFindings
+
+        if outcomes not in self._findings_by_outcomes:
+            self._findings_by_outcomes[outcomes] = ReviewFindings(self, outcomes)
+        return self._findings_by_outcomes[outcomes]
+
+    @cached_property
     def excluded_studies(self) -> list[str]:
         return [s.study_id for s in self.studies if integrity_decision(s) == EXCLUDE]
 
     def exclusion_note(self):
-        if not self.excluded_studies:
-            return paragraph("Every included study enters the analyses below.")
-        return paragraph("Left out of every pooled and comparative analysis after the integrity screen: "
-                         + ", ".join(self.excluded_studies) + " (see the chapter 'Risk of bias, integrity and "
-                         "certainty'); their pages keep their data as printed.", css_class="lr-warning")
+        """The studies the main analyses below leave out, each with its status and reason."""
+        from IPython.display import HTML
 
-    def _study_link(self, study_id: str) -> Link:
-        return Link(study_id, f"../studies/{study_id}.html")
+        from .findingspage import left_out_html
+
+        statuses = left_out_of_main(self.studies)
+        if not statuses:
+            return paragraph("Every included study enters the analyses below.")
+        return HTML('<div class="lr-left-out-box"><p><strong>Not in the main analyses below</strong></p>'
+                    + left_out_html(statuses, self.names, "..") + "</div>")
+
+    def _study_link(self, study_id: str) -> StudyLink:
+        """The study's name linked to its page, with its badge when it is not in the main analyses."""
+        status = study_status(self._study(study_id))
+        return StudyLink(self.names[study_id], f"../studies/{study_id}.html", status.badge, status.analysis_set)
 
     @staticmethod
     def _result(scope: str, arm: str, population: str, endpoint: str, statistic: str, estimate: float,
@@ -88,6 +119,126 @@ class Chapters(SynthesisPage):
         return {"scope": scope, "arm": arm, "population": population, "endpoint": endpoint,
                 "statistic": statistic, "estimate": estimate, "ci_low": low, "ci_high": high, "method": method,
                 "printed": printed, "data_file": data_file, "data_row": data_row}
+
+    # ------------------------------------------------------------------ the reader's layer
+
+    @cached_property
+    def names(self) -> dict[str, str]:
+        return {s.study_id: s.name for s in self.studies}
+
+    def _finding_sentences(self, outcomes: tuple[str, ...]) -> list[str]:
+        """One sentence per setting with a main study: the settings' findings for ``outcomes``."""
+        sentences = []
+        for setting in self.findings_for(outcomes).settings:
+            chosen = [f for f in setting.findings if f.outcome in outcomes]
+            if not setting.main_studies or not chosen:
+                continue
+            parts = [f.phrase for f in chosen]
+            sentences.append(f"{setting.setting}: " + "; ".join(parts) + ".")
+        return sentences
+
+    def _left_out_sentence(self, outcomes: tuple[str, ...] = ()) -> str:
+        """Which studies these analyses leave out, and what a sensitivity-only study would give."""
+        statuses = left_out_of_main(self.studies)
+        if not statuses:
+            return "Every included study is in these analyses."
+        parts = [f"{self.names[s.study_id]} ({s.badge})" for s in statuses]
+        extra = [f.sensitivity for f in self.findings_for(outcomes).all_findings() if f.sensitivity
+                 and f.sensitivity.startswith("With ")] if outcomes else []
+        return ("Not in the main analyses: " + "; ".join(parts) + ", for the reasons the integrity screen gives."
+                + (" " + " ".join(extra) if extra else ""))
+
+    def key_message(self, outcomes: tuple[str, ...], lead: str = ""):
+        """The chapter's key message: its findings per setting and what is left out."""
+        sentences = ([lead] if lead else []) + self._finding_sentences(outcomes) + [self._left_out_sentence(outcomes)]
+        return key_message(sentences)
+
+    def response_key_message(self):
+        return self.key_message(("ORR", "DCR"))
+
+    def comparative_key_message(self):
+        comparative = synthesis.two_arm_studies(self.main_studies)
+        lead = (f"{len(comparative)} {'study compares' if len(comparative) == 1 else 'studies compare'} the same "
+                "regimen with and without anlotinib in the main analyses: "
+                + ", ".join(f"{s.name} ({design_label(s).lower()})" for s in comparative) + "."
+                if comparative else "No study in the main analyses compares a regimen with and without anlotinib.")
+        return self.key_message(("ORR odds ratio", "PFS hazard ratio", "OS hazard ratio", "grade3 odds ratio"), lead)
+
+    def survival_key_message(self):
+        return self.key_message(("PFS", "OS"), "Median survival of the anlotinib-containing arms, as printed:")
+
+    def safety_key_message(self):
+        return self.key_message(("grade3", "grade3 odds ratio"))
+
+    def bias_key_message(self):
+        judged = [load_judgement(s.folder) for s in self.studies]
+        overall = [str(j["overall"]["judgement"]).replace("_", " ") for j in judged if j is not None]
+        counts = {level: overall.count(level) for level in dict.fromkeys(overall)}
+        rob = ("Risk of bias, overall: " + ", ".join(f"{n} of {len(overall)} studies {level}"
+                                                     for level, n in counts.items()) + "." if overall else "")
+        levels = [f.level for f in self.findings.all_findings() if f.level]
+        level_counts = {level: levels.count(level) for level in dict.fromkeys(levels)}
+        grade = ("Certainty of the " + str(len(levels)) + " graded results: " + ", ".join(
+            f"{n} {level}" for level, n in level_counts.items()) + "." if levels else "No result is graded yet.")
+        return key_message([rob, grade, self._left_out_sentence()])
+
+    def context_key_message(self):
+        frame = self.benchmarks
+        confirmed = int((frame["status"] == "confirmed").sum()) if not frame.empty else 0
+        trials = int(frame["trial"].nunique()) if not frame.empty else 0
+        return key_message([f"{trials} randomised standard-of-care trials give the context: {confirmed} of their "
+                            "numbers are confirmed in the trials' own publications. They are shown beside the "
+                            "review's results, never pooled with them."])
+
+    @staticmethod
+    def certainty_legend():
+        from IPython.display import HTML
+
+        from .findingspage import certainty_legend_html
+
+        return HTML(certainty_legend_html())
+
+    def sof_facts(self) -> dict[str, object]:
+        from .findings import ARM_OUTCOMES, LABELS
+
+        labels = [LABELS[o].lower() for o in ARM_OUTCOMES]
+        return {"sof_outcomes": ", ".join(labels[:-1]) + " and " + labels[-1],
+                "sof_n_main": len(self.main_studies)}
+
+    def glue_sof_facts(self) -> None:
+        glue_facts(self.sof_facts())
+
+    def sof_key_message(self):
+        sentences = [self.findings.summary_sentence(s) for s in self.findings.settings]
+        return key_message(sentences + [self._left_out_sentence()])
+
+    def write_sof_results(self, path: str | Path) -> None:
+        """Every finding's estimate (and absolute effect), for results.csv."""
+        rows = []
+        for f in self.findings.all_findings():
+            if not f.reported:
+                continue
+            studies = ", ".join(v.study_id for v in f.studies)
+            method = f"{f.method}; studies: {studies}"
+            if f.kind == "median":
+                for v in f.studies:
+                    rows.append(self._result("synthesis/summary_of_findings", f.setting_group, "anlotinib arms",
+                                             f"{f.outcome} ({v.study_id})", "median_months", v.estimate, v.ci_low,
+                                             v.ci_high, "as printed", v.printed, f"studies/{v.study_id}/{v.data_file}",
+                                             v.data_row))
+                continue
+            statistic = {"rate": "percent", "ratio": f.measure.replace(" ", "_")}[f.kind]
+            rows.append(self._result("synthesis/summary_of_findings", f.setting_group, "anlotinib arms", f.outcome,
+                                     statistic, f.estimate, f.ci_low, f.ci_high, method))
+            if f.absolute is not None:
+                a = f.absolute
+                rows.append(self._result("synthesis/summary_of_findings", f.setting_group, "anlotinib vs control",
+                                         f.outcome, "per_1000_with_anlotinib", a.anlotinib, a.anlotinib_low,
+                                         a.anlotinib_high, f"{method}; comparator risk: {a.basis}"))
+                rows.append(self._result("synthesis/summary_of_findings", f.setting_group, "anlotinib vs control",
+                                         f.outcome, "per_1000_with_comparator", a.control,
+                                         method=f"comparator risk: {a.basis}"))
+        write_results(pd.DataFrame(rows, columns=RESULT_COLUMNS), Path(path))
 
     # ------------------------------------------------------------------ response
 
@@ -104,6 +255,9 @@ class Chapters(SynthesisPage):
         if chosen.empty:
             return ""
         p = chosen.iloc[0]
+        if rate_is_uninformative(p["ci_low"], p["ci_high"]):
+            return (f"too imprecise to inform (95% CI {_interval(p['ci_low'], p['ci_high'])}; {p['k']} studies, "
+                    f"{p['patients']} patients)")
         return (f"{_pct(p['estimate'])}% (95% CI {_interval(p['ci_low'], p['ci_high'])}; prediction interval "
                 f"{_interval(p['pi_low'], p['pi_high'])}; {p['k']} studies, {p['patients']} patients)")
 
@@ -124,8 +278,11 @@ class Chapters(SynthesisPage):
         return "; ".join(parts) if parts else "no study reports it"
 
     def response_facts(self) -> dict[str, object]:
-        facts: dict[str, object] = {"resp_n_studies": len(self.main_studies),
-                                    "resp_n_excluded": len(self.excluded_studies)}
+        left_out = left_out_of_main(self.studies)
+        facts: dict[str, object] = {
+            "resp_n_studies": len(self.main_studies),
+            "resp_left_out": ("; ".join(f"{self.names[s.study_id]} ({s.badge})" for s in left_out)
+                              if left_out else "none")}
         for endpoint in ("ORR", "DCR"):
             key = endpoint.lower()
             facts[f"{key}_by_setting"] = self._settings_sentence(endpoint)
@@ -134,7 +291,7 @@ class Chapters(SynthesisPage):
             test = synthesis.subgroup_difference(self.response_rates[endpoint], self.order)
             facts[f"{key}_between_settings"] = (
                 "not testable (fewer than two settings with a pooled estimate)" if test is None else
-                f"Q = {test['q']:.1f} on {test['df']} degrees of freedom, p = {test['p']:.2g}")
+                f"Q = {test['q']:.1f} on {degrees_of_freedom(test['df'])}, {format_p(test['p'])}")
         return facts
 
     def glue_response_facts(self) -> None:
@@ -146,7 +303,8 @@ class Chapters(SynthesisPage):
         shown = pd.DataFrame({
             "Setting": [self.setting_label(g) for g in rates["setting_group"]],
             "Study": [self._study_link(s) for s in rates["study_id"]], "Arm": rates["arm_label"],
-            "Population": rates["population"], "Responders": rates["events"], "Patients": rates["total"],
+            "Population": [self.population_label(s, p) for s, p in zip(rates["study_id"], rates["population"])],
+            "Responders": rates["events"], "Patients": rates["total"],
             "Count": rates["count_origin"], "Rate (%)": rates["percent"].map(_pct),
             "Exact 95% CI": [_interval(lo, hi) for lo, hi in zip(rates["exact_low"], rates["exact_high"])],
             "Printed (%)": rates["printed"],
@@ -163,7 +321,11 @@ class Chapters(SynthesisPage):
             "95% CI": [_interval(lo, hi) for lo, hi in zip(pools["ci_low"], pools["ci_high"])],
             "95% prediction interval": [_interval(lo, hi) for lo, hi in zip(pools["pi_low"], pools["pi_high"])],
             "tau²": pools["tau2"].map(lambda v: f"{v:.3f}"), "I² (%)": pools["i2"].map(lambda v: f"{v:.1f}"),
+            "Reading": ["too imprecise to inform" if rate_is_uninformative(lo, hi) else ""
+                        for lo, hi in zip(pools["ci_low"], pools["ci_high"])],
         })
+        if not shown["Reading"].any():
+            shown = shown.drop(columns="Reading")
         return table(shown, empty="No setting has two or more studies to pool.")
 
     def response_pooled_table(self, endpoint: str):
@@ -263,10 +425,16 @@ class Chapters(SynthesisPage):
                                                                     + by_arm[control].inputs.rows))})
         return pd.DataFrame(rows)
 
+    def _study(self, study_id: str):
+        return next(s for s in self.studies if s.study_id == study_id)
+
+    def population_label(self, study_id: str, population: str) -> str:
+        """A study's population by the short name its study.yaml gives it."""
+        return next((p["label"] for p in self._study(study_id).meta["populations"]
+                     if p["population_id"] == population), population)
+
     def _integrity_label(self, study_id: str) -> str:
-        study = next(s for s in self.studies if s.study_id == study_id)
-        return {EXCLUDE: "excluded (integrity)", SENSITIVITY_EXCLUDE: "flagged (integrity)"}.get(
-            integrity_decision(study), "")
+        return study_status(self._study(study_id)).badge
 
     @cached_property
     def comparison_rows(self) -> pd.DataFrame:
@@ -293,6 +461,7 @@ class Chapters(SynthesisPage):
         if frame.empty:
             return frame
         frame["integrity"] = [self._integrity_label(s) for s in frame["study_id"]]
+        frame["analysis_set"] = [analysis_set(self._study(s)) for s in frame["study_id"]]
         return frame.sort_values(["endpoint", "study_id"], kind="stable").reset_index(drop=True)
 
     def comparison_table(self):
@@ -301,7 +470,8 @@ class Chapters(SynthesisPage):
             return paragraph("No study compares an anlotinib arm with a control arm.")
         shown = pd.DataFrame({
             "Endpoint": frame["endpoint"], "Study": [self._study_link(s) for s in frame["study_id"]],
-            "Population": frame["population"], "Measure": frame["measure"], "Source": frame["source"],
+            "Population": [self.population_label(s, p) for s, p in zip(frame["study_id"], frame["population"])],
+            "Measure": frame["measure"], "Source": frame["source"],
             "Estimate (CI)": [f"{e:.2f} ({lo:.2f}–{hi:.2f}, {lvl}%)" for e, lo, hi, lvl in
                               zip(frame["estimate"], frame["ci_low"], frame["ci_high"], frame["ci_level"])],
             "outcomes.csv rows": frame["data_rows"], "Integrity": frame["integrity"],
@@ -318,9 +488,10 @@ class Chapters(SynthesisPage):
         if frame.empty:
             ax.set_axis_off()
             return fig
-        frame = frame.assign(label=[f"{s} {e} {m}: {src}" + (f" [{i}]" if i else "") for s, e, m, src, i in
-                                    zip(frame["study_id"], frame["endpoint"], frame["measure"], frame["source"],
-                                        frame["integrity"])])
+        frame = frame.assign(label=[f"{self.names[s]}" + (f" ({i})" if i else "") + f" {e} {m}: {src}"
+                                    for s, e, m, src, i in zip(frame["study_id"], frame["endpoint"], frame["measure"],
+                                                               frame["source"], frame["integrity"])],
+                             status=frame["integrity"])
         plot_forest(frame, ax=ax, xlabel="Ratio, anlotinib arm vs control (log scale; < 1 favours anlotinib "
                                          "for HR, > 1 for OR)")
         ax.set_title("Between-arm estimates, not pooled (different settings and designs)", loc="left", fontsize=10)
@@ -329,7 +500,7 @@ class Chapters(SynthesisPage):
 
     def comparative_facts(self) -> dict[str, object]:
         frame = self.comparison_rows
-        main = frame[frame["integrity"] != "excluded (integrity)"] if not frame.empty else frame
+        main = frame[frame["analysis_set"] == MAIN] if not frame.empty else frame
         return {"comp_n_studies": int(frame["study_id"].nunique()) if not frame.empty else 0,
                 "comp_n_main": int(main["study_id"].nunique()) if not main.empty else 0,
                 "comp_studies": ", ".join(sorted(frame["study_id"].unique())) if not frame.empty else "none"}
@@ -577,23 +748,43 @@ class Chapters(SynthesisPage):
         path = self.data_dir / spec.file
         return read_csv_text(path) if path.exists() else pd.DataFrame()
 
+    @staticmethod
+    def benchmark_link(row: dict) -> Link | str:
+        """The publication a benchmark is cited to: its DOI link, else its PubMed record, else the
+        citation as text."""
+        citation = row["citation"]
+        short = citation.split(". ")[0] if len(citation) > 60 else citation
+        if row["doi"]:
+            return Link(short, doi_link(row["doi"]).href, citation)
+        if row["pmid"]:
+            return Link(short, f"https://pubmed.ncbi.nlm.nih.gov/{row['pmid']}/", citation)
+        return citation
+
     def benchmark_table(self, setting_group: str):
         frame = self.benchmarks
         if frame.empty:
             return paragraph("No benchmark table is curated.")
         frame = frame[frame["setting_group"] == setting_group]
+        spec = load_dictionary().vocabularies["benchmarks"]
+        status_column = next(c for c in spec.columns if c.name == "status")
+        endpoint_column = next(c for c in spec.columns if c.name == "endpoint")
+        measure_column = next(c for c in spec.columns if c.name == "measure")
+
         def value(r):
             if r["status"] == "unconfirmed":
-                return "unconfirmed (no value)"
-            unit = {"percent": "%", "months": " mo", "ratio": ""}[r["unit"]]
+                return "not confirmed (no value shown)"
+            unit = {"percent": "%", "months": " months", "ratio": ""}[r["unit"]]
             ci = f" ({r['ci_low']}–{r['ci_high']}, {r['ci_level'] or '95'}% CI)" if r["ci_low"] else ""
             return f"{r['estimate']}{unit}{ci}"
+        records = frame.to_dict("records")
         shown = pd.DataFrame({
-            "Trial": frame["trial"], "Arm": frame["arm"], "n": frame["n"], "Endpoint": frame["endpoint"],
-            "Measure": frame["measure"], "Value": [value(r) for r in frame.to_dict("records")],
-            "Status": frame["status"].str.replace("_", " "), "Population": frame["population"],
-            "Source": [Link(r["source"] or "source", r["source_url"], r["quote"]) if r["source_url"] else
-                       (r["source"] or "") for r in frame.to_dict("records")],
+            "Trial": frame["trial"], "Arm": frame["arm"], "n": frame["n"],
+            "Endpoint": [endpoint_column.label(e) for e in frame["endpoint"]],
+            "Measure": [measure_column.label(m) for m in frame["measure"]],
+            "Value": [value(r) for r in records],
+            "Status": [status_column.label(v) for v in frame["status"]], "Population": frame["population"],
+            "Publication": [self.benchmark_link(r) for r in records],
+            "Where, as printed": [f"{r['source']}: “{r['quote']}”" if r["quote"] else r["note"] for r in records],
         })
         return table(shown, empty="No benchmark for this setting.")
 
@@ -602,7 +793,6 @@ class Chapters(SynthesisPage):
         counts = frame["status"].value_counts() if not frame.empty else pd.Series(dtype=int)
         return {"bench_n_trials": int(frame["trial"].nunique()) if not frame.empty else 0,
                 "bench_n_rows": len(frame), "bench_n_confirmed": int(counts.get("confirmed", 0)),
-                "bench_n_secondary": int(counts.get("secondary", 0)),
                 "bench_n_cited": int(counts.get("cited_by_included_paper", 0)),
                 "bench_n_unconfirmed": int(counts.get("unconfirmed", 0)),
                 "orr_by_setting": self._settings_sentence("ORR")}
@@ -624,11 +814,11 @@ class Chapters(SynthesisPage):
                 continue
             tool = self.rob_tools[judgement["tool"]]
             labels = {d["id"]: d["label"] for d in tool["domains"]}
+            common = {"tool": tool["name"], "study_id": study.study_id, "label": study.name,
+                      "status": study_status(study).badge}
             for d in judgement["domains"]:
-                rows.append({"tool": tool["name"], "study_id": study.study_id,
-                             "domain": labels[d["domain"]], "judgement": str(d["judgement"])})
-            rows.append({"tool": tool["name"], "study_id": study.study_id, "domain": "Overall",
-                         "judgement": str(judgement["overall"]["judgement"])})
+                rows.append({**common, "domain": labels[d["domain"]], "judgement": str(d["judgement"])})
+            rows.append({**common, "domain": "Overall", "judgement": str(judgement["overall"]["judgement"])})
         return pd.DataFrame(rows)
 
     def traffic_light(self):
@@ -688,10 +878,11 @@ class Chapters(SynthesisPage):
 
     @cached_property
     def sensitivity_pools(self) -> pd.DataFrame:
-        """Pooled ORR, DCR and grade >=3 per setting: main analysis, without flagged studies,
-        and with the excluded studies put back."""
+        """Pooled ORR, DCR and grade >=3 per setting: the main analysis, with the studies kept
+        for sensitivity analyses added, and with every study (the excluded ones too)."""
         frames = []
-        variants = [("main analysis", self.main_studies), ("without flagged studies", sensitivity_studies(self.studies)),
+        variants = [("main analysis", self.main_studies),
+                    ("with sensitivity-only studies", sensitivity_analysis_studies(self.studies)),
                     ("with excluded studies", self.studies)]
         for variant, studies in variants:
             for endpoint in ("ORR", "DCR"):
@@ -713,89 +904,51 @@ class Chapters(SynthesisPage):
         }).sort_values(["Endpoint", "Setting", "Analysis"], kind="stable")
         return table(shown, empty="Nothing to pool.")
 
-    @cached_property
-    def certainty(self) -> list[dict]:
-        path = self.data_dir / paths.CERTAINTY_FILE_NAME
-        return read_yaml(path)["outcomes"] if path.exists() else []
+    def grade_judgements(self):
+        """Each graded finding's judgement per GRADE domain, with the estimate now computed; a
+        judgement made on other studies than the analysis now uses is marked for revision."""
+        from .certainty import DOMAIN_LABELS, DOMAINS
 
-    def _current_studies(self, outcome: str, group: str) -> list[str]:
-        if outcome in ("ORR", "DCR"):
-            rates = self.response_rates[outcome]
-        elif outcome == "grade3":
-            rates = self.grade3
-        elif outcome.endswith("at 12 months"):
-            rates = self.landmark_tables[outcome.split(" ")[0]]
-        else:
-            frame = self.comparison_rows
-            endpoint = outcome.split(" ")[0]
-            kept = frame[(frame["endpoint"] == endpoint) & (frame["integrity"] != "excluded (integrity)")]
-            return sorted(s for s in kept["study_id"].unique()
-                          if next(x for x in self.studies if x.study_id == s).meta["setting_group"] == group)
-        if rates.empty:
-            return []
-        return sorted(rates.loc[rates["setting_group"] == group, "study_id"].unique())
-
-    def _estimate_text(self, outcome: str, group: str) -> str:
-        if outcome in ("ORR", "DCR", "grade3"):
-            pools = self.grade3_pools if outcome == "grade3" else self.response_pools[outcome]
-            sentence = self._pool_sentence(pools, group)
-            if sentence:
-                return sentence
-            rates = self.grade3 if outcome == "grade3" else self.response_rates[outcome]
-            single = rates[rates["setting_group"] == group]
-            return "" if single.empty else f"{_pct(single['percent'].iloc[0])}% (one study)"
-        if outcome.endswith("at 12 months"):
-            for g, pooled, _ in self.landmark_pools(outcome.split(" ")[0]):
-                if g == group:
-                    shown = pooled.transformed(special.expit)
-                    return (f"{100 * shown['estimate']:.1f}% (95% CI {100 * shown['ci_low']:.1f}–"
-                            f"{100 * shown['ci_high']:.1f}), reconstructed")
-            return ""
-        frame = self.comparison_rows
-        endpoint, measure = outcome.split(" ")[0], " ".join(outcome.split(" ")[1:])
-        chosen = frame[(frame["endpoint"] == endpoint) & (frame["measure"] == measure)
-                       & (frame["integrity"] != "excluded (integrity)")]
-        return "; ".join(f"{r['study_id']} {r['source'].split(' (')[0]}: {r['estimate']:.2f} "
-                         f"({r['ci_low']:.2f}–{r['ci_high']:.2f})" for r in chosen.to_dict("records"))
-
-    def certainty_levels(self) -> list[tuple[dict, str, list[str], bool]]:
-        """Per judged outcome: (judgement, certainty level, studies the analysis now uses,
-        whether the judgement was made on other studies)."""
-        levels = []
-        for item in self.certainty:
-            downgrades = sum(item[d]["downgrade"] for d in GRADE_DOMAINS)
-            start = CERTAINTY_LEVELS.index("high" if item["start"] == "high" else "low")
-            current = self._current_studies(item["outcome"], item["setting_group"])
-            levels.append((item, CERTAINTY_LEVELS[max(start - downgrades, 0)], current,
-                           sorted(current) != sorted(item["studies"])))
-        return levels
-
-    def summary_of_findings(self):
-        """GRADE summary of findings: the estimate now computed, the judgement per domain, and
-        the certainty that follows; a judgement made on other studies than the analysis now
-        uses is marked for revision."""
         rows = []
-        for item, level, current, stale in self.certainty_levels():
+        for finding in self.findings.all_findings():
+            if finding.judgement is None or not finding.reported:
+                continue
+            j = finding.judgement
             rows.append({
-                "Outcome": OUTCOME_LABELS.get(item["outcome"], item["outcome"]),
-                "Setting": self.setting_label(item["setting_group"]),
-                "Studies": ", ".join(current) or "none",
-                "Estimate": self._estimate_text(item["outcome"], item["setting_group"]),
-                **{d.replace("_", " ").capitalize(): ("−" * item[d]["downgrade"] or "no") + f": {item[d]['reason']}"
-                   for d in GRADE_DOMAINS},
-                "Certainty": level + (" (judged on " + ", ".join(item["studies"]) + "; revisit)" if stale else ""),
+                "Setting": finding.setting, "Outcome": finding.label, "Result": finding.result,
+                "Studies": ", ".join(s.name for s in finding.studies),
+                "Start": f"{j.start}: {j.start_reason}",
+                **{DOMAIN_LABELS[d]: ("no downgrade" if not j.domains[d]["downgrade"] else
+                                      "−" * j.domains[d]["downgrade"]) + f": {j.reason(d)}" for d in DOMAINS},
+                "Certainty": finding.certainty + (" (revisit: judged on other studies)" if finding.stale else ""),
             })
         return table(pd.DataFrame(rows), empty="No certainty judgements are recorded (data/certainty.yaml).")
+
+    def summary_of_findings_tables(self):
+        """Every setting's summary-of-findings tables (:func:`livingreview.findingspage.summary_of_findings_html`),
+        each under a heading a link can point to."""
+        from IPython.display import HTML
+
+        from .findingspage import _anchor, summary_of_findings_html
+
+        names = {s.study_id: s.name for s in self.studies}
+        parts = [f'<section class="lr-sof-setting"><h2 id="{_anchor(s.setting)}">{html.escape(s.setting)}</h2>'
+                 f"{summary_of_findings_html(s, names, '..')}</section>" for s in self.findings.settings]
+        return HTML("".join(parts))
+
+    def ungraded_findings(self) -> list:
+        """Reported findings without a certainty judgement (the SoF shows them as not graded)."""
+        return [f for f in self.findings.all_findings() if f.reported and f.judgement is None]
 
     def bias_facts(self) -> dict[str, object]:
         decisions = [integrity_decision(s) for s in self.studies]
         return {"int_n_screened": sum(1 for s in self.studies if load_screen(s.folder) is not None),
-                "int_n_excluded": decisions.count(EXCLUDE), "int_n_flagged": decisions.count(SENSITIVITY_EXCLUDE),
+                "int_n_excluded": decisions.count(EXCLUDE), "int_n_flagged": decisions.count(SENSITIVITY_ONLY),
                 "int_excluded": ", ".join(self.excluded_studies) or "none",
                 "int_flagged": ", ".join(s.study_id for s in self.studies
-                                         if integrity_decision(s) == SENSITIVITY_EXCLUDE) or "none",
+                                         if integrity_decision(s) == SENSITIVITY_ONLY) or "none",
                 "rob_n_judged": sum(1 for s in self.studies if load_judgement(s.folder) is not None),
-                "sof_n_outcomes": len(self.certainty)}
+                "sof_n_outcomes": sum(1 for f in self.findings.all_findings() if f.judgement is not None)}
 
     def glue_bias_facts(self) -> None:
         glue_facts(self.bias_facts())
@@ -805,9 +958,12 @@ class Chapters(SynthesisPage):
                                     self.sensitivity_pools.assign(group=self.sensitivity_pools["group"] + " | "
                                                                   + self.sensitivity_pools["variant"]),
                                     "anlotinib arms")
-        for item, level, current, _ in self.certainty_levels():
-            rows.append(self._result("synthesis/bias_integrity_certainty", item["setting_group"], "anlotinib arms",
-                                     item["outcome"], CERTAINTY_STATISTIC, CERTAINTY_LEVELS.index(level) + 1,
+        for finding in self.findings.all_findings():
+            if finding.level is None:
+                continue
+            rows.append(self._result("synthesis/bias_integrity_certainty", finding.setting_group, "anlotinib arms",
+                                     finding.outcome, CERTAINTY_STATISTIC, CERTAINTY_LEVELS.index(finding.level) + 1,
                                      math.nan, math.nan,
-                                     f"GRADE, judged in certainty.yaml; studies: {', '.join(current) or 'none'}"))
+                                     f"GRADE, judged in certainty.yaml; studies: "
+                                     f"{', '.join(v.study_id for v in finding.studies) or 'none'}"))
         write_results(pd.DataFrame(rows, columns=RESULT_COLUMNS), Path(path))

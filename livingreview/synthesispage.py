@@ -9,9 +9,9 @@ from pathlib import Path
 import pandas as pd
 
 from . import paths
-from .audit import MISMATCH, OK, RULES, audit_studies
+from .audit import MISMATCH, OK, RULE_LABELS, RULES, VERDICT_WORDS, audit_studies
 from .data import Study, load_studies, load_vocabulary
-from .display import Link, finding_link, glue_facts, table
+from .display import Link, StudyLink, finding_link, glue_facts, humanise, table
 from .reconstruct import follow_up_window
 from .review import design_label, load_review, study_size
 
@@ -36,14 +36,17 @@ class SynthesisPage:
 
     def evidence_table(self):
         """The studies side by side, each linked to its page."""
+        from .integrity import study_status
+
         rows = []
         settings = self.review.get("setting_groups", {})
         for study in self.studies:
             meta = study.meta
             anlotinib_arms = [a for a in meta["arms"] if a.get("anlotinib")]
             follow_up = meta.get("median_follow_up") or {}
+            status = study_status(study)
             rows.append({
-                "Study": Link(study.study_id, f"../studies/{study.study_id}.html"),
+                "Study": StudyLink(study.name, f"../studies/{study.study_id}.html", status.badge, status.analysis_set),
                 "Design": design_label(study), "Setting": settings.get(meta["setting_group"], meta["setting"]),
                 "Line": meta["line_of_therapy"],
                 "Anlotinib regimen": " | ".join(a["regimen"] for a in anlotinib_arms),
@@ -57,10 +60,14 @@ class SynthesisPage:
 
     def timeline(self) -> pd.DataFrame:
         """Enrolment start and end and data cut-off per study, as printed (text dates)."""
+        from .integrity import study_status
+
         rows = []
         for study in self.studies:
             enrolment = study.meta.get("enrolment_period") or {}
-            rows.append({"study_id": study.study_id, "enrolment_start": enrolment.get("start", ""),
+            badge = study_status(study).badge
+            rows.append({"study_id": study.study_id, "label": study.name + (f" ({badge})" if badge else ""),
+                         "status": badge, "enrolment_start": enrolment.get("start", ""),
                          "enrolment_end": enrolment.get("end", ""),
                          "data_cutoff": (study.meta.get("data_cutoff") or {}).get("date", "")})
         return pd.DataFrame(rows)
@@ -86,6 +93,27 @@ class SynthesisPage:
             "map_last_cutoff": max((d for d in timeline["data_cutoff"] if d), default=NOT_PRINTED),
         }
 
+    def evidence_key_message(self):
+        from .display import key_message
+        from .integrity import EXCLUDED, MAIN, SENSITIVITY, analysis_set
+
+        settings = self.review.get("setting_groups", {})
+        present = {s.meta["setting_group"] for s in self.studies}
+        used = [label for group, label in settings.items() if group in present]
+        used += sorted(present - set(settings))
+        designs = [design_label(s).lower() for s in self.studies]
+        design_counts = {d: designs.count(d) for d in dict.fromkeys(designs)}
+
+        def counted(design: str, n: int) -> str:
+            return f"{n} {design}" if n == 1 else f"{n} {design}s"
+
+        sets = [analysis_set(s) for s in self.studies]
+        return key_message([
+            f"{len(self.studies)} reports in {len(used)} settings: " + "; ".join(used) + ".",
+            "Designs: " + ", ".join(counted(d, n) for d, n in design_counts.items()) + ".",
+            f"{sets.count(MAIN)} in the main analyses, {sets.count(SENSITIVITY)} in sensitivity analyses only, "
+            f"{sets.count(EXCLUDED)} excluded after the integrity screen."])
+
     def glue_evidence_facts(self) -> None:
         glue_facts(self.evidence_facts())
 
@@ -102,6 +130,19 @@ class SynthesisPage:
                 "audit_n_not_ok": int((self.audit["verdict"] != OK).sum()),
                 "audit_n_rules": len(RULES)}
 
+    def audit_key_message(self):
+        from .display import key_message
+
+        mismatches = self.audit[self.audit["verdict"] == MISMATCH]
+        per_study = (mismatches.groupby("study_id").size() / self.audit.groupby("study_id").size() * 100).dropna()
+        names = {s.study_id: s.name for s in self.studies}
+        worst = (f"Most mismatches per 100 checks: {names[per_study.idxmax()]} ({per_study.max():.1f})."
+                 if len(per_study) else "")
+        return key_message([f"The audit recomputed {len(self.audit)} printed numbers: {len(mismatches)} do not agree "
+                            f"with what the paper printed elsewhere or with its own arithmetic, in "
+                            f"{mismatches['study_id'].nunique()} of {len(self.studies)} studies.", worst,
+                            "The curated data keep every printed value; the mismatches are shown, not corrected."])
+
     def glue_audit_facts(self) -> None:
         glue_facts(self.audit_facts())
 
@@ -110,16 +151,28 @@ class SynthesisPage:
         counts = self.audit.pivot_table(index="rule", columns="verdict", values="study_id", aggfunc="count",
                                         fill_value=0).reindex(list(RULES), fill_value=0)
         counts.insert(0, "What it checks", [RULES[r] for r in counts.index])
-        return table(counts.reset_index().rename(columns={"rule": "Rule"}))
+        counts = counts.rename(columns=VERDICT_WORDS)
+        counts.index = [RULE_LABELS[r] for r in counts.index]
+        return table(counts.rename_axis("Rule").reset_index())
 
     def audit_findings(self):
         """Every finding that is not ok, grouped by rule, each linked to its data row."""
         findings = self.audit[self.audit["verdict"] != OK].sort_values(["rule", "study_id", "table"],
                                                                         kind="stable")
         links = [finding_link(s, t, r) for s, t, r in zip(findings["study_id"], findings["table"], findings["row"])]
+        from .integrity import study_status
+
+        by_id = {s.study_id: s for s in self.studies}
+        statuses = {s.study_id: study_status(s) for s in self.studies}
         shown = pd.DataFrame({
-            "Rule": findings["rule"], "Study": [Link(s, f"../studies/{s}.html") for s in findings["study_id"]],
-            "Verdict": findings["verdict"], "Quantity": findings["quantity"], "Printed": findings["printed"],
-            "Recomputed": findings["recomputed"], "Detail": findings["detail"], "Data": links,
+            "Rule": findings["rule"].map(RULE_LABELS),
+            "Study": [StudyLink(by_id[s].name, f"../studies/{s}.html", statuses[s].badge, statuses[s].analysis_set)
+                      for s in findings["study_id"]],
+            "Verdict": findings["verdict"].map(VERDICT_WORDS),
+            "Quantity": [humanise(q, by_id[s]) for q, s in zip(findings["quantity"], findings["study_id"])],
+            "Printed": [humanise(q, by_id[s]) for q, s in zip(findings["printed"], findings["study_id"])],
+            "Recomputed": [humanise(q, by_id[s]) for q, s in zip(findings["recomputed"], findings["study_id"])],
+            "Detail": [humanise(q, by_id[s]) for q, s in zip(findings["detail"], findings["study_id"])],
+            "Data": links,
         })
         return table(shown, empty="Every check agrees with what the papers printed.")

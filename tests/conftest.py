@@ -10,7 +10,8 @@ FIXTURES = Path(__file__).parent / "fixtures"
 VALID_DATA = FIXTURES / "valid_data"
 # The synthesis chapters read all studies.
 SYNTHESIS_RUNS = [f"synthesis/{name}" for name in ("audit", "bias_integrity_certainty", "comparative", "context",
-                                                    "evidence_map", "response", "safety", "survival")]
+                                                    "evidence_map", "response", "safety", "summary_of_findings",
+                                                    "survival")]
 # The teaching chapters read the studies too (their examples are chosen from the data).
 TEACHING_RUNS = [f"teaching/{name}" for name in ("kaplan_meier", "nonrandomised_comparisons", "random_effects",
                                                   "response_intervals", "trustworthiness")]

@@ -116,11 +116,12 @@ def test_noop_rebuild_then_one_study_edit_reexecutes_only_its_readers(book):
     assert tree_digest(build / "html") == site_before  # not even re-assembled
 
     readers = readers_of(build, "studies/doe2024/outcomes.csv")
-    # What reads the outcomes: the study's page and the chapters that use outcomes; not the
-    # pages that never open that table (the other study's, methods, validation, the front page,
-    # which shows study metadata, or safety, which shows adverse events).
-    assert {"studies/doe2024", "synthesis/response", "synthesis/survival", "synthesis/audit"} <= set(readers)
-    assert not set(readers) & {f"studies/{SECOND_STUDY}", "methods", "validation", "index", "synthesis/safety"}
+    # What reads the outcomes: the study's page, the chapters that use outcomes and the front
+    # page (its key findings); not the pages that never open that table (the other study's,
+    # methods, validation, or safety, which shows adverse events).
+    assert {"studies/doe2024", "synthesis/response", "synthesis/survival", "synthesis/audit", "index",
+            "synthesis/summary_of_findings"} <= set(readers)
+    assert not set(readers) & {f"studies/{SECOND_STUDY}", "methods", "validation", "synthesis/safety"}
     edit_csv(data, "outcomes.csv", 2, "note", "edited by the test")
     edited = build_book(data, build, jobs=2, log=lambda *_: None)
     # A note is in no statistic, so the results and the "What changed" page stay as they were.
@@ -274,7 +275,8 @@ def test_a_study_added_with_the_scaffold_and_data_files_appears_everywhere_it_be
     assert "Studies: 1 added, 0 removed." in changed
     assert '<a href="studies/poe2026.html">poe2026</a></td><td>added</td>' in changed
     # The first-line pooled ORR now pools the new study, so it moved.
-    assert "first_line_advanced · anlotinib arms, efficacy population · ORR · pooled_percent" in changed
+    assert ("first-line treatment of advanced or metastatic ESCC · anlotinib arms, efficacy population · ORR · "
+            "pooled percent") in changed
     assert Release.read(build / "results/release.json").studies == ["doe2024", "poe2026", SECOND_STUDY]
     assert Release.read(build / "results/previous/release.json").studies == ["doe2024", SECOND_STUDY]
     footer = (site / "index.html").read_text(encoding="utf-8")

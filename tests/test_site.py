@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import os
+import re
 import threading
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -26,7 +27,7 @@ CHROMIUM_FLAGS = ["--disable-background-networking", "--disable-component-update
                   "--disable-sync", "--no-first-run", "--disable-gpu"]
 STUDY_SECTIONS = ["study-at-a-glance", "baseline-characteristics", "response", "survival",
                   "kaplan-meier-curves-reconstructed", "safety", "subgroups-and-models",
-                  "audit-of-the-printed-numbers", "risk-of-bias"]
+                  "audit-of-the-printed-numbers", "risk-of-bias", "integrity-screen"]
 # Pages Sphinx writes that are not content (their own tests would add nothing).
 SKIPPED_PAGES = {"genindex.html"}
 
@@ -195,3 +196,122 @@ def test_teaching_solutions_stay_hidden_until_opened(site, served, browser):
     # The download button offers each teaching chapter as a notebook to run locally.
     assert (site / "_sources" / "teaching" / "kaplan_meier.ipynb").is_file()
     page.close()
+
+
+# ------------------------------------------------------------------ the reader's layer
+
+DESKTOP = {"width": 1280, "height": 900}
+
+
+def _left_out_studies() -> dict[str, str]:
+    """Study id -> badge of every study whose integrity decision keeps it out of the main analyses."""
+    from livingreview.data import load_studies
+    from livingreview.integrity import study_status
+
+    return {s.study_id: study_status(s).badge for s in load_studies(paths.DATA_DIR) if not study_status(s).in_main}
+
+
+def test_front_page_shows_findings_certainty_dates_and_left_out_studies_above_the_fold(served, browser):
+    page = browser.new_page(viewport=DESKTOP)
+    page.goto(f"{served}/index.html", wait_until="networkidle")
+
+    def top(selector: str) -> float:
+        box = page.locator(selector).first.bounding_box()
+        assert box is not None, selector
+        return box["y"]
+
+    for selector in (".lr-status-line", ".lr-left-out-box", ".lr-key-findings table.lr-kf"):
+        assert top(selector) < DESKTOP["height"], f"{selector} is below the fold"
+    status = page.locator(".lr-status-line").inner_text()
+    assert "Last search" in status and ("Last updated" in status or "Draft" in status) and "release" in status
+    first_row = page.locator("table.lr-kf tr.lr-kf-row").first
+    assert top("table.lr-kf tr.lr-kf-row") < DESKTOP["height"]
+    assert re.search(r"\d+\.\d% \(95% CI \d", first_row.inner_text())
+    assert re.search(r"(High|Moderate|Low|Very low) [⊕◯]{4}", first_row.inner_text())
+    sentence = page.locator("table.lr-kf tr.lr-kf-sentence").first.inner_text()
+    assert sentence.startswith("About ") and "in 100 patients" in sentence
+    left_out = page.locator(".lr-left-out-box").inner_text()
+    for study_id, badge in _left_out_studies().items():
+        assert badge in left_out, study_id
+        assert page.locator(f".lr-left-out-box a[href$='studies/{study_id}.html']").count() == 1
+    page.close()
+
+
+def test_a_left_out_study_says_so_on_its_first_screen_and_in_the_navigation(served, browser):
+    left_out = _left_out_studies()
+    assert left_out  # the curated data have an excluded and a sensitivity-only study
+    page = browser.new_page(viewport=DESKTOP)
+    for study_id, badge in left_out.items():
+        page.goto(f"{served}/studies/{study_id}.html", wait_until="networkidle")
+        banner = page.locator(".lr-key-message .lr-status").first
+        box = banner.bounding_box()
+        assert box is not None and box["y"] + box["height"] < DESKTOP["height"], study_id
+        assert page.locator("h1").first.inner_text().find(f"({badge})") > 0, study_id
+    page.goto(f"{served}/index.html", wait_until="networkidle")
+    for study_id, badge in left_out.items():
+        nav = page.locator(f".bd-docs-nav a[href$='studies/{study_id}.html']").first.inner_text()
+        assert f"({badge})" in nav, (study_id, nav)
+    page.close()
+
+
+def test_every_table_link_to_a_left_out_study_carries_its_badge(site):
+    from bs4 import BeautifulSoup
+
+    left_out = _left_out_studies()
+    seen = {s: 0 for s in left_out}
+    for name in _pages(site):
+        soup = BeautifulSoup((site / name).read_text(encoding="utf-8"), "html.parser")
+        for cell in soup.select("table td, ul.lr-left-out li"):
+            for link in cell.find_all("a", href=True):
+                target = link["href"].rsplit("/", 1)[-1].removesuffix(".html")
+                if target in left_out and "/studies/" in "/" + link["href"]:
+                    badge = link.find_next_sibling("span", class_="lr-badge")
+                    assert badge is not None and badge.get_text() == left_out[target], (name, target, str(cell)[:200])
+                    seen[target] += 1
+    assert all(seen.values()), seen
+
+
+def _internal_codes() -> set[str]:
+    """Codes pages must never show: the data dictionary's snake_case values and column names,
+    the ids of settings, audit rules, integrity checks and decisions and risk-of-bias judgements,
+    and the studies' arm and population ids (snake_case ones, and short abbreviations)."""
+    import yaml
+
+    from livingreview.audit import RULES
+    from livingreview.data import load_studies
+    from livingreview.dictionary import load_dictionary
+    from livingreview.integrity import ANALYSIS_SET_OF, load_checks
+    from livingreview.review import load_review
+    from livingreview.risk_of_bias import load_tools
+
+    codes = set(load_dictionary().codes()) | set(RULES) | set(load_checks()) | set(ANALYSIS_SET_OF)
+    codes |= set(load_review().get("setting_groups", {}))
+    for tool in load_tools().values():
+        codes |= {str(j) for j in tool["judgements"]}
+    codes |= set(yaml.safe_load((paths.DATA_DIR / "certainty.schema.yaml").read_text())["$defs"]["domain"]
+                 ["properties"])
+    codes = {c for c in codes if "_" in c}
+    for study in load_studies(paths.DATA_DIR):
+        ids = [p["population_id"] for p in study.meta["populations"]] + [a["arm_id"] for a in study.meta["arms"]]
+        codes |= {i for i in ids if "_" in i or len(i) <= 4}  # snake_case, or an abbreviation such as 'fas'
+    return codes
+
+
+def test_no_internal_code_appears_in_what_a_reader_sees(site):
+    """Text of every page, code blocks aside (the teaching chapters show their code)."""
+    from bs4 import BeautifulSoup
+
+    codes = _internal_codes()
+    assert {"after_psm", "fas", "grade3plus_trae", "percent_attainable", "ci_low"} <= codes
+    pattern = re.compile(r"(?<![\w/.-])(" + "|".join(sorted(map(re.escape, codes), key=len, reverse=True))
+                         + r")(?![\w/-])")
+    found: dict[str, set[str]] = {}
+    for name in _pages(site):
+        if name == "search.html":
+            continue
+        soup = BeautifulSoup((site / name).read_text(encoding="utf-8"), "html.parser")
+        for hidden in soup(["script", "style", "pre", "code"]):
+            hidden.decompose()
+        for match in pattern.finditer(soup.get_text(" ")):
+            found.setdefault(name, set()).add(match.group(1))
+    assert not found, found

@@ -17,7 +17,7 @@ import pandas as pd
 
 from .. import paths
 from ..data import Study, load_studies
-from ..integrity import sensitivity_studies
+from ..integrity import main_analysis_studies
 from ..plotting import RECONSTRUCTION_LABEL, _axes, figure_of, plot_reconstructed_km
 from ..reconstruct import (ArmReconstruction, PrintedSurvival, SurvivalInputs, analyse_arm, kaplan_meier,
                            reconstruct, survival_inputs)
@@ -44,7 +44,7 @@ def choose_example(studies: list[Study], inputs: list[SurvivalInputs]) -> Surviv
     """The arm the chapter reads: rebuilt from printed summaries (not a digitised figure), from
     a study the integrity screen does not flag, with the most printed points (median, landmark
     rates, event count); ties go to the larger arm, then OS before PFS, then study id."""
-    trusted = {s.study_id for s in sensitivity_studies(studies)}
+    trusted = {s.study_id for s in main_analysis_studies(studies)}
     candidates = [i for i in inputs if not i.missing and i.curve is None and i.study_id in trusted]
     if not candidates:
         return None
@@ -56,7 +56,9 @@ def arm_label(studies: list[Study], inputs: SurvivalInputs) -> str:
     """'study, arm label, endpoint (population)' for prose and legends."""
     study = next(s for s in studies if s.study_id == inputs.study_id)
     label = study.arms.get(inputs.arm, {}).get("label", inputs.arm)
-    return f"{inputs.study_id}, {label}, {inputs.endpoint} ({inputs.population})"
+    population = next((p["label"] for p in study.meta["populations"] if p["population_id"] == inputs.population),
+                      inputs.population)
+    return f"{study.name}, {label}, {inputs.endpoint} ({population.lower()})"
 
 
 def printed_text(studies: list[Study], inputs: SurvivalInputs) -> str:

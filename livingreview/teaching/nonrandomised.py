@@ -18,7 +18,8 @@ from scipy import stats
 
 from .. import synthesis
 from ..data import Study
-from ..integrity import DECISION_LABELS, EXCLUDE
+from ..display import humanise
+from ..integrity import EXCLUDE, study_status
 from ..integrity import decision as integrity_decision
 from ..reconstruct import survival_inputs
 from ..response import primary_rate, response_rates
@@ -34,7 +35,7 @@ EXPONENTIAL_SHAPE = 1.0
 
 def integrity_label(study: Study) -> str:
     """How the review's integrity screen treats the study, in words."""
-    return DECISION_LABELS[integrity_decision(study)]
+    return study_status(study).label.split(" (")[0].lower()
 
 
 def comparative_studies(studies: list[Study]) -> list[Study]:
@@ -363,9 +364,9 @@ def chapter_facts(studies: list[Study]) -> dict[str, object]:
     else:
         study, ratios = matched
         excluded = integrity_decision(study) == EXCLUDE
-        parts = [f"{r['population']}: {r['events_arm']}/{r['total_arm']} vs {r['events_control']}/"
+        parts = [f"{humanise(r['population'], study)}: {r['events_arm']}/{r['total_arm']} vs {r['events_control']}/"
                  f"{r['total_control']}, odds ratio {_ratio(r)}" for r in ratios.to_dict("records")]
-        facts["nr_matched"] = (f"{study.study_id} ({integrity_label(study)}"
+        facts["nr_matched"] = (f"{study.name} ({integrity_label(study)}"
                                + ("; used here only to teach the method, its numbers are not evidence" if excluded
                                   else "") + "): " + "; ".join(parts))
     return facts

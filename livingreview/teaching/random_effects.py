@@ -18,6 +18,7 @@ import pandas as pd
 from scipy import special, stats
 
 from .. import synthesis
+from ..display import degrees_of_freedom, format_p
 from ..response import EXACT
 from ..intervals import proportion_ci
 from ..meta import GLMM, IV_REML_HK, inverse_variance, logit_effect_sizes, reml_log_likelihood, reml_tau2
@@ -239,8 +240,7 @@ def chapter_facts(rates: pd.DataFrame, pools: pd.DataFrame, order: list[str], se
     facts["re_by_setting"] = "; ".join(by_setting) or "no setting has two or more studies to pool"
     test = synthesis.subgroup_difference(rates, order) if not rates.empty else None
     facts["re_between"] = ("not testable here (fewer than two settings with a pooled estimate)" if test is None else
-                           f"Q = {test['q']:.1f} on {test['df']} degree{'s' if test['df'] != 1 else ''} of freedom, "
-                           f"p = {test['p']:.2g}")
+                           f"Q = {test['q']:.1f} on {degrees_of_freedom(test['df'])}, {format_p(test['p'])}")
     return facts
 
 

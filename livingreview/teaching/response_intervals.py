@@ -41,7 +41,7 @@ def arm_rates(studies: list[Study], endpoints: tuple[str, ...] = ENDPOINTS) -> p
     """One row per study, arm and endpoint: the count and denominator of the study's efficacy
     population (the most detailed place that prints a count), with each teaching method's CI.
 
-    Studies the integrity screen excludes are left out, as the review's analyses leave them out.
+    Only the studies of the main analyses are used, as the review's analyses use them.
     """
     rows = []
     for study in main_analysis_studies(studies):

@@ -14,10 +14,10 @@ from pathlib import Path
 import pandas as pd
 
 from .. import paths
-from ..audit import INFO, MISMATCH, OK, RULES, audit_studies
+from ..audit import INFO, MISMATCH, OK, RULE_LABELS, RULES, audit_studies
 from ..data import Study, load_studies, load_vocabulary
-from ..integrity import (DECISION_LABELS, EXCLUDE, SENSITIVITY_EXCLUDE, decision, load_checks, load_screen,
-                         main_analysis_studies, sensitivity_studies)
+from ..integrity import (DECISION_LABELS, EXCLUDE, SENSITIVITY_ONLY, decision, load_checks, load_screen,
+                         main_analysis_studies, sensitivity_analysis_studies)
 
 
 def load_data(data_dir: str | Path | None = None) -> tuple[list[Study], pd.DataFrame, dict[str, dict]]:
@@ -85,7 +85,7 @@ def audit_mismatches(findings: pd.DataFrame, study: Study | None, rule: str | No
 def analysis_sets(studies: list[Study]) -> pd.DataFrame:
     """Which studies each kind of analysis uses, after the integrity decisions."""
     main = {s.study_id for s in main_analysis_studies(studies)}
-    sensitivity = {s.study_id for s in sensitivity_studies(studies)}
+    sensitivity = {s.study_id for s in sensitivity_analysis_studies(studies)}
     return pd.DataFrame([{"study_id": s.study_id, "decision": DECISION_LABELS[decision(s)],
                           "main analyses": "yes" if s.study_id in main else "no",
                           "sensitivity analyses": "yes" if s.study_id in sensitivity else "no"}
@@ -113,14 +113,14 @@ def facts(studies: list[Study], findings: pd.DataFrame, checks: dict[str, dict])
     counts = findings["verdict"].value_counts()
     screened = [s for s in studies if load_screen(s.folder) is not None]
     excluded = studies_with_decision(studies, EXCLUDE)
-    flagged = studies_with_decision(studies, SENSITIVITY_EXCLUDE)
+    flagged = studies_with_decision(studies, SENSITIVITY_ONLY)
     facts: dict[str, object] = {
         "tw_n_studies": len(studies), "tw_n_checks": len(findings), "tw_n_ok": int(counts.get(OK, 0)),
         "tw_n_mismatch": int(counts.get(MISMATCH, 0)), "tw_n_info": int(counts.get(INFO, 0)),
         "tw_n_rules": len(RULES), "tw_n_screen_checks": len(checks), "tw_n_screened": len(screened),
         "tw_excluded": _join([s.study_id for s in excluded], "no study in the current data"),
         "tw_flagged": _join([s.study_id for s in flagged], "no study in the current data"),
-        "tw_n_main": len(main_analysis_studies(studies)), "tw_n_sensitivity": len(sensitivity_studies(studies)),
+        "tw_n_main": len(main_analysis_studies(studies)), "tw_n_sensitivity": len(sensitivity_analysis_studies(studies)),
     }
     ranking = mismatch_ranking(findings, studies)
     if len(ranking):
@@ -157,7 +157,8 @@ def facts(studies: list[Study], findings: pd.DataFrame, checks: dict[str, dict])
             "tw_fl_study": study.study_id,
             "tw_fl_concerns": _join(list(concerns(study, checks)["check"]), "none"),
             "tw_fl_n_mismatch": len(own),
-            "tw_fl_rules": _join([f"{rule} ({n})" for rule, n in own["rule"].value_counts().sort_index().items()], "none"),
+            "tw_fl_rules": _join([f"{RULE_LABELS[rule].lower()} ({n})"
+                                  for rule, n in own["rule"].value_counts().sort_index().items()], "none"),
             "tw_fl_reason": " ".join(str(screen.get("decision_reason", "")).split()),
         })
     else:

@@ -1,0 +1,622 @@
+"""The review's findings: for each setting and each main outcome, the estimate, how many
+studies and patients it rests on, its GRADE certainty and a plain-language sentence.
+
+This is the layer a reader meets first: the front page's key findings, the summary-of-findings
+tables and the key-message boxes of the chapters and study pages are all views of the
+:class:`Finding` objects made here. Everything is computed from the curated data with the
+statistics the chapters use (:mod:`livingreview.synthesis`), from the studies of the main
+analyses only (:func:`livingreview.integrity.main_analysis_studies`); studies kept for
+sensitivity analyses are reported beside the main estimate, never inside it.
+
+Two kinds of finding per setting:
+
+- **with anlotinib** (every setting with a study): the objective response, disease control and
+  grade >=3 adverse-event rates of the anlotinib-containing arms (pooled by the binomial-normal
+  model when two or more studies report them, else the one study's rate with its exact CI), and
+  median progression-free and overall survival as printed (never pooled);
+- **anlotinib against the same regimen without it** (settings with a comparative study): odds
+  ratios of the rates from the printed counts and printed hazard ratios (the adjusted one when a
+  paper prints both), with the absolute effect per 1,000 patients that the control arm implies
+  (Cochrane Handbook, chapter 14: risk with the comparator, and the corresponding risk with the
+  intervention from the relative effect).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from functools import cached_property
+
+import pandas as pd
+
+from . import synthesis, wording
+from .certainty import Judgement, certainty_text, find_judgement
+from .dictionary import load_dictionary
+from .integrity import StudyStatus, analysis_set, MAIN, SENSITIVITY, study_status
+from .meta import GLMM
+from .reconstruct import SOURCE_RANK
+from .review import design_label, study_size
+
+ARM_OUTCOMES = ("ORR", "DCR", "PFS", "OS", "grade3")
+RATE_OUTCOMES = ("ORR", "DCR", "grade3")
+MEDIAN_OUTCOMES = ("PFS", "OS")
+COMPARISON_OUTCOMES = (("ORR", "odds ratio"), ("DCR", "odds ratio"), ("PFS", "hazard ratio"),
+                       ("OS", "hazard ratio"), ("grade3", "odds ratio"))
+LABELS = {"ORR": "Objective response", "DCR": "Disease control", "PFS": "Progression-free survival",
+          "OS": "Overall survival", "grade3": "Grade ≥3 adverse events"}
+MEASURE_LABELS = {"ORR": "patients responding", "DCR": "patients with disease control",
+                  "PFS": "median, months", "OS": "median, months", "grade3": "patients with a grade ≥3 event"}
+RATIO_ABBREVIATIONS = {"odds ratio": "OR", "hazard ratio": "HR"}
+# Absolute effects of a hazard ratio are read at this time (months), from the control arm.
+ABSOLUTE_MONTHS = 12.0
+ABSOLUTE_EVENTS = {"ORR": "responders", "DCR": "patients with disease control",
+                   "PFS": f"patients progressed or dead by {ABSOLUTE_MONTHS:g} months",
+                   "OS": f"deaths by {ABSOLUTE_MONTHS:g} months", "grade3": "patients with a grade ≥3 event"}
+NOT_REPORTED = "not reported"
+PARTNER_LABELS = {"chemotherapy": "chemotherapy", "pd1_inhibitor": "PD-1 inhibitor", "radiotherapy": "radiotherapy"}
+
+
+def outcome_id(endpoint: str, measure: str = "") -> str:
+    """The certainty-judgement id of an outcome: 'ORR', or 'PFS hazard ratio' for a comparison."""
+    return f"{endpoint} {measure}" if measure else endpoint
+
+
+def regimen_label(arm: dict) -> str:
+    """'anlotinib + PD-1 inhibitor + chemotherapy' from an arm's partners."""
+    partners = [PARTNER_LABELS[p] for p in arm.get("partners", [])]
+    return " + ".join((["anlotinib"] if arm.get("anlotinib") else []) + partners) or "no treatment"
+
+
+def anlotinib_regimens(study) -> str:
+    """The regimens of a study's anlotinib arms ('anlotinib + chemotherapy')."""
+    return " | ".join(regimen_label(study.arms[a]) for a in synthesis.anlotinib_arms(study))
+
+
+def arm_n(study, arm: str, population: str) -> int | None:
+    """Patients of ``arm`` in ``population``, as study.yaml declares them."""
+    for p in study.meta["populations"]:
+        if p["population_id"] == population and p["arm"] == arm:
+            return int(p["n"])
+    return None
+
+
+def printed_median(study, arm: str, endpoint: str, population: str) -> "StudyValue | None":
+    """The arm's printed median of ``endpoint``: the place that prints a CI, the most detailed
+    place first (as the survival reconstruction ranks them); None when none is printed."""
+    outcomes = study.table("outcomes", as_typed=False)
+    rows = outcomes[(outcomes["endpoint"] == endpoint) & (outcomes["measure"] == "median")
+                    & (outcomes["arm"] == arm) & (outcomes["population"] == population)
+                    & (outcomes["qualifier"] == "") & outcomes["estimate"].ne("")]
+    if rows.empty:
+        return None
+    rows = rows.assign(_ci=rows["ci_low"].eq(""), _rank=rows["source_type"].map(SOURCE_RANK).fillna(9))
+    row = rows.sort_values(["_ci", "_rank", "row"]).iloc[0]
+    ci = f" (95% CI {row['ci_low']}–{row['ci_high']})" if row["ci_low"] and row["ci_high"] else ""
+    low = float(row["ci_low"]) if row["ci_low"] else math.nan
+    high = float(row["ci_high"]) if row["ci_high"] else math.nan
+    return StudyValue(study.study_id, study.name, float(row["estimate"]), low, high,
+                      arm_n(study, arm, population) or 0, f"{row['estimate']} months{ci}", "outcomes.csv",
+                      str(row["row"]), anlotinib_regimens(study), printed=row["estimate"])
+
+
+def preferred_hazard_ratio(study, ratios: pd.DataFrame, endpoint: str) -> tuple["StudyValue", dict] | None:
+    """The hazard ratio of ``endpoint`` a summary shows for a two-arm study, from its printed
+    ratios (:func:`livingreview.synthesis.printed_hazard_ratios`): the adjusted one when the paper
+    prints one, as Cochrane prefers for non-randomised studies (Handbook, chapter 24), else the
+    first printed; with the others the paper prints, and the row chosen."""
+    own = ratios[(ratios["study_id"] == study.study_id) & (ratios["endpoint"] == endpoint)] if not ratios.empty \
+        else ratios
+    if own.empty:
+        return None
+    ranked = own.assign(_adj=~own["adjusted"].astype(bool)).sort_values(["_adj", "data_row"], kind="stable")
+    chosen = ranked.iloc[0].to_dict()
+    n = sum(arm_n(study, a, chosen["population"]) or 0 for a in (chosen["arm"], chosen["control"]))
+    kind = ("adjusted" if chosen["adjusted"] else "unadjusted") + (f", {chosen['model']}" if chosen["model"] else "")
+    value = StudyValue(study.study_id, study.name, chosen["estimate"], chosen["ci_low"], chosen["ci_high"], n,
+                       f"HR {chosen['printed']} (95% CI {chosen['ci_low']:g}–{chosen['ci_high']:g})",
+                       "outcomes.csv", str(chosen["data_row"]), detail=kind, printed=str(chosen["printed"]))
+    others = [f"{'adjusted' if r['adjusted'] else 'unadjusted'}{', ' + r['model'] if r['model'] else ''}: "
+              f"HR {r['printed']} ({r['ci_low']:g}–{r['ci_high']:g})"
+              for r in ranked.iloc[1:].to_dict("records")
+              if (r["estimate"], r["ci_low"], r["ci_high"]) != (chosen["estimate"], chosen["ci_low"], chosen["ci_high"])]
+    return value, {"study": study, "chosen": chosen, "others": list(dict.fromkeys(others))}
+
+
+def _finite(*values) -> bool:
+    return all(v is not None and not (isinstance(v, float) and math.isnan(v)) for v in values)
+
+
+@dataclass
+class StudyValue:
+    """One study's contribution to a finding, with the data row it comes from."""
+
+    study_id: str
+    name: str
+    estimate: float
+    ci_low: float
+    ci_high: float
+    patients: int
+    text: str  # the value as shown ("76.1% (35/46)", "8.38 months (6.59–10.17)", "HR 0.39 (0.18–0.84)")
+    data_file: str
+    data_row: str
+    regimen: str = ""
+    detail: str = ""  # what the value is, when it needs saying ("adjusted, multivariable Cox")
+    printed: str = ""  # the estimate as printed, where it is a printed value ("8.38")
+    counts: str = ""  # the counts a computed ratio comes from ("27/30 vs 13/30")
+
+
+@dataclass
+class Absolute:
+    """Risk per 1,000 with the comparator and with anlotinib (Cochrane SoF layout)."""
+
+    event: str
+    control: float
+    anlotinib: float
+    anlotinib_low: float
+    anlotinib_high: float
+    basis: str
+
+    @staticmethod
+    def _signed(value: float) -> str:
+        return f"{abs(round(value))} {'more' if value >= 0 else 'fewer'}"
+
+    @property
+    def difference_text(self) -> str:
+        """'467 more per 1,000 (257 more to 540 more)'."""
+        low, high = sorted((self.anlotinib_low - self.control, self.anlotinib_high - self.control))
+        return f"{self._signed(self.anlotinib - self.control)} per 1,000 ({self._signed(low)} to {self._signed(high)})"
+
+    @property
+    def anlotinib_range_text(self) -> str:
+        """'900 per 1,000 (691 to 973)': the risk with anlotinib and its CI."""
+        low, high = sorted((self.anlotinib_low, self.anlotinib_high))
+        return f"{round(self.anlotinib)} per 1,000 ({round(low)} to {round(high)})"
+
+    @property
+    def control_text(self) -> str:
+        return f"{round(self.control)} per 1,000"
+
+    @property
+    def anlotinib_text(self) -> str:
+        return f"{round(self.anlotinib)} per 1,000"
+
+    @property
+    def text(self) -> str:
+        return (f"{self.event}: {self.control_text} with the comparator, {self.anlotinib_text} with anlotinib, "
+                f"{self.difference_text}")
+
+
+@dataclass
+class Finding:
+    """One outcome in one setting; see the module docstring."""
+
+    setting_group: str
+    setting: str
+    endpoint: str
+    measure: str  # '' for an arm-level outcome, 'odds ratio' or 'hazard ratio' for a comparison
+    studies: list[StudyValue]
+    method: str = ""
+    estimate: float = math.nan
+    ci_low: float = math.nan
+    ci_high: float = math.nan
+    judgement: Judgement | None = None
+    absolute: Absolute | None = None
+    sensitivity: str = ""
+    left_out: list[StudyStatus] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def outcome(self) -> str:
+        return outcome_id(self.endpoint, self.measure)
+
+    @property
+    def kind(self) -> str:
+        if self.measure:
+            return "ratio"
+        return "median" if self.endpoint in MEDIAN_OUTCOMES else "rate"
+
+    @property
+    def label(self) -> str:
+        if not self.measure:
+            return LABELS[self.endpoint]
+        return f"{LABELS[self.endpoint]}: anlotinib vs control ({self.measure})"
+
+    @property
+    def phrase(self) -> str:
+        """'objective response 81.9% (…)' or 'objective response vs control: OR 11.77 (…)' for prose."""
+        name = LABELS[self.endpoint]
+        name = name[:1].lower() + name[1:]
+        return f"{name} vs control: {self.brief}" if self.measure else f"{name} {self.brief}"
+
+    @property
+    def reported(self) -> bool:
+        return bool(self.studies)
+
+    @property
+    def pooled(self) -> bool:
+        return _finite(self.estimate) and len(self.studies) > 1
+
+    @property
+    def patients(self) -> int:
+        return sum(s.patients for s in self.studies)
+
+    @property
+    def level(self) -> str | None:
+        return self.judgement.level if self.judgement is not None and self.reported else None
+
+    @property
+    def certainty(self) -> str:
+        """'Very low ⊕◯◯◯', 'Not graded', or '' when nothing is reported."""
+        return certainty_text(self.level) if self.reported else ""
+
+    @property
+    def stale(self) -> bool:
+        """The judgement was made on other studies than the analysis now uses."""
+        return (self.judgement is not None and self.reported
+                and sorted(self.judgement.studies) != sorted(s.study_id for s in self.studies))
+
+    @property
+    def informative(self) -> bool:
+        """False when the estimate's CI spans (nearly) every possible value."""
+        if not _finite(self.estimate, self.ci_low, self.ci_high):
+            return True
+        if self.kind == "ratio":
+            return not wording.ratio_is_uninformative(self.ci_low, self.ci_high)
+        if self.kind == "rate":
+            return not wording.rate_is_uninformative(self.ci_low, self.ci_high)
+        return True
+
+    @property
+    def result(self) -> str:
+        """The estimate with its CI as a table cell shows it."""
+        if not self.reported:
+            return NOT_REPORTED
+        if self.kind == "median":
+            if len(self.studies) == 1:
+                return self.studies[0].text
+            return " and ".join(f"{s.text.split(' (')[0]} ({s.name})" for s in self.studies) + ", not pooled"
+        if not _finite(self.estimate):
+            return "; ".join(f"{s.name}: {s.text}" for s in self.studies) + " (not pooled)"
+        if self.kind == "rate":
+            return f"{self.estimate:.1f}% (95% CI {self.ci_low:.1f}–{self.ci_high:.1f})"
+        return f"{RATIO_ABBREVIATIONS[self.measure]} {self.estimate:.2f} (95% CI {self.ci_low:.2f}–{self.ci_high:.2f})"
+
+    @property
+    def evidence(self) -> str:
+        """'2 studies, 76 patients'."""
+        if not self.reported:
+            return ""
+        k = len(self.studies)
+        return f"{k} {'study' if k == 1 else 'studies'}, {self.patients} patients"
+
+    @property
+    def brief(self) -> str:
+        """'81.9% (95% CI 69.2–90.1; 2 studies, 76 patients; very low certainty)' for prose."""
+        if not self.reported:
+            return NOT_REPORTED
+        certainty = f"{self.level} certainty" if self.level else "certainty not graded"
+        if not self.informative:
+            return f"too imprecise to inform ({self.result}; {self.evidence})"
+        result = self.result
+        if result.endswith(")") and "(95% CI" in result:
+            result = result[:-1] + f"; {self.evidence}; {certainty})"
+        else:
+            result = f"{result} ({self.evidence}; {certainty})"
+        return result
+
+    @property
+    def sentence(self) -> str:
+        """The plain-language statement, worded by the certainty (:mod:`livingreview.wording`)."""
+        if not self.reported:
+            what = LABELS[self.endpoint].lower()
+            if self.measure:
+                return f"No study in the main analyses compares {what} with and without anlotinib in this setting."
+            return f"No study in the main analyses reports {what} in this setting."
+        if self.kind == "rate":
+            return wording.rate_statement(self.endpoint, self.estimate, self.ci_low, self.ci_high, self.level)
+        if self.kind == "median":
+            return wording.median_statement(self.endpoint, [s.printed for s in self.studies], self.level)
+        if not _finite(self.estimate):
+            return (f"{len(self.studies)} studies compare {LABELS[self.endpoint].lower()} with and without "
+                    "anlotinib; their ratios are shown, not pooled.")
+        return wording.effect_statement(self.endpoint, self.estimate, self.ci_low, self.ci_high, self.level)
+
+
+@dataclass
+class SettingFindings:
+    """Every finding of one setting, and the studies it rests on or leaves out."""
+
+    setting_group: str
+    setting: str
+    arm_findings: list[Finding]
+    comparison_findings: list[Finding]
+    main_studies: list[str]
+    left_out: list[StudyStatus]
+    comparisons: list[tuple[str, str, str, str]] = field(default_factory=list)  # (intervention, comparator, study, design)
+
+    @property
+    def findings(self) -> list[Finding]:
+        return self.arm_findings + self.comparison_findings
+
+    @property
+    def comparison(self) -> str:
+        """'anlotinib + X vs X (Xu 2025)', '' when no study of the setting has a control arm."""
+        return "; ".join(f"{i} vs {c} ({s})" for i, c, s, _ in self.comparisons)
+
+
+class ReviewFindings:
+    """The findings of every setting, computed from a :class:`livingreview.synthesischapters.Chapters`
+    (whose pooled estimates they reuse); with ``outcomes`` (ids such as 'grade3' or 'PFS hazard
+    ratio'), only those, so a page that shows some outcomes reads only the data they need."""
+
+    def __init__(self, chapters, outcomes: tuple[str, ...] | None = None):
+        self.chapters = chapters
+        self.outcomes = outcomes
+
+    def _wanted(self, endpoint: str, measure: str = "") -> bool:
+        return self.outcomes is None or outcome_id(endpoint, measure) in self.outcomes
+
+    # ------------------------------------------------------------------ helpers
+
+    @cached_property
+    def _by_id(self) -> dict:
+        return {s.study_id: s for s in self.chapters.studies}
+
+    def _name(self, study_id: str) -> str:
+        return self._by_id[study_id].name
+
+    def _studies_in(self, setting_group: str, studies) -> list:
+        return [s for s in studies if s.meta["setting_group"] == setting_group]
+
+    def _partners(self, study_id: str) -> str:
+        return anlotinib_regimens(self._by_id[study_id])
+
+    @staticmethod
+    def _arm_n(study, arm: str, population: str) -> int | None:
+        return arm_n(study, arm, population)
+
+    # ------------------------------------------------------------------ rates
+
+    def _rate_values(self, rates: pd.DataFrame) -> list[StudyValue]:
+        return [StudyValue(r["study_id"], self._name(r["study_id"]), r["percent"], r["exact_low"], r["exact_high"],
+                           int(r["total"]), f"{r['percent']:.1f}% ({r['events']}/{r['total']})", r["data_file"],
+                           str(r["data_row"]), self._partners(r["study_id"]),
+                           r["category"] and f"{r['category']}")
+                for r in rates.to_dict("records")]
+
+    def _rates(self, endpoint: str, studies) -> pd.DataFrame:
+        if endpoint == "grade3":
+            return synthesis.grade3_rates(studies, self.chapters.vocabulary)
+        return synthesis.arm_rates(studies, endpoint)
+
+    def _main_rates(self, endpoint: str) -> pd.DataFrame:
+        return self.chapters.grade3 if endpoint == "grade3" else self.chapters.response_rates[endpoint]
+
+    def _main_pools(self, endpoint: str) -> pd.DataFrame:
+        return self.chapters.grade3_pools if endpoint == "grade3" else self.chapters.response_pools[endpoint]
+
+    @staticmethod
+    def _glmm(pools: pd.DataFrame, group: str) -> dict | None:
+        chosen = pools[(pools["group"] == group) & (pools["model"] == GLMM)]
+        return None if chosen.empty else chosen.iloc[0].to_dict()
+
+    def _rate_finding(self, group: str, endpoint: str) -> Finding:
+        rates = self._main_rates(endpoint)
+        members = rates[rates["setting_group"] == group]
+        finding = Finding(group, self.chapters.setting_label(group), endpoint, "", self._rate_values(members))
+        pooled = self._glmm(self._main_pools(endpoint), group)
+        if pooled is not None:
+            finding.estimate, finding.ci_low, finding.ci_high = pooled["estimate"], pooled["ci_low"], pooled["ci_high"]
+            finding.method = "pooled by the binomial-normal model (GLMM)"
+        elif len(members) == 1:
+            only = finding.studies[0]
+            finding.estimate, finding.ci_low, finding.ci_high = only.estimate, only.ci_low, only.ci_high
+            finding.method = "one study; exact (Clopper-Pearson) CI"
+        finding.sensitivity = self._rate_sensitivity(group, endpoint, members)
+        if endpoint == "grade3" and members["category"].nunique() > 1:
+            label = load_dictionary().column("adverse_events", "category").label
+            finding.notes.append("The studies count different events: " + "; ".join(
+                f"{self._name(r['study_id'])}: {label(r['category'])}" for r in members.to_dict("records")) + ".")
+        return finding
+
+    def _rate_sensitivity(self, group: str, endpoint: str, main: pd.DataFrame) -> str:
+        extra = [s for s in self._studies_in(group, self.chapters.studies) if analysis_set(s) == SENSITIVITY]
+        if not extra:
+            return ""
+        added = self._rates(endpoint, extra)
+        if added.empty:
+            return ""
+        combined = pd.concat([main, added], ignore_index=True)
+        names = ", ".join(self._name(s) for s in added["study_id"])
+        if len(combined) >= synthesis.MIN_POOLED_STUDIES:
+            pooled = synthesis.pool_rates(combined.reset_index(drop=True), endpoint)[0].as_proportion()
+            return (f"With {names} added (sensitivity analysis), {LABELS[endpoint].lower()}: "
+                    f"{100 * pooled['estimate']:.1f}% "
+                    f"(95% CI {100 * pooled['ci_low']:.1f}–{100 * pooled['ci_high']:.1f}; {len(combined)} studies, "
+                    f"{int(combined['total'].sum())} patients).")
+        r = added.iloc[0]
+        return (f"{names} (sensitivity analyses only), {LABELS[endpoint].lower()}: {r['percent']:.1f}% "
+                f"({r['events']}/{r['total']}).")
+
+    # ------------------------------------------------------------------ medians
+
+    def _medians(self, studies, endpoint: str) -> list[StudyValue]:
+        values = []
+        for study in studies:
+            population = synthesis.efficacy_population(study)
+            for arm in synthesis.anlotinib_arms(study):
+                value = printed_median(study, arm, endpoint, population)
+                if value is not None:
+                    values.append(value)
+        return values
+
+    def _median_finding(self, group: str, endpoint: str) -> Finding:
+        values = self._medians(self._studies_in(group, self.chapters.main_studies), endpoint)
+        finding = Finding(group, self.chapters.setting_label(group), endpoint, "", values,
+                          method="median as printed" if len(values) == 1 else "medians as printed, not pooled")
+        if len(values) == 1:
+            finding.estimate, finding.ci_low, finding.ci_high = values[0].estimate, values[0].ci_low, values[0].ci_high
+        extra = [s for s in self._studies_in(group, self.chapters.studies) if analysis_set(s) == SENSITIVITY]
+        added = self._medians(extra, endpoint)
+        if added:
+            finding.sensitivity = (f"Sensitivity analyses only, median {LABELS[endpoint].lower()}: "
+                                   + "; ".join(f"{v.name} {v.text}" for v in added) + ".")
+        return finding
+
+    # ------------------------------------------------------------------ comparisons
+
+    def _comparative(self, group: str) -> list:
+        return [s for s in synthesis.two_arm_studies(self._studies_in(group, self.chapters.main_studies))]
+
+    def _odds_ratio_values(self, group: str, endpoint: str) -> list[tuple[StudyValue, dict]]:
+        studies = self._comparative(group)
+        if endpoint == "grade3":
+            frame = synthesis.grade3_odds_ratios(studies, self.chapters.vocabulary)
+        else:
+            frame = synthesis.response_odds_ratios(studies, endpoint)
+        values = []
+        for r in frame.to_dict("records"):
+            text = f"OR {r['estimate']:.2f} (95% CI {r['ci_low']:.2f}–{r['ci_high']:.2f})"
+            counts = f"{r['events_arm']}/{r['total_arm']} vs {r['events_control']}/{r['total_control']}"
+            file = "adverse_events.csv" if endpoint == "grade3" else "outcomes.csv"
+            values.append((StudyValue(r["study_id"], self._name(r["study_id"]), r["estimate"], r["ci_low"],
+                                      r["ci_high"], int(r["total_arm"] + r["total_control"]), text, file,
+                                      str(r["data_rows"]), detail="odds ratio from the counts, Wald CI",
+                                      counts=counts), r))
+        return values
+
+    def _hazard_ratio_values(self, group: str, endpoint: str) -> list[tuple[StudyValue, dict]]:
+        found = [preferred_hazard_ratio(study, self.chapters.printed_hazard_ratios, endpoint)
+                 for study in self._comparative(group)]
+        return [f for f in found if f is not None]
+
+    def _control_survival(self, study, control: str, endpoint: str, population: str) -> tuple[float, str] | None:
+        """The control arm's survival at :data:`ABSOLUTE_MONTHS`: printed if printed, else from its
+        reconstruction; None when neither exists."""
+        outcomes = study.table("outcomes", as_typed=False)
+        printed = outcomes[(outcomes["endpoint"] == endpoint) & (outcomes["measure"] == "landmark")
+                           & (outcomes["arm"] == control) & (outcomes["population"] == population)
+                           & (outcomes["timepoint_months"] == f"{ABSOLUTE_MONTHS:g}") & outcomes["estimate"].ne("")]
+        label = study.arms[control]["label"]
+        if not printed.empty:
+            return float(printed.iloc[0]["estimate"]) / 100, f"printed {ABSOLUTE_MONTHS:g}-month rate of the {label}"
+        for s, arm in self.chapters.arms_of(study):
+            if arm.inputs.arm == control and arm.inputs.endpoint == endpoint and arm.inputs.population == population:
+                estimate = synthesis.landmark_estimate(arm, ABSOLUTE_MONTHS)
+                if estimate is not None:
+                    return estimate["survival"], (f"{ABSOLUTE_MONTHS:g}-month rate of the {label}, from data "
+                                                  "reconstructed from its printed summaries")
+        return None
+
+    def _comparison_finding(self, group: str, endpoint: str, measure: str) -> Finding:
+        setting = self.chapters.setting_label(group)
+        if measure == "odds ratio":
+            pairs = self._odds_ratio_values(group, endpoint)
+        else:
+            pairs = self._hazard_ratio_values(group, endpoint)
+        finding = Finding(group, setting, endpoint, measure, [v for v, _ in pairs])
+        if len(pairs) != 1:
+            return finding
+        value, detail = pairs[0]
+        finding.estimate, finding.ci_low, finding.ci_high = value.estimate, value.ci_low, value.ci_high
+        finding.method = f"one study; {value.detail}"
+        if measure == "odds ratio":
+            p0 = detail["events_control"] / detail["total_control"]
+            finding.absolute = Absolute(ABSOLUTE_EVENTS[endpoint], 1000 * p0,
+                                        *(1000 * _risk_from_odds_ratio(p0, r) for r in
+                                          (value.estimate, value.ci_low, value.ci_high)),
+                                        f"control arm of {value.name} ({detail['events_control']}/"
+                                        f"{detail['total_control']})")
+        else:
+            chosen = detail["chosen"]
+            control = self._control_survival(detail["study"], chosen["control"], endpoint, chosen["population"])
+            if control is not None:
+                survival, basis = control
+                finding.absolute = Absolute(ABSOLUTE_EVENTS[endpoint], 1000 * (1 - survival),
+                                            *(1000 * (1 - survival ** r) for r in
+                                              (value.estimate, value.ci_low, value.ci_high)), basis)
+            if detail["others"]:
+                finding.notes.append(f"{value.name} also prints " + "; ".join(detail["others"]) + ".")
+        return finding
+
+    # ------------------------------------------------------------------ all
+
+    def _judge(self, finding: Finding) -> Finding:
+        finding.judgement = find_judgement(self.chapters.judgements, finding.outcome, finding.setting_group)
+        if finding.stale:
+            finding.notes.append("The certainty was judged on " + ", ".join(self._name(s) for s in finding.judgement.studies
+                                                                              if s in self._by_id)
+                                 + "; the analysis now uses other studies, so the judgement must be revisited.")
+        regimens = sorted({s.regimen for s in finding.studies if s.regimen})
+        if len(regimens) > 1:
+            finding.notes.append("The studies combine anlotinib with different partners: " + "; ".join(
+                f"{s.name}: {s.regimen}" for s in finding.studies) + ".")
+            if finding.judgement is not None and finding.judgement.domains["indirectness"]["downgrade"] == 0:
+                finding.notes.append("Indirectness is not rated down although the regimens differ: the judgement "
+                                     "must be revisited.")
+        return finding
+
+    def _left_out(self, group: str) -> list[StudyStatus]:
+        return [study_status(s) for s in self._studies_in(group, self.chapters.studies) if analysis_set(s) != MAIN]
+
+    @cached_property
+    def settings(self) -> list[SettingFindings]:
+        """Every setting that has a study (in the main analyses or not), in the review's order."""
+        found = []
+        groups = [g for g in self.chapters.order if self._studies_in(g, self.chapters.studies)]
+        groups += sorted({s.meta["setting_group"] for s in self.chapters.studies} - set(groups))
+        for group in groups:
+            main = self._studies_in(group, self.chapters.main_studies)
+            left_out = self._left_out(group)
+            arm_findings, comparison_findings, comparisons = [], [], []
+            if main:
+                for endpoint in ARM_OUTCOMES:
+                    if not self._wanted(endpoint):
+                        continue
+                    finding = (self._median_finding(group, endpoint) if endpoint in MEDIAN_OUTCOMES
+                               else self._rate_finding(group, endpoint))
+                    arm_findings.append(self._judge(finding))
+                comparative = self._comparative(group)
+                if comparative:
+                    comparisons = [(" | ".join(regimen_label(s.arms[a]) for a in synthesis.anlotinib_arms(s)),
+                                    " | ".join(regimen_label(s.arms[a]) for a in synthesis.control_arms(s)),
+                                    s.name, design_label(s)) for s in comparative]
+                    for endpoint, measure in COMPARISON_OUTCOMES:
+                        if self._wanted(endpoint, measure):
+                            comparison_findings.append(self._judge(self._comparison_finding(group, endpoint,
+                                                                                            measure)))
+            for finding in arm_findings + comparison_findings:
+                finding.left_out = [s for s in left_out]
+            found.append(SettingFindings(group, self.chapters.setting_label(group), arm_findings, comparison_findings,
+                                         [s.study_id for s in main], left_out, comparisons))
+        return found
+
+    def summary_sentence(self, setting: SettingFindings) -> str:
+        """'<Setting>: 2 studies (76 patients) in the main analyses; 9 results graded, all of very
+        low certainty.' or why the setting has no finding."""
+        if not setting.main_studies:
+            left = "; ".join(f"{self._name(s.study_id)} {s.badge}" for s in setting.left_out)
+            return f"{setting.setting}: no study in the main analyses ({left})."
+        patients = sum(study_size(self._by_id[s]) for s in setting.main_studies)
+        k = len(setting.main_studies)
+        levels = [f.level for f in setting.findings if f.level]
+        counts = {level: levels.count(level) for level in dict.fromkeys(levels)}
+        if not levels:
+            graded = "no result is graded"
+        elif len(counts) == 1:
+            graded = f"{len(levels)} results graded, all of {levels[0]} certainty"
+        else:
+            graded = f"{len(levels)} results graded (" + ", ".join(f"{n} {level}" for level, n in counts.items()) + ")"
+        return (f"{setting.setting}: {k} {'study' if k == 1 else 'studies'} ({patients} patients) in the main "
+                f"analyses; {graded}.")
+
+    def setting(self, group: str) -> SettingFindings | None:
+        return next((s for s in self.settings if s.setting_group == group), None)
+
+    def all_findings(self) -> list[Finding]:
+        return [f for s in self.settings for f in s.findings]
+
+
+def _risk_from_odds_ratio(control_risk: float, odds_ratio: float) -> float:
+    """The risk with the intervention that an odds ratio implies for a control risk."""
+    return odds_ratio * control_risk / (1 - control_risk + odds_ratio * control_risk)

@@ -1,0 +1,254 @@
+"""HTML views of the review's findings (:mod:`livingreview.findings`): the front page's key
+findings, the summary-of-findings tables in the Cochrane layout, and the status of the studies
+the main analyses leave out.
+
+Every value is computed; every text is escaped (as in :mod:`livingreview.display`).
+"""
+
+from __future__ import annotations
+
+import html
+import re
+
+from .certainty import SYMBOLS
+from .display import status_badge_html
+from .findings import LABELS, MEASURE_LABELS, Finding, SettingFindings
+from .integrity import StudyStatus
+
+_e = html.escape
+
+
+def certainty_html(finding: Finding) -> str:
+    """The certainty as words, then symbols hidden from screen readers (the words say it)."""
+    if not finding.reported:
+        return ""
+    level = finding.level
+    if level is None:
+        return '<span class="lr-certainty lr-certainty-none">Not graded</span>'
+    slug = level.replace(" ", "-")
+    return (f'<span class="lr-certainty lr-certainty-{slug}">{_e(level.capitalize())} '
+            f'<span class="lr-certainty-symbols" aria-hidden="true">{SYMBOLS[level]}</span></span>')
+
+
+def result_html(finding: Finding) -> str:
+    """The estimate, bold when it informs; an uninformative one is said to be so, in words."""
+    text = _e(finding.result)
+    if not finding.reported:
+        return f'<span class="lr-muted">{text}</span>'
+    if not finding.informative:
+        return f'{text}<br><span class="lr-uninformative">too imprecise to inform</span>'
+    estimate, _, rest = finding.result.partition(" (")
+    if rest and finding.kind != "median":
+        return f"<strong>{_e(estimate)}</strong> ({_e(rest)}"
+    return text
+
+
+def _study_page(study_id: str, page_root: str) -> str:
+    return f"{page_root}/studies/{study_id}.html"
+
+
+def left_out_html(statuses: list[StudyStatus], names: dict[str, str], page_root: str = ".",
+                  empty: str = "") -> str:
+    """One line per study the main analyses leave out: its name, its set and the reason."""
+    if not statuses:
+        return f'<p class="lr-note">{_e(empty)}</p>' if empty else ""
+    items = "".join(
+        f'<li><a href="{_e(_study_page(s.study_id, page_root))}">{_e(names[s.study_id])}</a> '
+        f"{status_badge_html(s)}: {_e(s.reason)}</li>" for s in statuses)
+    screen = f"{page_root}/synthesis/bias_integrity_certainty.html#integrity-screen"
+    return (f'<ul class="lr-left-out">{items}</ul><p class="lr-left-out-more">Why: each study\'s page and the '
+            f'<a href="{_e(screen)}">integrity screen</a>.</p>')
+
+
+def key_findings_html(settings: list[SettingFindings], names: dict[str, str], page_root: str = ".") -> str:
+    """Per setting: a compact table of each main outcome (result, evidence, certainty) with its
+    plain-language sentence under it; comparisons that no study reports are left to the
+    summary-of-findings tables."""
+    blocks = []
+    sof = f"{page_root}/synthesis/summary_of_findings.html"
+    for setting in settings:
+        rows = []
+        compared = [f for f in setting.comparison_findings if f.reported]
+        groups = [("With anlotinib-containing regimens", setting.arm_findings)]
+        if compared:
+            groups.append((f"Compared with the same regimen without anlotinib ({', '.join(c[2] for c in setting.comparisons)})",
+                           compared))
+        for title, findings in groups:
+            if len(groups) > 1:
+                rows.append(f'<tr class="lr-kf-group"><th colspan="4" scope="rowgroup">{_e(title)}</th></tr>')
+            for finding in findings:
+                label = _e(LABELS[finding.endpoint]) + (f' <span class="lr-muted">({_e(finding.measure)})</span>'
+                                                        if finding.measure else "")
+                rows.append(
+                    f'<tr class="lr-kf-row"><th scope="row">{label}</th><td>{result_html(finding)}</td>'
+                    f"<td>{_e(finding.evidence)}</td><td>{certainty_html(finding)}</td></tr>"
+                    f'<tr class="lr-kf-sentence"><td colspan="4">{_e(finding.sentence)}</td></tr>')
+        anchor = f"{sof}#{_anchor(setting.setting)}"
+        heading = (f'<h3 class="lr-kf-setting"><a href="{_e(anchor)}">{_e(setting.setting)}</a></h3>')
+        if not rows:
+            names_left = ", ".join(f"{names[s.study_id]} ({s.badge})" for s in setting.left_out)
+            body = (f'<p class="lr-note">No study of this setting is in the main analyses'
+                    f"{': ' + _e(names_left) if names_left else ''}.</p>")
+        else:
+            body = (f"<div class=\"lr-table-wrapper\"><table class=\"lr-table lr-kf\">"
+                    "<thead><tr><th scope=\"col\">Outcome</th><th scope=\"col\">Result (95% CI)</th>"
+                    "<th scope=\"col\">Evidence</th><th scope=\"col\">Certainty</th></tr></thead>"
+                    f"<tbody>{''.join(rows)}</tbody></table></div>")
+        blocks.append(f'<section class="lr-kf-block">{heading}{body}</section>')
+    return f'<div class="lr-key-findings">{"".join(blocks)}</div>'
+
+
+def _anchor(text: str) -> str:
+    """The id Sphinx gives a heading with this text."""
+    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
+
+
+class Footnotes:
+    """Lettered footnotes of one table: the same text gets the same letter."""
+
+    def __init__(self):
+        self.texts: list[str] = []
+
+    def mark(self, text: str) -> str:
+        if text not in self.texts:
+            self.texts.append(text)
+        letter = chr(ord("a") + self.texts.index(text))
+        return f'<sup class="lr-footnote-mark">{letter}</sup>'
+
+    def html(self) -> str:
+        if not self.texts:
+            return ""
+        items = "".join(f"<li>{_e(t)}</li>" for t in self.texts)
+        return f'<ol class="lr-footnotes" type="a">{items}</ol>'
+
+
+def _certainty_cell(finding: Finding, notes: Footnotes) -> str:
+    if finding.level is None:
+        return certainty_html(finding)
+    judgement = finding.judgement
+    marks = notes.mark(f"Starts at {judgement.start} certainty: {judgement.start_reason}")
+    marks += "".join(notes.mark(d.text) for d in judgement.downgrades)
+    return certainty_html(finding) + marks
+
+
+def _sentence_case(text: str) -> str:
+    return text[:1].upper() + text[1:]
+
+
+def _comments(finding: Finding) -> str:
+    parts = []
+    if finding.method:
+        parts.append(_sentence_case(finding.method) + ".")
+    if len(finding.studies) > 1 and finding.kind != "median":
+        parts.append("Studies: " + "; ".join(f"{s.name} {s.text}" for s in finding.studies) + ".")
+    elif finding.studies and finding.studies[0].counts:
+        parts.append(f"{finding.studies[0].name}: {finding.studies[0].counts}.")
+    if finding.absolute is not None:
+        parts.append(f"Comparator risk: {finding.absolute.basis}.")
+    parts += finding.notes
+    if finding.sensitivity:
+        parts.append(finding.sensitivity)
+    if not finding.informative:
+        parts.append("The CI spans nearly every possible value: this estimate does not inform.")
+    return " ".join(_e(p) for p in parts)
+
+
+def _participants(finding: Finding) -> str:
+    if not finding.reported:
+        return ""
+    k = len(finding.studies)
+    return f"{finding.patients} ({k} {'study' if k == 1 else 'studies'})"
+
+
+def _comment_row(finding: Finding, columns: int) -> str:
+    comments = _comments(finding)
+    return f'<tr class="lr-sof-comment"><td colspan="{columns}">{comments}</td></tr>' if comments else ""
+
+
+def _outcome_cell(finding: Finding, detail: str) -> str:
+    return (f'<th scope="row">{_e(LABELS[finding.endpoint])}'
+            f'{"<br><span class=" + chr(34) + "lr-muted" + chr(34) + ">" + _e(detail) + "</span>" if detail else ""}</th>')
+
+
+def summary_of_findings_html(setting: SettingFindings, names: dict[str, str], page_root: str = "..") -> str:
+    """The setting's summary-of-findings tables in the Cochrane layout: the comparison (when a
+    study has a control arm), then the outcomes with anlotinib; comments under each outcome and
+    one lettered footnote per downgrade."""
+    parts = []
+    population = _e(setting.setting)
+    if setting.comparison_findings:
+        notes = Footnotes()
+        rows = []
+        for f in setting.comparison_findings:
+            absolute = f.absolute
+            detail = f"{f.measure}; {absolute.event}" if absolute else f.measure
+            if f.reported:
+                risk_control = _e(absolute.control_text) if absolute else "not estimable"
+                risk_anlotinib = (f"{_e(absolute.anlotinib_range_text)}<br><span class=\"lr-muted\">"
+                                  f"{_e(absolute.difference_text)}</span>" if absolute else "not estimable")
+                rows.append(f'<tr class="lr-sof-row">{_outcome_cell(f, detail)}<td>{risk_control}</td>'
+                            f"<td>{risk_anlotinib}</td><td>{result_html(f)}</td><td>{_e(_participants(f))}</td>"
+                            f"<td>{_certainty_cell(f, notes)}</td></tr>{_comment_row(f, 6)}")
+            else:
+                rows.append(f'<tr class="lr-sof-row">{_outcome_cell(f, f.measure)}<td colspan="5" class="lr-muted">'
+                            "not reported by the comparative studies</td></tr>")
+        intervention, comparator = (setting.comparisons[0][:2] if len(setting.comparisons) == 1 else
+                                    ("anlotinib-containing regimens", "the same regimens without anlotinib"))
+        studies = "; ".join(f"{c[2]} ({c[3].lower()})" for c in setting.comparisons)
+        parts.append(
+            f'<div class="lr-sof"><p class="lr-sof-title"><strong>{_e(_sentence_case(intervention))} compared with '
+            f"{_e(comparator)}</strong></p>"
+            f'<p class="lr-sof-meta">Patients: {population}. Intervention: {_e(intervention)}. Comparison: '
+            f"{_e(comparator)}. Studies: {_e(studies)}.</p>"
+            '<div class="lr-table-wrapper"><table class="lr-table lr-sof-table"><thead><tr>'
+            '<th scope="col">Outcome</th><th scope="col">Risk with the comparator</th>'
+            '<th scope="col">Risk with anlotinib</th><th scope="col">Relative effect (95% CI)</th>'
+            '<th scope="col">Participants (studies)</th><th scope="col">Certainty (GRADE)</th>'
+            f'</tr></thead><tbody>{"".join(rows)}</tbody></table></div>'
+            f"{notes.html()}</div>")
+    if setting.arm_findings:
+        notes = Footnotes()
+        rows = []
+        for f in setting.arm_findings:
+            if f.reported:
+                rows.append(f'<tr class="lr-sof-row">{_outcome_cell(f, _measure(f))}<td>{result_html(f)}</td>'
+                            f"<td>{_e(_participants(f))}</td><td>{_certainty_cell(f, notes)}</td></tr>"
+                            f"{_comment_row(f, 4)}")
+            else:
+                rows.append(f'<tr class="lr-sof-row">{_outcome_cell(f, _measure(f))}<td colspan="3" class="lr-muted">'
+                            f"not reported{(': ' + _e(f.sensitivity)) if f.sensitivity else ''}</td></tr>")
+        parts.append(
+            '<div class="lr-sof"><p class="lr-sof-title"><strong>Outcomes with anlotinib-containing regimens '
+            f'(no comparator)</strong></p><p class="lr-sof-meta">Patients: {population}. Studies in the main '
+            f"analyses: {_e(', '.join(names[s] for s in setting.main_studies))}.</p>"
+            '<div class="lr-table-wrapper"><table class="lr-table lr-sof-table"><thead><tr>'
+            '<th scope="col">Outcome</th><th scope="col">With anlotinib (95% CI)</th>'
+            '<th scope="col">Participants (studies)</th><th scope="col">Certainty (GRADE)</th>'
+            f'</tr></thead><tbody>{"".join(rows)}</tbody></table></div>'
+            f"{notes.html()}</div>")
+    if not parts:
+        parts.append('<p class="lr-note">No study of this setting is in the main analyses.</p>')
+    left_out = left_out_html(setting.left_out, names, page_root)
+    if left_out:
+        parts.append(f'<p class="lr-sof-meta">Not in the main analyses:</p>{left_out}')
+    return "".join(parts)
+
+
+def _measure(finding: Finding) -> str:
+    return MEASURE_LABELS[finding.endpoint]
+
+
+CERTAINTY_MEANINGS = {  # the GRADE Working Group's definitions of the four levels
+    "high": "the true effect is probably close to the estimate",
+    "moderate": "the true effect is probably close to the estimate, but may be substantially different",
+    "low": "the true effect may be substantially different from the estimate",
+    "very low": "the true effect is probably substantially different from the estimate",
+}
+
+
+def certainty_legend_html() -> str:
+    """What each GRADE level means, from high to very low."""
+    items = "".join(f'<li><span class="lr-certainty lr-certainty-{k.replace(" ", "-")}">{_e(k.capitalize())} '
+                    f'<span aria-hidden="true">{SYMBOLS[k]}</span></span>: {_e(v)}.</li>'
+                    for k, v in CERTAINTY_MEANINGS.items())
+    return f'<p class="lr-legend-title">Certainty of the evidence (GRADE)</p><ul class="lr-certainty-legend">{items}</ul>'
