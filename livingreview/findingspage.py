@@ -60,6 +60,18 @@ def left_out_html(statuses: list[StudyStatus], names: dict[str, str], page_root:
             f'<a href="{_e(screen)}">integrity screen</a>.</p>')
 
 
+def left_out_box_html(studies, names: dict[str, str], page_root: str, title: str, empty: str) -> str:
+    """A box listing the studies the main analyses leave out (:func:`left_out_html`), or a note
+    that there are none."""
+    from .integrity import left_out_of_main
+
+    statuses = left_out_of_main(studies)
+    if not statuses:
+        return f'<p class="lr-note">{_e(empty)}</p>'
+    return (f'<div class="lr-left-out-box"><p><strong>{_e(title)}</strong></p>'
+            + left_out_html(statuses, names, page_root) + "</div>")
+
+
 def key_findings_html(settings: list[SettingFindings], names: dict[str, str], page_root: str = ".") -> str:
     """Per setting: a compact table of each main outcome (result, evidence, certainty) with its
     plain-language sentence under it; comparisons that no study reports are left to the

@@ -23,7 +23,7 @@ FOREST_TICKS = [0.01, 0.02, 0.05, 0.1, 0.2, 0.3, 0.5, 0.7, 1, 1.5, 2, 3, 5, 10, 
 # Studies that are not in the main analyses are drawn in this grey, with a legend entry that
 # says why (livingreview.integrity); colour is never the only mark: their labels also say it.
 LEFT_OUT_COLOUR = "#9e9e9e"
-LEFT_OUT_LEGEND = "Grey: not in the main analyses (excluded, or sensitivity analyses only)"
+LEFT_OUT_LEGEND = "Grey: not in the main analyses"
 
 
 def _axes(ax):

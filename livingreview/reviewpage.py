@@ -13,7 +13,7 @@ import pandas as pd
 from . import paths
 from .audit import RULE_LABELS, RULES
 from .data import Study, load_studies
-from .display import Link, StudyLink, glue_facts, table, table_html
+from .display import StudyLink, glue_facts, table, table_html
 from .intervals import METHOD_LABELS, PROPORTION_CI_METHODS
 from .plotting import plot_study_flow
 from .review import flow_stages, load_review, overview
@@ -82,14 +82,10 @@ class ReviewPage:
         """The studies the main analyses leave out, each with its reason and a link."""
         from IPython.display import HTML
 
-        from .findingspage import left_out_html
-        from .integrity import left_out_of_main
+        from .findingspage import left_out_box_html
 
-        statuses = left_out_of_main(self.studies)
-        if not statuses:
-            return HTML('<p class="lr-note">Every included study is in the main analyses.</p>')
-        return HTML('<div class="lr-left-out-box"><p><strong>Not in the main analyses</strong></p>'
-                    + left_out_html(statuses, self.names, ".") + "</div>")
+        return HTML(left_out_box_html(self.studies, self.names, ".", "Not in the main analyses",
+                                      "Every included study is in the main analyses."))
 
     def key_findings(self):
         """Per setting and main outcome: estimate, evidence, certainty and a plain sentence."""

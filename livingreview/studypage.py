@@ -131,8 +131,9 @@ class StudyPage:
             "study_label": self.title(),
             "status_label": self.status.label,
             "status_reason": self.status.reason,
-            "design": design_label(self.study),
-            "setting": self.review.get("setting_groups", {}).get(meta["setting_group"], meta["setting"]),
+            # Both are read mid-sentence ("a retrospective cohort in first-line treatment ...").
+            "design": _lower_first(design_label(self.study)),
+            "setting": _lower_first(self.review.get("setting_groups", {}).get(meta["setting_group"], meta["setting"])),
             "line_of_therapy": meta["line_of_therapy"],
             "n_patients": study_size(self.study),
             "n_arms": len(meta["arms"]),
@@ -534,6 +535,10 @@ class StudyPage:
                             ignore_index=True)
         write_results(results, Path(path))
         return results
+
+
+def _lower_first(text: str) -> str:
+    return text[:1].lower() + text[1:]
 
 
 def _median_text(median: float, ci: tuple[float, float]) -> str:

@@ -13,13 +13,13 @@ from pathlib import Path
 import pandas as pd
 from scipy import special
 
-from . import paths, synthesis
-from .data import read_csv_text, read_yaml
+from . import synthesis
+from .data import read_csv_text
 from .certainty import load_judgements
 from .dictionary import load_dictionary
 from .display import (Link, StudyLink, data_link, degrees_of_freedom, doi_link, format_p, glue_facts, key_message,
                       paragraph, table)
-from .integrity import (EXCLUDE, EXCLUDED, MAIN, SENSITIVITY, SENSITIVITY_ONLY, analysis_set, left_out_of_main,
+from .integrity import (EXCLUDE, MAIN, SENSITIVITY_ONLY, analysis_set, left_out_of_main,
                         load_checks, load_screen, main_analysis_studies, screen_table,
                         sensitivity_analysis_studies, study_status)
 from .integrity import decision as integrity_decision
@@ -99,13 +99,10 @@ class Chapters(SynthesisPage):
         """The studies the main analyses below leave out, each with its status and reason."""
         from IPython.display import HTML
 
-        from .findingspage import left_out_html
+        from .findingspage import left_out_box_html
 
-        statuses = left_out_of_main(self.studies)
-        if not statuses:
-            return paragraph("Every included study enters the analyses below.")
-        return HTML('<div class="lr-left-out-box"><p><strong>Not in the main analyses below</strong></p>'
-                    + left_out_html(statuses, self.names, "..") + "</div>")
+        return HTML(left_out_box_html(self.studies, self.names, "..", "Not in the main analyses below",
+                                      "Every included study enters the analyses below."))
 
     def _study_link(self, study_id: str) -> StudyLink:
         """The study's name linked to its page, with its badge when it is not in the main analyses."""
@@ -360,7 +357,8 @@ class Chapters(SynthesisPage):
     def leave_one_out_view(self, endpoint: str):
         frame = synthesis.leave_one_out_table(self.response_rates[endpoint], endpoint, self.order)
         shown = pd.DataFrame({
-            "Pool": [self.setting_label(g) for g in frame["group"]], "Left out": frame["left_out"],
+            "Pool": [self.setting_label(g) for g in frame["group"]],
+            "Left out": [self.names.get(s, s) for s in frame["left_out"]],
             "Pooled (%)": frame["estimate"].map(_pct),
             "95% CI": [_interval(lo, hi) for lo, hi in zip(frame["ci_low"], frame["ci_high"])],
             "I² (%)": frame["i2"].map(lambda v: f"{v:.1f}"),
@@ -474,7 +472,7 @@ class Chapters(SynthesisPage):
             "Measure": frame["measure"], "Source": frame["source"],
             "Estimate (CI)": [f"{e:.2f} ({lo:.2f}–{hi:.2f}, {lvl}%)" for e, lo, hi, lvl in
                               zip(frame["estimate"], frame["ci_low"], frame["ci_high"], frame["ci_level"])],
-            "outcomes.csv rows": frame["data_rows"], "Integrity": frame["integrity"],
+            "outcomes.csv rows": frame["data_rows"],
         })
         return table(shown)
 
@@ -503,7 +501,9 @@ class Chapters(SynthesisPage):
         main = frame[frame["analysis_set"] == MAIN] if not frame.empty else frame
         return {"comp_n_studies": int(frame["study_id"].nunique()) if not frame.empty else 0,
                 "comp_n_main": int(main["study_id"].nunique()) if not main.empty else 0,
-                "comp_studies": ", ".join(sorted(frame["study_id"].unique())) if not frame.empty else "none"}
+                "comp_studies": ", ".join(self.names[s] + (f" ({self._integrity_label(s)})"
+                                                           if self._integrity_label(s) else "")
+                                          for s in sorted(frame["study_id"].unique())) if not frame.empty else "none"}
 
     def glue_comparative_facts(self) -> None:
         glue_facts(self.comparative_facts())
@@ -897,7 +897,8 @@ class Chapters(SynthesisPage):
         frame = self.sensitivity_pools
         shown = pd.DataFrame({
             "Endpoint": frame["endpoint"], "Setting": [self.setting_label(g) for g in frame["group"]],
-            "Analysis": frame["variant"], "Studies": frame["studies"],
+            "Analysis": frame["variant"],
+            "Studies": [", ".join(self.names.get(s, s) for s in studies.split(", ")) for studies in frame["studies"]],
             "Pooled (%)": frame["estimate"].map(_pct),
             "95% CI": [_interval(lo, hi) for lo, hi in zip(frame["ci_low"], frame["ci_high"])],
             "I² (%)": frame["i2"].map(lambda v: f"{v:.1f}"),
@@ -944,8 +945,8 @@ class Chapters(SynthesisPage):
         decisions = [integrity_decision(s) for s in self.studies]
         return {"int_n_screened": sum(1 for s in self.studies if load_screen(s.folder) is not None),
                 "int_n_excluded": decisions.count(EXCLUDE), "int_n_flagged": decisions.count(SENSITIVITY_ONLY),
-                "int_excluded": ", ".join(self.excluded_studies) or "none",
-                "int_flagged": ", ".join(s.study_id for s in self.studies
+                "int_excluded": ", ".join(self.names[s] for s in self.excluded_studies) or "none",
+                "int_flagged": ", ".join(s.name for s in self.studies
                                          if integrity_decision(s) == SENSITIVITY_ONLY) or "none",
                 "rob_n_judged": sum(1 for s in self.studies if load_judgement(s.folder) is not None),
                 "sof_n_outcomes": sum(1 for f in self.findings.all_findings() if f.judgement is not None)}

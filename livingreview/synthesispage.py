@@ -11,7 +11,7 @@ import pandas as pd
 from . import paths
 from .audit import MISMATCH, OK, RULE_LABELS, RULES, VERDICT_WORDS, audit_studies
 from .data import Study, load_studies, load_vocabulary
-from .display import Link, StudyLink, finding_link, glue_facts, humanise, table
+from .display import StudyLink, finding_link, glue_facts, humanise, table
 from .reconstruct import follow_up_window
 from .review import design_label, load_review, study_size
 
