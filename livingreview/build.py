@@ -542,6 +542,7 @@ def assemble_source(runs: list[Run], data_dir: Path, layout: BuildLayout, result
     the same content keep their modification time, so Sphinx re-reads only the pages that
     changed (see :mod:`livingreview.sphinx_build`)."""
     from .data import load_studies
+    from .dataview import write_data_views
 
     source, staging = layout.source, layout.build_dir / (SOURCE_DIRNAME + ".next")
     if staging.exists():
@@ -559,8 +560,10 @@ def assemble_source(runs: list[Run], data_dir: Path, layout: BuildLayout, result
     downloads.mkdir(parents=True, exist_ok=True)
     shutil.copy2(results, downloads / paths.RESULTS_FILE_NAME)
     _data_archive(data_dir, downloads / "curated-data.zip")
-    # Served as-is at <site>/data/ so that pages can link each number to its data file.
+    # Served as-is at <site>/data/, with a data view of each table beside its CSV, so that
+    # pages can link each number to its data row.
     shutil.copytree(data_dir, staging / "_extra" / "data")
+    write_data_views(data_dir, staging / "_extra" / "data")
     changed, removed = _synchronise(staging, source)
     shutil.rmtree(staging)
     # Executed pages and data are what Sphinx tracks page by page. Any other change (the

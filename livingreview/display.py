@@ -160,14 +160,14 @@ def glue_facts(facts: dict[str, object]) -> None:
 def finding_link(study_id: str, table_name: str, row, site_root: str = "..") -> Link:
     """Link from an audit finding to the data it is about: the first row it names in the
     table's file (or the whole file, or study.yaml for study-level findings)."""
-    first = str(row).split(",")[0].strip()
+    first = re.split(r"[;,]", str(row))[0].strip()
     file_name = "study.yaml" if table_name == "study" else f"{table_name}.csv"
     return data_link(study_id, file_name, int(first) if first.isdigit() else None, site_root=site_root)
 
 
 def cell_html(value) -> str:
     """One table cell: links as links, missing as empty, everything else escaped text."""
-    if isinstance(value, (Link, StudyLink)):
+    if isinstance(value, (Link, StudyLink, LinkList, Rich, Joined)):
         return value.to_html()
     if value is None or (isinstance(value, float) and math.isnan(value)) or value is pd.NA:
         return ""
@@ -196,6 +196,41 @@ def table(frame: pd.DataFrame, caption: str = "", empty: str = "Nothing to show.
     return HTML(f'<div class="lr-table-wrapper">{table_html(frame, caption, names=study_names(studies))}</div>')
 
 
+def tables_by(frame: pd.DataFrame, column: str, empty: str = "Nothing to show.", studies=None) -> HTML:
+    """One table per value of ``column`` (captioned with it, the column left out), in the
+    order the values first appear: a setting's rows under the setting's name, so that no table
+    carries a column of long repeated labels."""
+    if frame.empty:
+        return paragraph(empty)
+    names = study_names(studies)
+    parts = [table_html(group.drop(columns=column), str(value), names=names)
+             for value, group in frame.groupby(column, sort=False)]
+    return HTML("".join(f'<div class="lr-table-wrapper">{part}</div>' for part in parts))
+
+
+def shared_columns(frame: pd.DataFrame, columns: list[str]) -> tuple[pd.DataFrame, str]:
+    """Of ``columns``, those with one value in every row of a table of several rows, moved
+    into a caption ("Arm: ... · Population: ..."): a single-arm study's table then does not
+    repeat its arm on every line. Returns the table without them and the caption."""
+    if len(frame) < 2:
+        return frame, ""
+    shared = [c for c in columns if c in frame and frame[c].astype(str).nunique() == 1]
+    caption = " · ".join(f"{c}: {plain_text(str(frame[c].iloc[0]))}" for c in shared)
+    return frame.drop(columns=shared), caption
+
+
+def details(summary: str, inner: str, opened: bool = False) -> str:
+    """A drop-down: ``summary`` (text) opens ``inner`` (HTML). The full detail of a section
+    sits in one, behind its reader table."""
+    return (f'<details class="lr-details"{" open" if opened else ""}><summary>{html.escape(summary)}</summary>'
+            f"{inner}</details>")
+
+
+def html_block(*parts) -> HTML:
+    """Display object joining HTML strings and display objects (their HTML)."""
+    return HTML("".join(p.data if hasattr(p, "data") else str(p) for p in parts))
+
+
 def paragraph(text: str, css_class: str = "lr-note") -> HTML:
     """A paragraph of escaped text."""
     return HTML(f'<p class="{css_class}">{html.escape(text)}</p>')
@@ -215,27 +250,191 @@ def doi_link(doi: str) -> Link | str:
     return Link(doi, "https://doi.org/" + quote(doi, safe="/:.;()-_"))
 
 
+def data_view_href(study_id: str, file_name: str, row: int | None = None, site_root: str = "..") -> str:
+    """Address of a curated table's data view (one HTML page per table, written by the build,
+    :mod:`livingreview.dataview`), at the row's anchor; ``study.yaml`` itself is served as is."""
+    if not file_name.endswith(".csv"):
+        return f"{site_root}/data/studies/{quote(study_id)}/{quote(file_name)}"
+    page = f"{site_root}/data/studies/{quote(study_id)}/{quote(file_name[:-4])}.html"
+    return page + (f"#row-{int(row)}" if row is not None else "")
+
+
 def data_link(study_id: str, file_name: str, row: int | None = None, quote_text: str = "",
               site_root: str = "..") -> Link:
-    """Link from a page to a curated data file on the site (and which row to read).
+    """Link from a page to a curated data row, on its table's data view (which shows the row's
+    values, where the paper prints them, its quote and its audit verdicts).
 
-    The site carries a copy of ``data/`` at ``<site>/data/``; ``site_root`` is the relative
-    path from the page to the site root (``..`` from ``studies/<id>.html``).
+    ``site_root`` is the relative path from the page to the site root (``..`` from
+    ``studies/<id>.html``). ``quote_text`` is kept for the callers' sake: the quote is read on
+    the data view, where it is rendered, not in a hover text.
     """
     text = file_name if row is None else f"{file_name} row {row}"
-    href = f"{site_root}/data/studies/{quote(study_id)}/{quote(file_name)}"
-    return Link(text, href, quote_text)
+    return Link(text, data_view_href(study_id, file_name, row, site_root))
+
+
+@dataclass(frozen=True)
+class LinkList:
+    """Several links in one table cell ("rows 12, 13")."""
+
+    links: tuple[Link, ...]
+    prefix: str = ""
+
+    def to_html(self) -> str:
+        return html.escape(self.prefix) + ", ".join(link.to_html() for link in self.links)
+
+
+def row_links(study_id: str, file_name: str, rows, site_root: str = "..") -> LinkList | str:
+    """Links to each data row named in ``rows`` (an int, or text such as '12, 13' or '12;29'),
+    shown as 'outcomes.csv rows 12, 13'."""
+    numbers = [int(r) for r in re.split(r"[;,\s]+", str(rows)) if r.strip().isdigit()]
+    if not numbers:
+        return str(rows)
+    links = tuple(Link(str(n), data_view_href(study_id, file_name, n, site_root)) for n in numbers)
+    return LinkList(links, f"{file_name} row{'s' if len(numbers) > 1 else ''} ")
+
+
+# ----------------------------------------------------------------------------- curated text
+
+_LATEX_WORDS = {r"\leq": "≤", r"\geq": "≥", r"\le": "≤", r"\ge": "≥", r"\pm": "±", r"\times": "×",
+                r"\%": "%", r"\,": " ", r"\;": " ", r"\ ": " ", r"\sim": "~", r"\approx": "≈",
+                r"\lt": "&lt;", r"\gt": "&gt;", r"\cdot": "·", r"\alpha": "α", r"\beta": "β", r"\chi": "χ",
+                r"\mu": "μ", r"\infty": "∞"}
+_ALLOWED_TAGS = ("sup", "sub", "em", "i", "strong", "b")
+
+
+def _latex(match: re.Match) -> str:
+    """The text a reader would see for an inline formula: symbols for their commands,
+    superscripts and subscripts, and the braces of \\text{...} dropped."""
+    formula = match.group(1)
+    for command, symbol in _LATEX_WORDS.items():
+        formula = re.sub(re.escape(command) + r"(?![A-Za-z])", symbol.replace("\\", "\\\\"), formula)
+    formula = re.sub(r"\\(?:text|mathrm|mathit|operatorname)\{([^{}]*)\}", r"\1", formula)
+    formula = re.sub(r"\^\{([^{}]*)\}|\^(\w)", lambda m: f"<sup>{m.group(1) or m.group(2)}</sup>", formula)
+    formula = re.sub(r"_\{([^{}]*)\}|_(\w)", lambda m: f"<sub>{m.group(1) or m.group(2)}</sub>", formula)
+    return formula.replace("{", "").replace("}", "").strip()
+
+
+def rich_text(text) -> str:
+    """Curated text (a quote, a citation, a rationale) as HTML that shows what the source meant:
+    the text is escaped first, then a few kinds of markup the source texts carry are rendered
+    (superscript and italic tags, markdown emphasis, inline LaTeX, autolinks shown as their
+    address). Nothing else can become markup, so nothing in the data is ever executed."""
+    if text is None or (isinstance(text, float) and math.isnan(text)):
+        return ""
+    escaped = html.escape(str(text))
+    for tag in _ALLOWED_TAGS:
+        escaped = re.sub(rf"&lt;{tag}&gt;(.*?)&lt;/{tag}&gt;", rf"<{tag}>\1</{tag}>", escaped, flags=re.S)
+    escaped = re.sub(r"\$\s*([^$]+?)\s*\$", _latex, escaped)  # inline formulas
+    escaped = re.sub(r"\*\*(\S(?:.*?\S)?)\*\*", r"<strong>\1</strong>", escaped)
+    escaped = re.sub(r"(?<![\w*\\])\*(\S(?:[^*]*?\S)?)\*(?![\w*])", r"<em>\1</em>", escaped)
+    escaped = escaped.replace("\\*", "*")  # an escaped asterisk is an asterisk
+    escaped = re.sub(r"&lt;(https?://[^\s&]+)&gt;", r"\1", escaped)  # <https://...> autolinks
+    return escaped
+
+
+def plain_text(text) -> str:
+    """:func:`rich_text` without its tags, for where no markup can go (alt text, titles)."""
+    return html.unescape(re.sub(r"<[^>]+>", "", rich_text(text)))
+
+
+@dataclass(frozen=True)
+class Joined:
+    """Several cell values shown one after the other in one cell (a link, then a quote)."""
+
+    parts: tuple
+
+    def to_html(self) -> str:
+        return " ".join(cell_html(part) for part in self.parts)
+
+
+@dataclass(frozen=True)
+class Rich:
+    """A table cell of curated text, rendered by :func:`rich_text`."""
+
+    text: str
+
+    def to_html(self) -> str:
+        return rich_text(self.text)
+
+
+# Figures are shown at most this wide (the text column at 1280 px, in CSS pixels); on a
+# narrower screen they keep at least the narrow width below and scroll inside their box.
+FIGURE_COLUMN_PX = 688
+FIGURE_NARROW_PX = 560
+MIN_FONT_PX = 10.0  # the smallest text a figure may show, at the size it is shown
+CSS_PX_PER_INCH = 96
+POINTS_PER_INCH = 72
+
+
+def figure_description(figure) -> str:
+    """The alt text a figure's builder gave it (:func:`livingreview.plotting.describe`)."""
+    text = getattr(figure, "lr_description", "")
+    if not text:
+        raise ValueError("a figure has no description: its builder must call plotting.describe(fig, text), "
+                         "which becomes the figure's alt text")
+    return text
+
+
+def enforce_min_font(figure, min_px: float = MIN_FONT_PX, narrow_px: float = FIGURE_NARROW_PX) -> None:
+    """Raise every text of ``figure`` to at least ``min_px`` CSS pixels at the narrowest width
+    the figure is shown at, then lay it out again."""
+    import warnings
+
+    width_px = figure.get_figwidth() * CSS_PX_PER_INCH
+    scale = min(1.0, narrow_px / width_px)
+    min_points = min_px / scale * POINTS_PER_INCH / CSS_PX_PER_INCH
+    changed = False
+    # Tick labels are made again whenever the figure is drawn, at the size the axis keeps.
+    for ax in figure.axes:
+        for axis, name in ((ax.xaxis, "x"), (ax.yaxis, "y")):
+            for which, ticks in (("major", axis.get_major_ticks()), ("minor", axis.get_minor_ticks())):
+                if ticks and ticks[0].label1.get_fontsize() < min_points:
+                    ax.tick_params(axis=name, which=which, labelsize=min_points)
+                    changed = True
+    for text in figure.findobj(lambda artist: hasattr(artist, "get_fontsize") and hasattr(artist, "get_text")):
+        if text.get_text() and text.get_fontsize() < min_points:
+            text.set_fontsize(min_points)
+            changed = True
+    # A figure with a layout engine (constrained layout) lays itself out when drawn; the others
+    # were laid out tight by their builders and are laid out again.
+    if changed and figure.get_layout_engine() is None:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            figure.tight_layout()
+
+
+def figure_html(figure) -> str:
+    """The figure as an SVG image (sharp at any size) with its description as alt text, in a
+    box that scrolls on a screen narrower than the figure's narrow width."""
+    import base64
+    import io
+
+    import matplotlib
+
+    enforce_min_font(figure)
+    buffer = io.BytesIO()
+    with matplotlib.rc_context({"svg.fonttype": "none", "svg.hashsalt": "livingreview"}):
+        figure.savefig(buffer, format="svg", metadata={"Date": None}, facecolor="white")
+    data = base64.b64encode(buffer.getvalue()).decode("ascii")
+    width = round(figure.get_figwidth() * CSS_PX_PER_INCH)
+    height = round(figure.get_figheight() * CSS_PX_PER_INCH)
+    return (f'<figure class="lr-figure"><div class="lr-figure-box"><img src="data:image/svg+xml;base64,{data}" '
+            f'width="{width}" height="{height}" alt="{html.escape(figure_description(figure))}" '
+            f'style="--lr-figure-width: {width}px"></div></figure>')
 
 
 def show_figure(figure) -> None:
-    """Display a figure once as the cell's output and close it (so it is not shown twice)."""
+    """Display a figure once as the cell's output (an SVG image with its description as alt
+    text, :func:`figure_html`) and close it."""
     import matplotlib.pyplot as plt
     from IPython.display import display
 
     if figure is None:
         return
-    display(figure)
-    plt.close(figure)
+    try:
+        display(HTML(figure_html(figure)))
+    finally:
+        plt.close(figure)
 
 
 def show_figures(figures) -> None:

@@ -1,0 +1,122 @@
+"""Data views: one HTML page per curated table of each study, written by the build beside the
+table's CSV on the site (``<site>/data/studies/<study_id>/<table>.html``).
+
+Every number on the pages links to its row here (``#row-N``, N the data row, so an anchor stays
+put when rows are appended). A row shows its values with the dictionary's labels, where the
+paper prints it, its verbatim quote (rendered: italics, superscripts and formulas as the paper
+shows them) and the audit's verdicts on it, and the page links to the CSV to download. The
+views are made from the data at every build that assembles the site, so they never go stale.
+"""
+
+from __future__ import annotations
+
+import html
+from pathlib import Path
+
+import pandas as pd
+
+from .audit import OK, RULE_LABELS, VERDICT_WORDS, audit_study
+from .data import Study, load_studies, load_vocabulary
+from .dictionary import TableSpec, load_dictionary
+from .display import humanise, rich_text
+
+# Columns every row shows in its heading or its quote block, not in its list of values.
+SHOWN_APART = ("source_type", "source", "quote")
+STYLE = """
+:root { color-scheme: light dark; --fg: #1a1a1a; --muted: #555; --bg: #fff; --line: #d0d7de; --mark: #fff4c2;
+        --link: #0b5cad; --ok: #1b6e35; --bad: #a4161a; }
+@media (prefers-color-scheme: dark) {
+  :root { --fg: #e8e8e8; --muted: #b0b0b0; --bg: #14181d; --line: #3a434e; --mark: #3d3500; --link: #8ab4f8;
+          --ok: #7ee2a0; --bad: #ff9a9a; } }
+body { font: 16px/1.5 system-ui, sans-serif; color: var(--fg); background: var(--bg); margin: 0 auto;
+       max-width: 52rem; padding: 1rem; overflow-wrap: anywhere; }
+a { color: var(--link); }
+header p { margin: 0.25rem 0; color: var(--muted); }
+article { border-top: 1px solid var(--line); padding: 0.5rem 0 0.75rem; scroll-margin-top: 1rem; }
+article:target { background: var(--mark); outline: 2px solid var(--line); padding-left: 0.5rem; }
+article h2 { font-size: 1rem; margin: 0.25rem 0; }
+dl { display: grid; grid-template-columns: minmax(7rem, max-content) 1fr; gap: 0.1rem 1rem; margin: 0.25rem 0; }
+dt { color: var(--muted); }
+dd { margin: 0; }
+blockquote { margin: 0.4rem 0; padding: 0.2rem 0.8rem; border-left: 0.25rem solid var(--line); }
+ul.verdicts { margin: 0.25rem 0; padding-left: 1.2rem; }
+.mismatch { color: var(--bad); font-weight: 600; }
+.agrees { color: var(--ok); }
+"""
+
+
+def _findings_by_row(findings: pd.DataFrame) -> dict[tuple[str, int], list[dict]]:
+    """The audit's findings per (table, data row): a finding naming rows '12;29' is on both."""
+    found: dict[tuple[str, int], list[dict]] = {}
+    for finding in findings.to_dict("records"):
+        for part in str(finding["row"]).replace(",", ";").split(";"):
+            if part.strip().isdigit():
+                found.setdefault((finding["table"], int(part)), []).append(finding)
+    return found
+
+
+def _verdicts_html(findings: list[dict], study: Study) -> str:
+    if not findings:
+        return ""
+    items = []
+    for f in findings:
+        word = VERDICT_WORDS.get(f["verdict"], f["verdict"])
+        css = "agrees" if f["verdict"] == OK else ("mismatch" if f["verdict"] == "mismatch" else "")
+        detail = f" — {html.escape(humanise(f['detail'], study))}" if f["detail"] else ""
+        items.append(f'<li><span class="{css}">{html.escape(word)}</span>: '
+                     f"{html.escape(RULE_LABELS.get(f['rule'], f['rule']))}{detail}</li>")
+    return f'<p>Audit of this row:</p><ul class="verdicts">{"".join(items)}</ul>'
+
+
+def _value(spec: TableSpec, column: str, value: str, study: Study) -> str:
+    """A cell as the view shows it: an allowed value by its label, an id by its name."""
+    column_spec = next(c for c in spec.columns if c.name == column)
+    if column_spec.allowed:
+        return html.escape(column_spec.label(value))
+    return rich_text(humanise(value, study) if column_spec.type == "id" else value)
+
+
+def render_table_view(study: Study, name: str, spec: TableSpec, frame: pd.DataFrame,
+                      findings: dict[tuple[str, int], list[dict]], site_root: str = "../../..") -> str:
+    """The HTML page of one study's table (see the module docstring)."""
+    rows = []
+    for row in frame.to_dict("records"):
+        number = int(row["row"])
+        values = "".join(f"<dt>{html.escape(humanise(column))}</dt><dd>{_value(spec, column, row[column], study)}</dd>"
+                         for column in spec.column_names if column not in SHOWN_APART and row.get(column, ""))
+        where = " · ".join(filter(None, [_value(spec, "source_type", row["source_type"], study)
+                                         if row.get("source_type") else "", html.escape(row.get("source", ""))]))
+        quote = f"<blockquote>{rich_text(row['quote'])}</blockquote>" if row.get("quote") else ""
+        rows.append(f'<article id="row-{number}"><h2>Row {number} <small>(line {number + 1} of '
+                    f'{html.escape(spec.file)})</small></h2><p>Printed in: {where or "not stated"}</p>{quote}'
+                    f"<dl>{values}</dl>{_verdicts_html(findings.get((name, number), []), study)}</article>")
+    title = f"{study.name}: {humanise(name)} (data)"
+    return (
+        "<!DOCTYPE html>\n"
+        f'<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, '
+        f'initial-scale=1"><title>{html.escape(title)}</title><style>{STYLE}</style></head><body>'
+        f"<header><h1>{html.escape(title)}</h1>"
+        f"<p>{html.escape(spec.description)}</p>"
+        f'<p><a href="{site_root}/studies/{html.escape(study.study_id)}.html">Back to the study page</a> · '
+        f'<a href="{html.escape(spec.file)}" download>Download {html.escape(spec.file)}</a> · '
+        f"{len(frame)} rows, each as the paper prints it</p></header>"
+        f"<main>{''.join(rows) or '<p>No rows.</p>'}</main></body></html>\n")
+
+
+def write_data_views(data_dir: Path, target: Path) -> list[Path]:
+    """Write the data view of every curated table of every study under ``target`` (the site's
+    ``data/`` folder); returns the files written."""
+    dictionary = load_dictionary()
+    vocabulary = load_vocabulary(data_dir=data_dir)
+    written = []
+    for study in load_studies(data_dir):
+        findings = _findings_by_row(audit_study(study, vocabulary))
+        folder = Path(target) / "studies" / study.study_id
+        for name, spec in dictionary.study_tables.items():
+            if not (study.folder / spec.file).is_file():
+                continue
+            path = folder / (spec.file.removesuffix(".csv") + ".html")
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(render_table_view(study, name, spec, study.tables[name], findings), encoding="utf-8")
+            written.append(path)
+    return written
