@@ -236,9 +236,9 @@ def _finish(ax, title: str) -> None:
     ax.set_xlim(left=0)
     ax.set_xlabel("Months")
     ax.set_ylabel("Survival probability")
-    ax.set_title(title, loc="left", fontsize=10)
-    ax.legend(fontsize=8, frameon=False, loc="lower left")
-    ax.text(0.99, 0.98, RECONSTRUCTION_LABEL, transform=ax.transAxes, ha="right", va="top", fontsize=8,
+    ax.set_title(title, loc="left")
+    ax.legend(fontsize=9, frameon=False, loc="lower left")
+    ax.text(0.99, 0.98, RECONSTRUCTION_LABEL, transform=ax.transAxes, ha="right", va="top", fontsize=9,
             style="italic", color="#444")
 
 
@@ -247,21 +247,38 @@ def example_figure(arm: ArmReconstruction | None, label: str):
     if arm is None:
         return None
     return figure_of(plot_reconstructed_km, [arm], {arm.inputs.arm: label}, figsize=(8, 5),
-                     title=f"{label}: reconstructed Kaplan-Meier curve")
+                     title=f"{label}: reconstructed Kaplan-Meier curve",
+                     description=f"Kaplan-Meier curve of {label}, reconstructed from its printed summaries (not "
+                                 f"patient records), with censoring ticks and numbers at risk: "
+                                 f"{_printed_points(arm.inputs)}; median of the rebuilt data {_months(arm.median)}.")
 
 
 def shape_figure(inputs: SurvivalInputs | None, label: str):
     """Figure of :func:`plot_shape_comparison`, or None when no arm fits."""
     if inputs is None:
         return None
-    return figure_of(plot_shape_comparison, inputs, label, figsize=(8, 4.4))
+    return figure_of(plot_shape_comparison, inputs, label, figsize=(8, 4.6),
+                     description=f"Two reconstructions of {label}: one from every printed point, one from the "
+                                 f"median and events alone; printed points: {_printed_points(inputs)}. Between the "
+                                 "printed points the curves' shape is assumed.")
 
 
 def digitised_figure(inputs: SurvivalInputs | None, label: str):
     """Figure of :func:`plot_digitised`, or None when no figure has been digitised."""
     if inputs is None:
         return None
-    return figure_of(plot_digitised, inputs, label, figsize=(8, 4.4))
+    return figure_of(plot_digitised, inputs, label, figsize=(8, 4.6),
+                     description=f"{label}: the digitised Kaplan-Meier figure beside the curves rebuilt from it and "
+                                 f"from the printed summaries; printed points: {_printed_points(inputs)}.")
+
+
+def _printed_points(inputs: SurvivalInputs) -> str:
+    """'median 18.53 months, 12 months 71.8%, 23 events' for a description."""
+    printed = inputs.printed
+    parts = ([f"median {printed.median:g} months"] if printed.median is not None else [])
+    parts += [f"{months:g} months {rate:g}%" for months, rate in printed.landmarks]
+    parts += [f"{printed.events} events"] if printed.events is not None else []
+    return ", ".join(parts) or "none"
 
 
 def _months(value: float) -> str:

@@ -188,8 +188,8 @@ def plot_proportional_hazards(hazard_ratio: float, shape: float, median_control:
     ax.set_xlabel("Months")
     ax.set_ylabel("Surviving (%)")
     ax.set_title(f"shape {shape:g}: HR {hazard_ratio:g}, ratio of medians "
-                 f"{weibull_median_ratio(hazard_ratio, shape):.2f}", fontsize=9, loc="left")
-    ax.legend(frameon=False, fontsize=8)
+                 f"{weibull_median_ratio(hazard_ratio, shape):.2f}", loc="left")
+    ax.legend(frameon=False, fontsize=9)
     return ax
 
 
@@ -197,11 +197,16 @@ def proportional_hazards_figure(hazard_ratio: float, median_control: float, shap
     """One panel per Weibull shape, all with the same hazard ratio; returns the figure."""
     import matplotlib.pyplot as plt
 
-    fig, axes = plt.subplots(1, len(shapes), figsize=(4 * len(shapes), 3.4), sharey=True, squeeze=False)
-    for ax, shape in zip(axes[0], shapes):
+    from ..plotting import describe
+
+    fig, axes = plt.subplots(len(shapes), 1, figsize=(8, 2.9 * len(shapes)), sharex=False, squeeze=False)
+    for ax, shape in zip(axes[:, 0], shapes):
         plot_proportional_hazards(hazard_ratio, shape, median_control, ax=ax)
     fig.tight_layout()
-    return fig
+    return describe(fig, f"Survival curves of a control arm (median {median_control:g} months) and a treated arm "
+                         f"with hazard ratio {hazard_ratio:g}, for Weibull shapes " + "; ".join(
+                             f"{shape:g}: ratio of medians {weibull_median_ratio(hazard_ratio, shape):.2f}"
+                             for shape in shapes) + ".")
 
 
 # ---------------------------------------------------------------------------- odds ratios
@@ -352,7 +357,8 @@ def chapter_facts(studies: list[Study]) -> dict[str, object]:
         facts["nr_medians"] = ("No comparative study in these data prints medians in both arms beside a hazard "
                                "ratio, so the comparison cannot be made here.")
     else:
-        parts = [f"{r['study_id']} {r['endpoint']}: medians {r['median_anlotinib']} vs {r['median_control']} "
+        names = {s.study_id: s.name for s in studies}
+        parts = [f"{names.get(r['study_id'], r['study_id'])} {r['endpoint']}: medians {r['median_anlotinib']} vs {r['median_control']} "
                  f"months, ratio of medians {r['median_ratio']:.2f}, printed hazard ratio {r['hazard_ratio_printed']}"
                  for r in medians.dropna(subset=["hazard_ratio"]).to_dict("records")]
         facts["nr_medians"] = "; ".join(parts)

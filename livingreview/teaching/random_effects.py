@@ -35,10 +35,11 @@ def study_logits(rates: pd.DataFrame) -> pd.DataFrame:
     """Per study arm: the proportion, its log odds and the within-study (sampling) variance
     of the log odds, 1/events + 1/non-events (:func:`meta.logit_effect_sizes`)."""
     if rates.empty:
-        return pd.DataFrame(columns=["study_id", "setting_group", "events", "total", "percent", "logit",
+        return pd.DataFrame(columns=["study_id", "study_name", "setting_group", "events", "total", "percent", "logit",
                                      "variance", "se"])
     yi, vi = logit_effect_sizes(rates["events"], rates["total"])
-    return pd.DataFrame({"study_id": rates["study_id"].to_numpy(), "setting_group": rates["setting_group"].to_numpy(),
+    return pd.DataFrame({"study_id": rates["study_id"].to_numpy(), "study_name": rates["study_name"].to_numpy(),
+                         "setting_group": rates["setting_group"].to_numpy(),
                          "events": rates["events"].to_numpy(), "total": rates["total"].to_numpy(),
                          "percent": rates["percent"].to_numpy(), "logit": yi, "variance": vi, "se": np.sqrt(vi)})
 
@@ -121,12 +122,12 @@ def plot_reml_profile(profiles: dict[str, pd.DataFrame], ax=None):
         ax.plot(frame["tau2"], frame["relative_log_likelihood"], style, label=textwrap.shorten(label, 70))
     ax.axhline(-LIKELIHOOD_DROP_95, color="grey", linewidth=0.8)
     ax.text(ax.get_xlim()[1] if profiles else 1, -LIKELIHOOD_DROP_95, " 95% likelihood bound", va="bottom",
-            ha="right", fontsize=8, color="grey")
+            ha="right", fontsize=9, color="grey")
     ax.set_ylim(-6, 0.5)
     ax.set_xlabel("tau² (between-study variance, log-odds scale)")
     ax.set_ylabel("Restricted log-likelihood − maximum")
     if profiles:
-        ax.legend(frameon=False, fontsize=8)
+        ax.legend(frameon=False, fontsize=9)
     return ax
 
 
@@ -148,7 +149,7 @@ def interval_rows(rates: pd.DataFrame, pools: pd.DataFrame, order: list[str], se
             for r in chosen.to_dict("records"):
                 # The exact CI from the count itself (intervals.proportion_ci gives percent).
                 low, high = proportion_ci(int(r["events"]), int(r["total"]), EXACT, 95.0)
-                rows.append({"label": f"{r['study_id']} ({r['events']}/{r['total']})", "kind": "study",
+                rows.append({"label": f"{r['study_name']} ({r['events']}/{r['total']})", "kind": "study",
                              "estimate": r["percent"], "ci_low": low, "ci_high": high, "total": r["total"]})
         pooled = pools[(pools["group"] == group) & (pools["model"] == GLMM)]
         for p in pooled.to_dict("records"):
@@ -163,8 +164,24 @@ def setting_intervals_figure(rates: pd.DataFrame, pools: pd.DataFrame, order: li
     returns the figure."""
     from ..plotting import rate_forest_figure
 
-    return rate_forest_figure(interval_rows(rates, pools, order, setting_label), width=11, row_height=0.42,
-                              margin=1.4, title=title)
+    return rate_forest_figure(interval_rows(rates, pools, order, setting_label), width=8, row_height=0.42,
+                              margin=1.6, title=title)
+
+
+def reml_profile_figure(profiles: dict[str, pd.DataFrame], title: str):
+    """Figure of :func:`plot_reml_profile`, described by where each pool's likelihood peaks."""
+    import matplotlib.pyplot as plt
+
+    from ..plotting import describe
+
+    fig, ax = plt.subplots(figsize=(8, 4.4))
+    plot_reml_profile(profiles, ax=ax)
+    ax.set_title(title, loc="left")
+    fig.tight_layout()
+    peaks = "; ".join(f"{label}: highest at tau² {frame.loc[frame['relative_log_likelihood'].idxmax(), 'tau2']:.2f}"
+                      for label, frame in profiles.items())
+    return describe(fig, f"{title}: the restricted log-likelihood of tau² for each pool, with the 95% likelihood "
+                         f"bound. {peaks or 'No pool has two or more studies.'}")
 
 
 # ---------------------------------------------------------------------------- the chapter's facts
@@ -189,7 +206,7 @@ def chapter_facts(rates: pd.DataFrame, pools: pd.DataFrame, order: list[str], se
     else:
         r = logits.iloc[0]
         facts["re_logit_example"] = (
-            f"{r['study_id']}: {r['events']} responders of {r['total']} ({r['percent']:.1f}%) give a log odds of "
+            f"{r['study_name']}: {r['events']} responders of {r['total']} ({r['percent']:.1f}%) give a log odds of "
             f"ln({r['events']}/{r['total'] - r['events']}) = {r['logit']:.3f} with within-study variance "
             f"1/{r['events']} + 1/{r['total'] - r['events']} = {r['variance']:.3f}")
 
@@ -206,7 +223,7 @@ def chapter_facts(rates: pd.DataFrame, pools: pd.DataFrame, order: list[str], se
     else:
         chosen = members(rates, setting)
         facts["re_richest"] = (f"{setting_label(setting)}: {len(chosen)} studies "
-                               f"({', '.join(chosen['study_id'])}, {int(chosen['total'].sum())} patients)")
+                               f"({', '.join(chosen['study_name'])}, {int(chosen['total'].sum())} patients)")
         models = model_comparison(chosen).set_index("model")
         glmm, hk = models.loc[GLMM], models.loc[IV_REML_HK]
         wald = models.drop(index=[GLMM, IV_REML_HK]).iloc[0]
@@ -214,7 +231,8 @@ def chapter_facts(rates: pd.DataFrame, pools: pd.DataFrame, order: list[str], se
                               f"{_pool_text(hk)}; the same inverse-variance fit with a Wald z interval gives a CI "
                               f"of {_interval(wald['ci_low'], wald['ci_high'])}%")
         w = weights(chosen)
-        facts["re_weights"] = "; ".join(f"{r['study_id']} {r['fixed_weight_percent']:.0f}% fixed-effect, "
+        names = dict(zip(chosen["study_id"], chosen["study_name"]))
+        facts["re_weights"] = "; ".join(f"{names.get(r['study_id'], r['study_id'])} {r['fixed_weight_percent']:.0f}% fixed-effect, "
                                         f"{r['random_weight_percent']:.0f}% random-effects"
                                         for r in w.to_dict("records"))
         profile = reml_profile(chosen)

@@ -173,14 +173,19 @@ def plot_coverage(n: int, methods=TEACHING_METHODS, ax=None, level: float = 95.0
     ax.set_ylim(max(0, min(ax.get_ylim()[0], level - 10)), 100.5)
     ax.set_xlabel("True response rate (%)")
     ax.set_ylabel("Coverage (%)")
-    ax.set_title(f"Coverage of nominal {level:g}% intervals with {n} patients", loc="left", fontsize=10)
-    ax.legend(frameon=False, fontsize=8, loc="lower center")
+    ax.set_title(f"Coverage of nominal {level:g}% intervals with {n} patients", loc="left")
+    ax.legend(frameon=False, fontsize=9, loc="lower center")
     return ax
 
 
 def coverage_figure(n: int, methods=TEACHING_METHODS):
     """Figure of :func:`plot_coverage`."""
-    return figure_of(plot_coverage, n, methods, figsize=(8, 3.8))
+    summary = coverage_summary(n, methods)
+    return figure_of(plot_coverage, n, methods, figsize=(8, 4.2),
+                     description=f"Coverage of nominal 95% intervals for a response rate with {n} patients, by true "
+                                 "rate: " + "; ".join(f"{r['method']} lowest {r['minimum coverage (%)']:.1f}%, average "
+                                                      f"{r['average coverage (%)']:.1f}%"
+                                                      for r in summary.to_dict("records")) + ".")
 
 
 def plot_intervals_by_count(n: int, methods=TEACHING_METHODS, ax=None, level: float = 95.0):
@@ -197,13 +202,17 @@ def plot_intervals_by_count(n: int, methods=TEACHING_METHODS, ax=None, level: fl
     ax.set_xlabel(f"Responders out of {n}")
     ax.set_ylabel("Response rate (%)")
     ax.set_ylim(-2, 102)
-    ax.legend(frameon=False, fontsize=8, loc="upper left")
+    ax.legend(frameon=False, fontsize=9, loc="upper left")
     return ax
 
 
 def intervals_by_count_figure(n: int, methods=TEACHING_METHODS):
     """Figure of :func:`plot_intervals_by_count`."""
-    return figure_of(plot_intervals_by_count, n, methods, figsize=(8, 3.8))
+    at_zero = "; ".join(f"{METHOD_LABELS[m]} {proportion_ci(0, n, m)[0]:.1f}–{proportion_ci(0, n, m)[1]:.1f}%"
+                        for m in methods)
+    return figure_of(plot_intervals_by_count, n, methods, figsize=(8, 4.2),
+                     description=f"Each method's 95% interval for every number of responders from 0 to {n} of {n} "
+                                 f"patients, beside the observed rate; with 0 responders: {at_zero}.")
 
 
 # ----------------------------------------------------------------------------- the audit's cases

@@ -118,16 +118,18 @@ def facts(studies: list[Study], findings: pd.DataFrame, checks: dict[str, dict])
         "tw_n_studies": len(studies), "tw_n_checks": len(findings), "tw_n_ok": int(counts.get(OK, 0)),
         "tw_n_mismatch": int(counts.get(MISMATCH, 0)), "tw_n_info": int(counts.get(INFO, 0)),
         "tw_n_rules": len(RULES), "tw_n_screen_checks": len(checks), "tw_n_screened": len(screened),
-        "tw_excluded": _join([s.study_id for s in excluded], "no study in the current data"),
-        "tw_flagged": _join([s.study_id for s in flagged], "no study in the current data"),
+        "tw_excluded": _join([s.name for s in excluded], "no study in the current data"),
+        "tw_flagged": _join([s.name for s in flagged], "no study in the current data"),
         "tw_n_main": len(main_analysis_studies(studies)), "tw_n_sensitivity": len(sensitivity_analysis_studies(studies)),
     }
     ranking = mismatch_ranking(findings, studies)
+    names = {s.study_id: s.name for s in studies}
     if len(ranking):
         top = ranking.iloc[0]
-        facts["tw_rank_top"] = f"{top['study_id']} ({top['mismatches per 100 checks']:g} per 100 checks; {top['integrity decision']})"
+        facts["tw_rank_top"] = (f"{names[top['study_id']]} ({top['mismatches per 100 checks']:g} per 100 checks; "
+                                f"{top['integrity decision']})")
         facts["tw_rank_excluded"] = "; ".join(
-            f"{s.study_id} ranks {int(ranking.index[ranking['study_id'] == s.study_id][0]) + 1} of {len(ranking)}"
+            f"{s.name} ranks {int(ranking.index[ranking['study_id'] == s.study_id][0]) + 1} of {len(ranking)}"
             for s in excluded) or "no study is excluded"
     else:
         facts["tw_rank_top"], facts["tw_rank_excluded"] = "no audit checks", "no study is excluded"
@@ -137,11 +139,11 @@ def facts(studies: list[Study], findings: pd.DataFrame, checks: dict[str, dict])
         dates = audit_mismatches(findings, study, "dates")
         own = findings[findings["study_id"] == study.study_id]
         facts.update({
-            "tw_ex_study": study.study_id,
+            "tw_ex_study": study.name,
             "tw_ex_concerns": _join(list(concerns(study, checks)["check"]), "none"),
             "tw_ex_dates": "; ".join(dates["detail"]) or "no date check of the audit fails",
             "tw_ex_n_ok": int((own["verdict"] == OK).sum()), "tw_ex_n_checks": len(own),
-            "tw_ex_clean": f"The study the review excludes, {study.study_id}, passes "
+            "tw_ex_clean": f"The study the review excludes, {study.name}, passes "
                            f"{int((own['verdict'] == OK).sum())} of its {len(own)} audit checks.",
             "tw_ex_reason": " ".join(str(screen.get("decision_reason", "")).split()),
         })
@@ -154,7 +156,7 @@ def facts(studies: list[Study], findings: pd.DataFrame, checks: dict[str, dict])
         screen = load_screen(study.folder)
         own = findings[(findings["study_id"] == study.study_id) & (findings["verdict"] == MISMATCH)]
         facts.update({
-            "tw_fl_study": study.study_id,
+            "tw_fl_study": study.name,
             "tw_fl_concerns": _join(list(concerns(study, checks)["check"]), "none"),
             "tw_fl_n_mismatch": len(own),
             "tw_fl_rules": _join([f"{RULE_LABELS[rule].lower()} ({n})"
