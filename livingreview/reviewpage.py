@@ -158,10 +158,13 @@ class ReviewPage:
         """PRISMA-style flow of the included studies."""
         import matplotlib.pyplot as plt
 
+        from .plotting import describe
+
         stages = flow_stages(self.studies, self.review)
-        fig, ax = plt.subplots(figsize=(10, 1.5 * len(stages)))
+        fig, ax = plt.subplots(figsize=(8, 1.45 * len(stages)))
         plot_study_flow(stages, ax=ax)
-        return fig
+        return describe(fig, "Flow of the included reports: " + "; ".join(
+            f"{title}: " + ", ".join(f"{label} {n}" for label, n in boxes) for title, boxes in stages) + ".")
 
     def studies_table(self, page_root: str = "."):
         """The included reports, each linked to its page, with its place in the analyses."""

@@ -15,11 +15,11 @@ from pathlib import Path
 import pandas as pd
 
 from . import paths
-from .audit import MISMATCH, INFO, OK, RULE_LABELS, VERDICT_WORDS, audit_study
+from .audit import MISMATCH, INFO, OK, RULE_LABELS, audit_study
 from .data import Study, load_study, load_vocabulary, study_folders
 from .dictionary import load_dictionary
-from .display import (Link, data_link, definition_list, doi_link, finding_link, format_p, glue_facts, humanise,
-                      paragraph, table, table_html)
+from .display import (Link, Rich, data_link, definition_list, details, doi_link, finding_link, format_p,
+                      glue_facts, html_block, humanise, paragraph, row_links, shared_columns, table, table_html)
 from .integrity import load_screen, study_status
 from .intervals import METHOD_LABELS
 from .plotting import ae_rate_figure, km_figures, mark_figure, subgroup_forest_figure
@@ -33,6 +33,8 @@ from .subgroups import subgroup_ratios
 from .survival import printed_survival
 
 NOT_REPORTED = "not reported"
+# How a spread around a median follow-up is named on the page.
+SPREAD_LABELS = {"iqr": "interquartile range", "range": "range"}
 
 
 def _blank(value) -> bool:
@@ -239,9 +241,9 @@ class StudyPage:
             return paragraph("This report has not been screened for integrity; it is in the main analyses.")
         checks = load_checks(self.study.folder.parent.parent)
         rows = [{"Check": checks[c["check"]]["label"], "Verdict": VERDICT_LABELS[c["verdict"]],
-                 "Finding": " ".join(c["summary"].split())} for c in self.integrity_screen["checks"]]
+                 "Finding": Rich(" ".join(c["summary"].split()))} for c in self.integrity_screen["checks"]]
         rows.append({"Check": "Decision", "Verdict": self.status.label,
-                     "Finding": " ".join(self.integrity_screen["decision_reason"].split())})
+                     "Finding": Rich(" ".join(self.integrity_screen["decision_reason"].split()))})
         return table(pd.DataFrame(rows))
 
     def _grade3_sentence(self) -> str:
@@ -276,17 +278,19 @@ class StudyPage:
             str(citation[k]) for k in ("authors", "title", "journal", "year") if citation.get(k))
         enrolment = meta.get("enrolment_period") or {}
         follow_up = meta.get("median_follow_up") or {}
+        spread = str(follow_up.get("spread", ""))
         items = [
-            ("Citation", cited or "No citation is printed in the source document."),
-            ("DOI", doi_link(citation.get("doi", ""))),
-            ("Source document", f"{meta['source_document']} ("
-                                f"{'full text' if meta['full_text_available'] else 'abstract only'})"),
+            ("Citation", Rich(cited) if cited else "No citation is printed in the source document."),
+            ("DOI", doi_link(citation.get("doi", "")) or "not printed in the source document"),
+            # The curated source's file name is for maintainers (study.yaml); the reader needs
+            # to know whether the review saw the full paper or only its abstract.
+            ("Source", "full-text article" if meta["full_text_available"] else "abstract only"),
             ("Design", f"{design_label(self.study)}: {meta['design']['description']}"),
             ("Setting", meta["setting"]),
             ("Line of therapy", meta["line_of_therapy"]),
             ("Enrolment", " to ".join(filter(None, [enrolment.get("start"), enrolment.get("end")]))),
             ("Data cut-off", (meta.get("data_cutoff") or {}).get("date", "")),
-            ("Median follow-up", f"{follow_up['months']} months ({follow_up.get('spread', '')} "
+            ("Median follow-up", f"{follow_up['months']} months ({SPREAD_LABELS.get(spread, spread)} "
                                  f"{follow_up.get('low', '')}–{follow_up.get('high', '')})"
                                  if follow_up else NOT_REPORTED),
         ]
@@ -300,8 +304,9 @@ class StudyPage:
             "Population": p["label"], "Arm": self._arm_label(p["arm"]), "n": p["n"],
             "Description": p.get("description", ""), "Source": p.get("source", ""),
         } for p in meta["populations"]])
-        return HTML('<div class="lr-card">' + definition_list(items)
-                    + table_html(arms, "Arms") + table_html(populations, "Populations") + "</div>")
+        return HTML('<div class="lr-card">' + definition_list(items) + table_html(arms, "Arms")
+                    + details(f"Populations the paper reports ({len(populations)})", table_html(populations))
+                    + "</div>")
 
     def baseline_table(self):
         """Baseline characteristics as printed, one column per arm and population."""
@@ -325,6 +330,59 @@ class StudyPage:
         wide = wide.join(extra).reset_index().rename(columns={"p": "p-value"})
         return table(wide.fillna(""))
 
+    def baseline_section(self):
+        """The baseline table, behind a drop-down (it is long, and read when needed)."""
+        n = len(self.study.table("baseline", as_typed=False))
+        if not n:
+            return self.baseline_table()
+        return html_block(details(f"Show the baseline characteristics ({n} rows as printed)", self.baseline_table().data))
+
+    def reconstruction_section(self):
+        """Printed against reconstructed values, and what could not be rebuilt, behind a drop-down."""
+        return html_block(details("Show the reconstruction check: printed values beside the rebuilt data's",
+                                  self.reconstruction_table().data + self.reconstruction_notes().data))
+
+    def subgroup_section(self):
+        """The subgroup and model ratios of the forest plot, behind a drop-down."""
+        return html_block(details(f"Show the {len(self.ratios)} subgroup and model ratios with their data rows",
+                                  self.subgroup_table().data)) if not self.ratios.empty else self.subgroup_table()
+
+    def response_summary(self):
+        """One row per response quantity (endpoint, arm, population): the recomputed rate with its
+        exact CI from the most detailed place that prints a count, what the paper printed, and
+        every place it is printed; the full detail of each place behind a drop-down."""
+        rates = self.rates
+        if rates.empty:
+            return paragraph("The source document prints no response counts with a denominator.")
+        order = {e: i for i, e in enumerate(("ORR", "DCR", "CR", "PR", "SD", "PD", "NE"))}
+        rank = {"table": 0, "body": 1, "supplement": 2, "figure_legend": 3, "abstract": 4}
+        rows = []
+        keys = ["endpoint", "qualifier", "arm", "population"]
+        for (endpoint, qualifier, arm, population), group in rates.groupby(keys, sort=False):
+            ranked = group.assign(_has=group["percent"].isna(), _rank=group["source_type"].map(rank).fillna(9))
+            best = ranked.sort_values(["_has", "_rank", "row"]).iloc[0]
+            if pd.isna(best["percent"]):
+                result = f"count not printed; n = {best['denominator']}"
+            else:
+                implied = " (count implied by the printed %)" if best["count_origin"] == "implied" else ""
+                result = (f"{best['count']}/{best['denominator']} = {best['percent']:.1f}% "
+                          f"(exact 95% CI {format_ci(best['exact_low'], best['exact_high'])}){implied}")
+            printed = " / ".join(dict.fromkeys(f"{v}%" for v in group["printed_percent"] if v))
+            cis = " / ".join(dict.fromkeys(c for c in group["printed_ci"] if c))
+            rows.append({
+                "_order": (order.get(endpoint, 9), endpoint, qualifier),
+                "Quantity": endpoint + (f" ({humanise(qualifier)})" if qualifier else ""),
+                "Arm": self._arm_label(arm), "Population": self._population_label(population),
+                "Recomputed": result,
+                "Printed": printed + (f" (CI {cis})" if cis else ""),
+                "Data": row_links(self.study_id, "outcomes.csv", ", ".join(map(str, group["row"]))),
+            })
+        frame = pd.DataFrame(rows).sort_values("_order", kind="stable").drop(columns="_order")
+        frame, caption = shared_columns(frame, ["Arm", "Population"])
+        return html_block(table(frame, caption=caption), details(f"Every place a response number is printed ({len(rates)} rows), "
+                                                "with the CI methods that reproduce it",
+                                                self.response_table().data))
+
     def response_table(self):
         """Printed response numbers beside the recomputed ones."""
         rates = self.rates
@@ -333,7 +391,7 @@ class StudyPage:
         shown = pd.DataFrame({
             "Arm": rates["arm"].map(self._arm_label), "Population": rates["population"].map(self._population_label),
             "Endpoint": rates["endpoint"] + rates["qualifier"].map(lambda q: f" ({humanise(q)})" if q else ""),
-            "Count / n": [f"{'' if _blank(c) else c}/{n}" + (" (implied)" if o == "implied" else "")
+            "Count / n": [(f"not printed / {n}" if _blank(c) else f"{c}/{n}") + (" (implied)" if o == "implied" else "")
                           for c, n, o in zip(rates["count"], rates["denominator"], rates["count_origin"])],
             "Printed %": rates["printed_percent"],
             "Recomputed %": rates["percent"].map(format_percent),
@@ -347,6 +405,49 @@ class StudyPage:
             "Data": [self._link("outcomes.csv", r, q) for r, q in zip(rates["row"], rates["quote"])],
         })
         return table(shown)
+
+    def survival_summary(self):
+        """Per endpoint, arm and population: the printed median, landmark rates and events (one
+        row each, with every place that prints them), and every distinct printed hazard ratio;
+        each place in full behind a drop-down."""
+        summary = printed_survival(self.study)
+        if summary.empty:
+            return paragraph("The source document prints no survival summaries.")
+        rows = []
+        arms = summary[summary["comparison"] == ""]
+        for (endpoint, arm, population), group in arms.groupby(["endpoint", "arm", "population"], sort=False):
+            medians = group[group["measure"] == "median"]
+            with_ci = medians[medians["ci"] != ""]
+            median = (with_ci if not with_ci.empty else medians)
+            landmarks = group[group["measure"] == "landmark"].drop_duplicates(["timepoint_months", "value", "ci"])
+            events = group[group["measure"] == "events"]["value"].drop_duplicates()
+            rows.append({
+                "Endpoint": endpoint, "Arm": self._arm_label(arm), "Population": self._population_label(population),
+                "Median": "" if median.empty else f"{median.iloc[0]['value']}"
+                                                  + (f" ({median.iloc[0]['ci']})" if median.iloc[0]["ci"] else ""),
+                "Landmark rates": "; ".join(f"{r['timepoint_months']} months: {r['value']}"
+                                            + (f" ({r['ci']})" if r["ci"] else "") for r in landmarks.to_dict("records")),
+                "Events": ", ".join(events),
+                "Data": row_links(self.study_id, "outcomes.csv", ", ".join(map(str, group["row"]))),
+            })
+        frame, caption = shared_columns(pd.DataFrame(rows), ["Arm", "Population"])
+        parts = [table(frame, caption=caption, empty="No median, landmark rate or event count is printed.")]
+        ratios = summary[summary["comparison"] != ""]
+        if not ratios.empty:
+            shown = []
+            for (endpoint, comparison, value, ci, model), group in ratios.groupby(
+                    ["endpoint", "comparison", "value", "ci", "model"], sort=False):
+                treated, control = comparison.split(" vs ")
+                shown.append({"Endpoint": endpoint,
+                              "Comparison": f"{self._arm_label(treated)} vs {self._arm_label(control)}",
+                              "Hazard ratio": f"{value}" + (f" ({ci})" if ci else ""),
+                              "p": ", ".join(dict.fromkeys(v for v in group["p_value"] if v)),
+                              "Model": model or "not stated",
+                              "Data": row_links(self.study_id, "outcomes.csv", ", ".join(map(str, group["row"])))})
+            parts.append(table(pd.DataFrame(shown), caption="Hazard ratios as printed"))
+        parts.append(details(f"Every place a survival number is printed ({len(summary)} rows)",
+                             self.survival_table().data))
+        return html_block(*parts)
 
     def survival_table(self):
         """Survival summaries as printed."""
@@ -400,7 +501,7 @@ class StudyPage:
                     "Landmarks printed → reconstructed (%)": "; ".join(
                         f"{t:g} mo: {p:g} → {r:.1f}" for t, p, r in arm.landmarks),
                     "Not used": "; ".join(arm.inputs.conflicts + arm.result.set_aside),
-                    "Data rows": "outcomes.csv rows " + ", ".join(map(str, arm.inputs.rows)),
+                    "Data rows": row_links(self.study_id, "outcomes.csv", ", ".join(map(str, arm.inputs.rows))),
                 })
         return table(pd.DataFrame(rows))
 
@@ -465,6 +566,33 @@ class StudyPage:
             return None
         return self._marked(ae_rate_figure(rates, {a: self._arm_label(a) for a in self.study.arms}))
 
+    def ae_summary(self):
+        """One row per harmonised term and arm: any grade and grade >= 3, each as count/n (%)
+        with the rows it comes from; the full detail (basis, source) behind a drop-down."""
+        rates = self.adverse_event_rates
+        if rates.empty:
+            return paragraph("The source document prints no adverse-event rates.")
+
+        def cell(band_rows: pd.DataFrame) -> str:
+            if band_rows.empty:
+                return "not printed"
+            r = band_rows.iloc[0]
+            value = f"{format_percent(r['percent'])}%"
+            return (f"{r['count']}/{r['denominator']} ({value})" if not _blank(r["count"])
+                    else f"{value} (printed; no count)")
+        rows = []
+        for (term, arm, category), group in rates.groupby(["term", "arm", "category"], sort=False):
+            rows.append({"Term": term, "Arm": self._arm_label(arm), "Counted": category,
+                         "Any grade": cell(group[group["band"] == "any grade"]),
+                         "Grade ≥3": cell(group[group["band"] == GRADE_3_PLUS]),
+                         "Data": row_links(self.study_id, "adverse_events.csv", ", ".join(group["rows"]))})
+        frame = pd.DataFrame(rows)
+        frame = frame.assign(_any=frame["Term"] != "Any adverse event").sort_values(["_any", "Term"], kind="stable")
+        frame, caption = shared_columns(frame.drop(columns="_any"), ["Arm", "Counted"])
+        return html_block(table(frame, caption=caption),
+                          details("How each rate is read from the printed grade bands, and where it is printed",
+                                  self.ae_table().data))
+
     def ae_table(self):
         """AE rates per harmonised term, arm and band, with the rows they come from."""
         rates = self.adverse_event_rates
@@ -478,7 +606,7 @@ class StudyPage:
                           for c, n in zip(rates["count"], rates["denominator"])],
             "Recomputed %": rates["percent"].map(format_percent), "Printed %": rates["printed_percent"],
             "Basis": rates["basis"], "Source": rates["source"],
-            "Data rows": [f"adverse_events.csv rows {r}" for r in rates["rows"]],
+            "Data rows": [row_links(self.study_id, "adverse_events.csv", r) for r in rates["rows"]],
         })
         return table(shown)
 
@@ -504,18 +632,30 @@ class StudyPage:
         })
         return table(shown)
 
+    def audit_summary(self):
+        """The mismatches, each linked to its data row; the notes behind a drop-down."""
+        mismatches = self.audit[self.audit["verdict"] == MISMATCH]
+        notes = self.audit[self.audit["verdict"] == INFO]
+        parts = [self._audit_view(mismatches) if not mismatches.empty else
+                 paragraph("Every check of this study agrees with what the paper printed.")]
+        if not notes.empty:
+            parts.append(details(f"Notes of the audit ({len(notes)}): facts, not errors", self._audit_view(notes).data))
+        return html_block(*parts)
+
     def audit_table(self):
         """The audit's findings that are not ``ok``, each linked to its data row."""
-        findings = self.audit[self.audit["verdict"] != OK]
+        return self._audit_view(self.audit[self.audit["verdict"] != OK])
+
+    def _audit_view(self, findings: pd.DataFrame):
         if findings.empty:
             return paragraph("Every check of this study agrees with what the paper printed.")
         links = [finding_link(self.study_id, t, r) for t, r in zip(findings["table"], findings["row"])]
         shown = pd.DataFrame({
-            "Rule": findings["rule"].map(RULE_LABELS), "Verdict": findings["verdict"].map(VERDICT_WORDS),
-            "Quantity": [humanise(q, self.study) for q in findings["quantity"]],
-            "Printed": [humanise(v, self.study) for v in findings["printed"]],
-            "Recomputed": [humanise(v, self.study) for v in findings["recomputed"]],
-            "Detail": [humanise(v, self.study) for v in findings["detail"]], "Source": findings["source"],
+            "Rule": findings["rule"].map(RULE_LABELS),
+            "Finding": [humanise(f"{q}: {d}" if d else q, self.study)
+                        for q, d in zip(findings["quantity"], findings["detail"])],
+            "Printed → recomputed": [humanise(f"{p} → {r}", self.study)
+                                     for p, r in zip(findings["printed"], findings["recomputed"])],
             "Data": links,
         })
         return table(shown)
@@ -525,8 +665,12 @@ class StudyPage:
         if self.judgement is None:
             return paragraph("This study has not yet been appraised for risk of bias.")
         frame = domain_table(self.judgement, self.rob_tools)
-        frame.columns = ["Domain", "Judgement", "Rationale", "Supporting text"]
-        return table(frame)
+        judgements = {str(k): str(k).replace("_", " ") for k in frame["judgement"]}
+        reader = pd.DataFrame({"Domain": frame["domain"], "Judgement": frame["judgement"].map(lambda j: judgements[str(j)]),
+                               "Rationale": [Rich(r) for r in frame["rationale"]]})
+        support = pd.DataFrame({"Domain": frame["domain"], "Supporting text": [Rich(t) for t in frame["support"]]})
+        return html_block(table(reader), details("The sentences of the paper each judgement rests on",
+                                                 table(support[support["Supporting text"].map(lambda r: bool(r.text))]).data))
 
     def write_results(self, path: str | Path) -> pd.DataFrame:
         """Write this page's statistics for the results table; returns them."""

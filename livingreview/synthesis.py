@@ -28,7 +28,7 @@ ALL_SETTINGS = "all_settings"
 ALL_SETTINGS_LABEL = "All settings together (illustration of heterogeneity, not a finding)"
 MIN_POOLED_STUDIES = 2
 ANY_EVENT_TERM = "Any adverse event"
-RATE_COLUMNS = ["study_id", "study_label", "setting_group", "arm", "arm_label", "population", "endpoint",
+RATE_COLUMNS = ["study_id", "study_name", "study_label", "setting_group", "arm", "arm_label", "population", "endpoint",
                 "events", "total", "count_origin", "percent", "exact_low", "exact_high", "source_type",
                 "data_file", "data_row", "quote", "printed", "category"]
 POOLED_COLUMNS = ["group", "endpoint", "model", "k", "patients", "studies", "estimate", "ci_low", "ci_high",
@@ -85,7 +85,7 @@ def _rate_row(study: Study, rates: pd.DataFrame, arm: str, endpoint: str, popula
         return None
     events, total = int(chosen["count"]), int(chosen["denominator"])
     low, high = _exact(events, total)
-    return {"study_id": study.study_id, "study_label": study.meta["label"],
+    return {"study_id": study.study_id, "study_name": study.name, "study_label": study.meta["label"],
             "setting_group": study.meta["setting_group"], "arm": arm, "arm_label": arm_label(study, arm),
             "population": population, "endpoint": endpoint, "events": events, "total": total,
             "count_origin": chosen["count_origin"], "percent": 100 * events / total, "exact_low": low,
@@ -127,6 +127,16 @@ def pool_rates(rates: pd.DataFrame, endpoint: str) -> list[PooledEstimate]:
     yi, vi = logit_effect_sizes(rates["events"], rates["total"])
     return [glmm_proportion(rates["events"], rates["total"], labels=labels),
             inverse_variance(yi, vi, hartung_knapp=True, labels=labels)]
+
+
+def inverse_variance_weights(rates: pd.DataFrame) -> list[float]:
+    """Each study's share (percent) of the random-effects inverse-variance pool of its logit
+    rate (weights 1 / (v_i + tau²), tau² by REML), as a forest plot's weight column shows it."""
+    from .meta import reml_tau2
+
+    yi, vi = logit_effect_sizes(rates["events"], rates["total"])
+    weights = 1 / (np.asarray(vi) + reml_tau2(yi, vi))
+    return list(100 * weights / weights.sum())
 
 
 def setting_groups(rates: pd.DataFrame, order: list[str]) -> list[tuple[str, pd.DataFrame]]:
@@ -381,6 +391,7 @@ def grade3_rates(studies: list[Study], vocabulary: pd.DataFrame, arms: str = "an
     wanted = rates["anlotinib"] if arms == "anlotinib" else ~rates["anlotinib"].astype(bool)
     chosen = rates[(rates["term"] == ANY_EVENT_TERM) & (rates["band"] == GRADE_3_PLUS) & wanted]
     labels = {s.study_id: s.meta["label"] for s in studies}
+    names = {s.study_id: s.name for s in studies}
     for r in chosen.to_dict("records"):
         total = r["denominator"]
         if pd.isna(r["count"]):
@@ -391,7 +402,7 @@ def grade3_rates(studies: list[Study], vocabulary: pd.DataFrame, arms: str = "an
         else:
             events, origin = int(r["count"]), "printed"
         low, high = _exact(events, int(total))
-        rows.append({"study_id": r["study_id"], "study_label": labels[r["study_id"]],
+        rows.append({"study_id": r["study_id"], "study_name": names[r["study_id"]], "study_label": labels[r["study_id"]],
                      "setting_group": r["setting_group"], "arm": r["arm"], "arm_label": r["arm_label"],
                      "population": r["population"], "endpoint": "grade ≥3 adverse events", "events": events,
                      "total": int(total), "count_origin": origin, "percent": 100 * events / total,

@@ -17,8 +17,8 @@ from . import synthesis
 from .data import read_csv_text
 from .certainty import load_judgements
 from .dictionary import load_dictionary
-from .display import (Link, StudyLink, data_link, degrees_of_freedom, doi_link, format_p, glue_facts, key_message,
-                      paragraph, table)
+from .display import (Joined, Link, Rich, StudyLink, data_link, degrees_of_freedom, details, doi_link,
+                      format_p, glue_facts, html_block, key_message, paragraph, row_links, table, tables_by)
 from .integrity import (EXCLUDE, MAIN, SENSITIVITY_ONLY, analysis_set, left_out_of_main,
                         load_checks, load_screen, main_analysis_studies, screen_table,
                         sensitivity_analysis_studies, study_status)
@@ -42,6 +42,15 @@ def _pct(value: float) -> str:
 
 def _interval(low: float, high: float, digits: int = 1) -> str:
     return f"{low:.{digits}f}–{high:.{digits}f}"
+
+
+def _short_source(source: str) -> str:
+    """'printed, adjusted (multivariable Cox)' -> 'printed, adjusted', for a forest plot's label."""
+    if source.startswith("computed from counts"):
+        return "from counts"
+    if source.startswith("Cox model on reconstructed"):
+        return "reconstructed data"
+    return source.split(" (")[0]
 
 
 def _lower_first(text: str) -> str:
@@ -270,7 +279,7 @@ class Chapters(SynthesisPage):
                 parts.append(f"{label}: {self._pool_sentence(pools, group)}")
             else:
                 r = members.iloc[0]
-                parts.append(f"{label}: one study only ({r['study_id']}, {r['events']}/{r['total']}, "
+                parts.append(f"{label}: one study only ({self.names[r['study_id']]}, {r['events']}/{r['total']}, "
                              f"{_pct(r['percent'])}%), not pooled")
         return "; ".join(parts) if parts else "no study reports it"
 
@@ -299,31 +308,31 @@ class Chapters(SynthesisPage):
         rates = self.response_rates[endpoint]
         shown = pd.DataFrame({
             "Setting": [self.setting_label(g) for g in rates["setting_group"]],
-            "Study": [self._study_link(s) for s in rates["study_id"]], "Arm": rates["arm_label"],
-            "Population": [self.population_label(s, p) for s, p in zip(rates["study_id"], rates["population"])],
-            "Responders": rates["events"], "Patients": rates["total"],
-            "Count": rates["count_origin"], "Rate (%)": rates["percent"].map(_pct),
-            "Exact 95% CI": [_interval(lo, hi) for lo, hi in zip(rates["exact_low"], rates["exact_high"])],
-            "Printed (%)": rates["printed"],
+            "Study": [self._study_link(s) for s in rates["study_id"]],
+            "Arm (population)": [f"{a} ({self.population_label(s, p).lower()})"
+                                 for a, s, p in zip(rates["arm_label"], rates["study_id"], rates["population"])],
+            "Responders / patients": [f"{e}/{t}" + (" (count implied)" if o == "implied" else "")
+                                      for e, t, o in zip(rates["events"], rates["total"], rates["count_origin"])],
+            "Rate % (exact 95% CI)": [f"{_pct(r)} ({_interval(lo, hi)})" for r, lo, hi in
+                                      zip(rates["percent"], rates["exact_low"], rates["exact_high"])],
+            "Printed %": rates["printed"],
             "Data": [data_link(s, f, r, q) for s, f, r, q in
                      zip(rates["study_id"], rates["data_file"], rates["data_row"], rates["quote"])],
         })
-        return table(shown, empty=f"No study reports {endpoint} with a count.")
+        return tables_by(shown, "Setting", empty=f"No study reports {endpoint} with a count.")
 
     def pooled_table_view(self, pools: pd.DataFrame):
         shown = pd.DataFrame({
-            "Setting": [self.setting_label(g) for g in pools["group"]], "Model": pools["model"],
-            "Studies": pools["k"], "Patients": pools["patients"],
-            "Pooled (%)": pools["estimate"].map(_pct),
-            "95% CI": [_interval(lo, hi) for lo, hi in zip(pools["ci_low"], pools["ci_high"])],
-            "95% prediction interval": [_interval(lo, hi) for lo, hi in zip(pools["pi_low"], pools["pi_high"])],
-            "tau²": pools["tau2"].map(lambda v: f"{v:.3f}"), "I² (%)": pools["i2"].map(lambda v: f"{v:.1f}"),
-            "Reading": ["too imprecise to inform" if rate_is_uninformative(lo, hi) else ""
-                        for lo, hi in zip(pools["ci_low"], pools["ci_high"])],
+            "Setting": [self.setting_label(g) for g in pools["group"]],
+            "Model": [m.split(" (")[0] for m in pools["model"]],
+            "Studies (patients)": [f"{k} ({n})" for k, n in zip(pools["k"], pools["patients"])],
+            "Pooled % (95% CI)": [f"{_pct(e)} ({_interval(lo, hi)})" + (", too imprecise to inform"
+                                                                        if rate_is_uninformative(lo, hi) else "")
+                                  for e, lo, hi in zip(pools["estimate"], pools["ci_low"], pools["ci_high"])],
+            "Prediction interval": [_interval(lo, hi) for lo, hi in zip(pools["pi_low"], pools["pi_high"])],
+            "tau², I²": [f"{t:.3f}, {i:.1f}%" for t, i in zip(pools["tau2"], pools["i2"])],
         })
-        if not shown["Reading"].any():
-            shown = shown.drop(columns="Reading")
-        return table(shown, empty="No setting has two or more studies to pool.")
+        return tables_by(shown, "Setting", empty="No setting has two or more studies to pool.")
 
     def response_pooled_table(self, endpoint: str):
         return self.pooled_table_view(self.response_pools[endpoint])
@@ -334,25 +343,29 @@ class Chapters(SynthesisPage):
             if group == synthesis.ALL_SETTINGS:
                 continue
             rows.append({"label": self.setting_label(group), "kind": "heading"})
-            for r in members.to_dict("records"):
-                rows.append({"label": f"{r['study_id']} ({r['events']}/{r['total']})", "kind": "study",
+            weights = synthesis.inverse_variance_weights(members) if len(members) > 1 else [None] * len(members)
+            for r, weight in zip(members.to_dict("records"), weights):
+                rows.append({"label": f"{self.names[r['study_id']]} ({r['events']}/{r['total']})", "kind": "study",
                              "estimate": r["percent"], "ci_low": r["exact_low"], "ci_high": r["exact_high"],
-                             "total": r["total"]})
+                             "total": r["total"], "weight": weight})
             pooled = pools[(pools["group"] == group) & (pools["model"] == GLMM)]
             for p in pooled.to_dict("records"):
                 rows.append({"label": "Pooled (GLMM)", "kind": "pooled", **{k: p[k] for k in
                              ("estimate", "ci_low", "ci_high", "pi_low", "pi_high")}})
         return pd.DataFrame(rows)
 
-    def rate_forest(self, rates: pd.DataFrame, pools: pd.DataFrame, title: str):
+    def rate_forest(self, rates: pd.DataFrame, pools: pd.DataFrame, title: str, xlabel: str = "Patients (%)"):
         from .plotting import rate_forest_figure
 
-        return rate_forest_figure(self.forest_rows(rates, pools), width=8, row_height=0.4, margin=1, title=title)
+        return rate_forest_figure(self.forest_rows(rates, pools), width=8, row_height=0.42, margin=1.3, title=title,
+                                  xlabel=xlabel)
 
     def response_forest(self, endpoint: str):
+        name = {"ORR": "Objective response", "DCR": "Disease control"}.get(endpoint, endpoint)
         return self.rate_forest(self.response_rates[endpoint], self.response_pools[endpoint],
-                                f"{endpoint} of anlotinib-containing arms: exact 95% CIs, pooled within setting "
-                                "(diamond: 95% CI; dashed: 95% prediction interval)")
+                                f"{name} ({endpoint}) of anlotinib-containing arms: exact 95% CIs, pooled within "
+                                "setting (diamond: 95% CI; dashed: 95% prediction interval)",
+                                xlabel=f"Patients with {name.lower()} (%)")
 
     def leave_one_out_view(self, endpoint: str):
         frame = synthesis.leave_one_out_table(self.response_rates[endpoint], endpoint, self.order)
@@ -472,29 +485,39 @@ class Chapters(SynthesisPage):
             "Measure": frame["measure"], "Source": frame["source"],
             "Estimate (CI)": [f"{e:.2f} ({lo:.2f}–{hi:.2f}, {lvl}%)" for e, lo, hi, lvl in
                               zip(frame["estimate"], frame["ci_low"], frame["ci_high"], frame["ci_level"])],
-            "outcomes.csv rows": frame["data_rows"],
+            "Data rows": [row_links(s, "outcomes.csv", r) for s, r in zip(frame["study_id"], frame["data_rows"])],
         })
         return table(shown)
 
     def comparison_forest(self):
+        """Between-arm estimates in two panels, odds ratios and hazard ratios apart (each on its
+        own log axis, with the direction of benefit on it); not pooled."""
         import matplotlib.pyplot as plt
 
-        from .plotting import plot_forest
+        from .plotting import describe, forest_layout, plot_forest
 
         frame = self.comparison_rows
-        fig, ax = plt.subplots(figsize=(8, 0.35 * max(len(frame), 3) + 1.2))
         if frame.empty:
+            fig, ax = plt.subplots(figsize=(8, 1.5))
             ax.set_axis_off()
-            return fig
-        frame = frame.assign(label=[f"{self.names[s]}" + (f" ({i})" if i else "") + f" {e} {m}: {src}"
-                                    for s, e, m, src, i in zip(frame["study_id"], frame["endpoint"], frame["measure"],
-                                                               frame["source"], frame["integrity"])],
+            return describe(fig, "No study compares an anlotinib arm with a control arm.")
+        frame = frame.assign(label=[f"{self.names[s]}" + (f" ({i})" if i else "") + f" · {e} · {_short_source(src)}"
+                                    for s, e, src, i in zip(frame["study_id"], frame["endpoint"], frame["source"],
+                                                            frame["integrity"])],
                              status=frame["integrity"])
-        plot_forest(frame, ax=ax, xlabel="Ratio, anlotinib arm vs control (log scale; < 1 favours anlotinib "
-                                         "for HR, > 1 for OR)")
-        ax.set_title("Between-arm estimates, not pooled (different settings and designs)", loc="left", fontsize=10)
-        fig.tight_layout()
-        return fig
+        panels = [(m, frame[frame["measure"] == m]) for m in ("odds ratio", "hazard ratio")
+                  if (frame["measure"] == m).any()]
+        fig, pairs = forest_layout([0.42 * len(rows) + 1.4 for _, rows in panels])
+        directions = {"odds ratio": "Odds ratio of response (log scale):\nabove 1 favours the anlotinib arm",
+                      "hazard ratio": "Hazard ratio (log scale):\nbelow 1 favours the anlotinib arm"}
+        for (ax, text_ax), (measure, rows) in zip(pairs, panels):
+            plot_forest(rows.reset_index(drop=True), ax=ax, xlabel=directions[measure], text_ax=text_ax,
+                        value_header=f"{'OR' if measure == 'odds ratio' else 'HR'} (95% CI)")
+            ax.set_title(f"{measure.capitalize()}s (not pooled)", loc="left")
+        return describe(fig, "Forest plots of the between-arm estimates, odds ratios and hazard ratios in separate "
+                             "panels, not pooled: " + "; ".join(
+                                 f"{r['label']}: {r['estimate']:.2f} ({r['ci_low']:.2f}–{r['ci_high']:.2f})"
+                                 for r in frame.to_dict("records")) + ".")
 
     def comparative_facts(self) -> dict[str, object]:
         frame = self.comparison_rows
@@ -545,19 +568,23 @@ class Chapters(SynthesisPage):
     def survival_overlay(self, endpoint: str):
         import matplotlib.pyplot as plt
 
-        from .plotting import plot_km_overlay
+        from .plotting import describe, km_overlay_height, plot_km_overlay
 
-        curves = [(f"{s.study_id}: {synthesis.arm_label(s, a.inputs.arm)}", self.setting_label(s.meta["setting_group"]),
+        curves = [(f"{s.name}: {synthesis.arm_label(s, a.inputs.arm)}", self.setting_label(s.meta["setting_group"]),
                    a) for s, a in self.survival_arms
                   if a.inputs.endpoint == endpoint and a.inputs.arm in synthesis.anlotinib_arms(s)]
-        fig, ax = plt.subplots(figsize=(8.5, 4.8))
+        fig, ax = plt.subplots(figsize=(8, km_overlay_height(len(curves))))
         if not curves:
             ax.set_axis_off()
-            return fig
+            return describe(fig, f"No {endpoint} curve of an anlotinib-containing arm can be reconstructed.")
         plot_km_overlay(curves, ax=ax)
-        ax.set_title(f"{endpoint} of anlotinib-containing arms, line style by setting", loc="left", fontsize=10)
+        ax.set_title(f"{endpoint} of anlotinib-containing arms, line style by setting", loc="left")
         fig.tight_layout()
-        return fig
+        return describe(fig, f"Reconstructed Kaplan-Meier curves of {endpoint} for the anlotinib-containing arms "
+                             "(rebuilt from published summaries, not patient records): " + "; ".join(
+                                 f"{label} ({setting}), median "
+                                 + ("not reached" if not math.isfinite(arm.median) else f"{arm.median:.1f} months")
+                                 for label, setting, arm in curves) + ".")
 
     def survival_summary_table(self):
         """Per arm and endpoint: printed median (CI) and landmarks beside the reconstruction's."""
@@ -570,18 +597,19 @@ class Chapters(SynthesisPage):
                     continue
                 arm = reconstructed.get((study.study_id, inputs.arm, inputs.endpoint))
                 printed = inputs.printed
+                rebuilt = (f"not rebuilt: {inputs.missing}" if arm is None else
+                           "not reached" if math.isnan(arm.median) else f"{arm.median:.1f}")
                 rows.append({
                     "Setting": self.setting_label(study.meta["setting_group"]),
-                    "Study": self._study_link(study.study_id), "Arm": synthesis.arm_label(study, inputs.arm),
-                    "Endpoint": inputs.endpoint, "Patients": printed.n,
+                    "Study": self._study_link(study.study_id),
+                    "Arm, endpoint": f"{synthesis.arm_label(study, inputs.arm)}, {inputs.endpoint} ({printed.n} patients)",
                     "Median printed (months)": "" if printed.median is None else
                     f"{printed.median:g}" + (f" ({inputs.median_ci_printed})" if inputs.median_ci_printed else ""),
                     "Landmarks printed": "; ".join(f"{t:g} mo: {v:g}%" for t, v in printed.landmarks),
-                    "Median reconstructed": "" if arm is None or math.isnan(arm.median) else f"{arm.median:.1f}",
-                    "Reconstruction": "rebuilt" if arm is not None else inputs.missing,
-                    "outcomes.csv rows": ", ".join(map(str, inputs.rows)),
+                    "Median rebuilt": rebuilt,
+                    "Data": row_links(study.study_id, "outcomes.csv", ", ".join(map(str, inputs.rows))),
                 })
-        return table(pd.DataFrame(rows), empty="No study prints survival summaries.")
+        return tables_by(pd.DataFrame(rows), "Setting", empty="No study prints survival summaries.")
 
     @cached_property
     def landmark_tables(self) -> dict[str, pd.DataFrame]:
@@ -615,7 +643,11 @@ class Chapters(SynthesisPage):
                              f"{100 * shown['estimate']:.1f} (95% CI {100 * shown['ci_low']:.1f}–"
                              f"{100 * shown['ci_high']:.1f}; PI {100 * shown['pi_low']:.1f}–{100 * shown['pi_high']:.1f})",
                          "SE (%)": "", "Printed (%)": f"I² {pooled.i2:.1f}%, tau² {pooled.tau2:.3f}"})
-        return table(pd.DataFrame(rows), empty="No reconstruction reaches this landmark.")
+        frame = pd.DataFrame(rows)
+        if not frame.empty:
+            frame = frame.sort_values("Setting", key=lambda c: c.map({self.setting_label(g): i for i, g in
+                                                                      enumerate(self.order)}), kind="stable")
+        return tables_by(frame, "Setting", empty="No reconstruction reaches this landmark.")
 
     def survival_facts(self) -> dict[str, object]:
         facts = {"surv_n_arms": len(self.survival_arms), "landmark_months": f"{LANDMARK_MONTHS:g}"}
@@ -669,36 +701,49 @@ class Chapters(SynthesisPage):
     def heatmap(self, band: str):
         import matplotlib.pyplot as plt
 
-        from .plotting import plot_ae_heatmap
+        from .plotting import describe, plot_ae_heatmap
 
         matrix = synthesis.heatmap_matrix(self.safety_rates, band)
-        fig, ax = plt.subplots(figsize=(9, 0.22 * max(len(matrix), 4) + 1.5))
+        fig, ax = plt.subplots(figsize=(8, 0.3 * max(len(matrix), 4) + 1.8))
         if matrix.empty:
             ax.set_axis_off()
-            return fig
+            return describe(fig, f"No study of the main analyses prints {band} adverse events by term.")
+        matrix = matrix.rename(columns=lambda c: self._arm_column_label(c))
         plot_ae_heatmap(matrix, ax=ax)
-        ax.set_title(f"Adverse events, {band}: patients (%) per harmonised term; grey = not printed",
-                     loc="left", fontsize=10)
+        ax.set_title(f"Adverse events, {band}: patients (%) per term; grey = not printed", loc="left")
         fig.tight_layout()
-        return fig
+        top = matrix.max(axis=1).sort_values(ascending=False).head(8)
+        return describe(fig, f"Heatmap of {band} adverse events: {len(matrix)} harmonised terms (rows) by study arm "
+                             f"(columns: {', '.join(matrix.columns)}); grey cells are terms a study does not print. "
+                             "Highest rates: " + "; ".join(
+                                 f"{term} {matrix.loc[term].max():.0f}% ({matrix.loc[term].idxmax()})"
+                                 for term in top.index) + ".")
+
+    def _arm_column_label(self, column: str) -> str:
+        """'li2022: anlotinib plus TP' -> 'Li 2022: anlotinib plus TP'."""
+        study_id, _, arm = column.partition(": ")
+        return f"{self.names.get(study_id, study_id)}: {arm}" if arm else column
 
     def grade3_table(self):
         rates = self.grade3
         shown = pd.DataFrame({
             "Setting": [self.setting_label(g) for g in rates["setting_group"]],
             "Study": [self._study_link(s) for s in rates["study_id"]], "Arm": rates["arm_label"],
-            "Events counted": rates["category"], "Patients with grade ≥3": rates["events"],
-            "Patients": rates["total"], "Count": rates["count_origin"], "Rate (%)": rates["percent"].map(_pct),
-            "Exact 95% CI": [_interval(lo, hi) for lo, hi in zip(rates["exact_low"], rates["exact_high"])],
-            "adverse_events.csv rows": rates["data_row"],
+            "Events counted": rates["category"],
+            "Patients with grade ≥3": [f"{e}/{t}" + (" (count implied)" if o == "implied" else "")
+                                       for e, t, o in zip(rates["events"], rates["total"], rates["count_origin"])],
+            "Rate % (exact 95% CI)": [f"{_pct(r)} ({_interval(lo, hi)})" for r, lo, hi in
+                                      zip(rates["percent"], rates["exact_low"], rates["exact_high"])],
+            "Data": [row_links(s, "adverse_events.csv", r) for s, r in zip(rates["study_id"], rates["data_row"])],
         })
-        return table(shown, empty="No study prints the share of patients with any grade ≥3 event.")
+        return tables_by(shown, "Setting", empty="No study prints the share of patients with any grade ≥3 event.")
 
     def grade3_pooled_table(self):
         return self.pooled_table_view(self.grade3_pools)
 
     def grade3_forest(self):
-        return self.rate_forest(self.grade3, self.grade3_pools, "Any grade ≥3 adverse event, anlotinib-containing arms")
+        return self.rate_forest(self.grade3, self.grade3_pools, "Any grade ≥3 adverse event, anlotinib-containing arms",
+                                xlabel="Patients with a grade ≥3 adverse event (%)")
 
     def class_effect_table(self):
         rates = synthesis.class_effects(self.safety_rates)
@@ -720,7 +765,7 @@ class Chapters(SynthesisPage):
                 parts.append(f"{_lower_first(self.setting_label(group))}: {sentence}")
             else:
                 r = members.iloc[0]
-                parts.append(f"{_lower_first(self.setting_label(group))}: one study only ({r['study_id']}, "
+                parts.append(f"{_lower_first(self.setting_label(group))}: one study only ({self.names[r['study_id']]}, "
                              f"{_pct(r['percent'])}%)")
         terms = synthesis.heatmap_matrix(self.safety_rates, ANY_GRADE)
         return {"safety_n_studies": int(self.safety_rates["study_id"].nunique()) if not self.safety_rates.empty else 0,
@@ -778,15 +823,22 @@ class Chapters(SynthesisPage):
             return f"{r['estimate']}{unit}{ci}"
         records = frame.to_dict("records")
         shown = pd.DataFrame({
-            "Trial": frame["trial"], "Arm": frame["arm"], "n": frame["n"],
-            "Endpoint": [endpoint_column.label(e) for e in frame["endpoint"]],
-            "Measure": [measure_column.label(m) for m in frame["measure"]],
-            "Value": [value(r) for r in records],
-            "Status": [status_column.label(v) for v in frame["status"]], "Population": frame["population"],
+            "Trial": frame["trial"],
+            "Arm (population)": [f"{r['arm']}" + (f", n = {r['n']}" if r["n"] else "") + f" ({r['population']})"
+                                 for r in records],
+            "Endpoint": [f"{endpoint_column.label(r['endpoint'])}, {measure_column.label(r['measure'])}"
+                         for r in records],
+            "Value": [value(r) + ("" if r["status"] == "confirmed" else f" ({status_column.label(r['status'])})")
+                      for r in records],
             "Publication": [self.benchmark_link(r) for r in records],
-            "Where, as printed": [f"{r['source']}: “{r['quote']}”" if r["quote"] else r["note"] for r in records],
         })
-        return table(shown, empty="No benchmark for this setting.")
+        quotes = pd.DataFrame({"Trial": frame["trial"], "Number": shown["Value"],
+                               "Where, as printed": [Rich(f"{r['source']}: “{r['quote']}”") if r["quote"]
+                                                     else Rich(r["note"]) for r in records]})
+        if shown.empty:
+            return paragraph("No benchmark for this setting.")
+        return html_block(tables_by(shown, "Trial"),
+                          details("The words of each publication that print these numbers", table(quotes).data))
 
     def context_facts(self) -> dict[str, object]:
         frame = self.benchmarks
@@ -824,29 +876,47 @@ class Chapters(SynthesisPage):
     def traffic_light(self):
         import matplotlib.pyplot as plt
 
-        from .plotting import plot_traffic_light
+        from .plotting import describe, plot_traffic_light
 
         frame = self.traffic_light_frame()
         if frame.empty:
             return None
         tools = list(dict.fromkeys(frame["tool"]))
         fig, axes = plt.subplots(len(tools), 1, squeeze=False,
-                                 figsize=(9, sum(0.5 * frame.loc[frame["tool"] == t, "study_id"].nunique() + 2.6
+                                 figsize=(8, sum(0.55 * frame.loc[frame["tool"] == t, "study_id"].nunique() + 3.2
                                                  for t in tools)))
         for ax, tool in zip(axes[:, 0], tools):
             plot_traffic_light(frame[frame["tool"] == tool], ax=ax)
-            ax.set_title(f"Risk of bias: {tool}", loc="left", fontsize=10)
+            ax.set_title(f"Risk of bias: {tool}", loc="left")
         fig.tight_layout()
-        return fig
+        overall = frame[frame["domain"] == "Overall"]
+        return describe(fig, "Risk-of-bias traffic lights, one row per study and one column per domain. Overall: "
+                             + "; ".join(f"{r['label']}" + (f" ({r['status']})" if r["status"] else "")
+                                         + f" ({r['tool']}): {r['judgement'].replace('_', ' ')}"
+                                         for r in overall.to_dict("records")) + ".")
 
     @cached_property
     def integrity_checks(self) -> dict[str, dict]:
         return load_checks(self.data_dir)
 
     def integrity_table(self):
-        frame = screen_table(self.studies, self.integrity_checks)
-        frame["study_id"] = [self._study_link(s) for s in frame["study_id"]]
-        return table(frame.rename(columns={"study_id": "Study", "decision": "Decision"}))
+        """Per study: the checks that raised a concern or could not be assessed, and the decision;
+        the full grid of verdicts behind a drop-down."""
+        rows = []
+        for study in self.studies:
+            screen = load_screen(study.folder) or {}
+            verdicts = {c["check"]: c["verdict"] for c in screen.get("checks", [])}
+            named = lambda wanted: ", ".join(self.integrity_checks[c]["label"] for c, v in verdicts.items()  # noqa: E731
+                                             if v == wanted) or "none"
+            rows.append({"Study": self._study_link(study.study_id),
+                         "Concern": named("concern") if screen else "not screened",
+                         "Not assessable": named("not_assessable") if screen else "",
+                         "Decision": study_status(study).label.split(" (")[0]})
+        grid = screen_table(self.studies, self.integrity_checks)
+        grid["study_id"] = [self._study_link(s) for s in grid["study_id"]]
+        return html_block(table(pd.DataFrame(rows)),
+                          details("Every check's verdict for every study",
+                                  table(grid.rename(columns={"study_id": "Study", "decision": "Decision"})).data))
 
     def integrity_concerns(self):
         """Every check with a concern, with its evidence (quotes from the paper, outside records)."""
@@ -860,10 +930,9 @@ class Chapters(SynthesisPage):
                     rows.append({
                         "Study": self._study_link(study.study_id) if i == 0 else "",
                         "Check": self.integrity_checks[check["check"]]["label"] if i == 0 else "",
-                        "Finding": check["summary"] if i == 0 else "",
-                        "Evidence": (Link(e.get("doi") or e["url"], e["url"], e["quote"]) if "url" in e
-                                     else f"{e['source']}: “{e['quote']}”"),
-                        "Quoted": e["quote"] if "url" in e else "",
+                        "Finding": Rich(check["summary"]) if i == 0 else "",
+                        "Evidence": (Joined((Link(e.get("doi") or "outside record", e["url"]), Rich(f"“{e['quote']}”")))
+                                     if "url" in e else Rich(f"{e['source']}: “{e['quote']}”")),
                     })
         return table(pd.DataFrame(rows), empty="No check raised a concern.")
 
@@ -896,14 +965,14 @@ class Chapters(SynthesisPage):
     def sensitivity_table(self):
         frame = self.sensitivity_pools
         shown = pd.DataFrame({
-            "Endpoint": frame["endpoint"], "Setting": [self.setting_label(g) for g in frame["group"]],
+            "Pool": [f"{e}, {self.setting_label(g)}" for e, g in zip(frame["endpoint"], frame["group"])],
             "Analysis": frame["variant"],
             "Studies": [", ".join(self.names.get(s, s) for s in studies.split(", ")) for studies in frame["studies"]],
-            "Pooled (%)": frame["estimate"].map(_pct),
-            "95% CI": [_interval(lo, hi) for lo, hi in zip(frame["ci_low"], frame["ci_high"])],
+            "Pooled % (95% CI)": [f"{_pct(e)} ({_interval(lo, hi)})" for e, lo, hi in
+                                  zip(frame["estimate"], frame["ci_low"], frame["ci_high"])],
             "I² (%)": frame["i2"].map(lambda v: f"{v:.1f}"),
-        }).sort_values(["Endpoint", "Setting", "Analysis"], kind="stable")
-        return table(shown, empty="Nothing to pool.")
+        }).sort_values(["Pool", "Analysis"], kind="stable")
+        return tables_by(shown, "Pool", empty="Nothing to pool.")
 
     def grade_judgements(self):
         """Each graded finding's judgement per GRADE domain, with the estimate now computed; a
@@ -915,15 +984,17 @@ class Chapters(SynthesisPage):
             if finding.judgement is None or not finding.reported:
                 continue
             j = finding.judgement
+            domains = "; ".join(f"{DOMAIN_LABELS[d]} {'−' * j.domains[d]['downgrade'] or 'not rated down'}: "
+                                f"{j.reason(d)}" for d in DOMAINS)
             rows.append({
-                "Setting": finding.setting, "Outcome": finding.label, "Result": finding.result,
-                "Studies": ", ".join(s.name for s in finding.studies),
-                "Start": f"{j.start}: {j.start_reason}",
-                **{DOMAIN_LABELS[d]: ("no downgrade" if not j.domains[d]["downgrade"] else
-                                      "−" * j.domains[d]["downgrade"]) + f": {j.reason(d)}" for d in DOMAINS},
+                "Setting": finding.setting,
+                "Outcome": f"{finding.label} ({', '.join(s.name for s in finding.studies)})",
+                "Result": finding.result,
                 "Certainty": finding.certainty + (" (revisit: judged on other studies)" if finding.stale else ""),
+                "Judgement": f"Starts {j.start}: {j.start_reason} {domains}.",
             })
-        return table(pd.DataFrame(rows), empty="No certainty judgements are recorded (data/certainty.yaml).")
+        return tables_by(pd.DataFrame(rows), "Setting", empty="No certainty judgements are recorded "
+                                                              "(data/certainty.yaml).")
 
     def summary_of_findings_tables(self):
         """Every setting's summary-of-findings tables (:func:`livingreview.findingspage.summary_of_findings_html`),

@@ -11,7 +11,7 @@ import pandas as pd
 from . import paths
 from .audit import MISMATCH, OK, RULE_LABELS, RULES, VERDICT_WORDS, audit_studies
 from .data import Study, load_studies, load_vocabulary
-from .display import StudyLink, finding_link, glue_facts, humanise, table
+from .display import StudyLink, finding_link, glue_facts, html_block, humanise, table, tables_by
 from .reconstruct import follow_up_window
 from .review import design_label, load_review, study_size
 
@@ -47,16 +47,19 @@ class SynthesisPage:
             status = study_status(study)
             rows.append({
                 "Study": StudyLink(study.name, f"../studies/{study.study_id}.html", status.badge, status.analysis_set),
-                "Design": design_label(study), "Setting": settings.get(meta["setting_group"], meta["setting"]),
-                "Line": meta["line_of_therapy"],
+                "Design": f"{design_label(study)} ({'full text' if meta['full_text_available'] else 'abstract only'})",
+                "Setting": f"{settings.get(meta['setting_group'], meta['setting'])} ({meta['line_of_therapy']})",
+                "Patients (arms)": f"{study_size(study)} ({len(meta['arms'])})",
+                "Median follow-up": (f"{follow_up['months']} months" if follow_up.get("months") is not None
+                                     else NOT_PRINTED),
                 "Anlotinib regimen": " | ".join(a["regimen"] for a in anlotinib_arms),
                 "Anlotinib dose": " | ".join(a.get("anlotinib_dose", NOT_PRINTED) for a in anlotinib_arms),
-                "Arms": len(meta["arms"]), "Patients": study_size(study),
-                "Median follow-up (months)": follow_up.get("months", NOT_PRINTED),
                 "Primary endpoint": meta["design"].get("primary_endpoint", NOT_PRINTED),
-                "Report": "full text" if meta["full_text_available"] else "abstract only",
             })
-        return table(pd.DataFrame(rows))
+        frame = pd.DataFrame(rows)
+        regimens = frame[["Study", "Anlotinib regimen", "Anlotinib dose", "Primary endpoint"]]
+        return html_block(table(frame.drop(columns=["Anlotinib regimen", "Anlotinib dose", "Primary endpoint"])),
+                          table(regimens, caption="Regimens and primary endpoints, as printed"))
 
     def timeline(self) -> pd.DataFrame:
         """Enrolment start and end and data cut-off per study, as printed (text dates)."""
@@ -75,12 +78,15 @@ class SynthesisPage:
     def timeline_figure(self):
         import matplotlib.pyplot as plt
 
-        from .plotting import plot_timeline
+        from .plotting import describe, plot_timeline
 
-        fig, ax = plt.subplots(figsize=(9, 0.55 * len(self.studies) + 1.2))
-        plot_timeline(self.timeline(), ax=ax)
+        timeline = self.timeline()
+        fig, ax = plt.subplots(figsize=(8, 0.6 * len(self.studies) + 1.6))
+        plot_timeline(timeline, ax=ax)
         fig.tight_layout()
-        return fig
+        return describe(fig, "Timeline of enrolment periods (bars) and data cut-offs (diamonds), as printed: " + "; ".join(
+            f"{r['label']}: enrolment {r['enrolment_start'] or 'not printed'} to {r['enrolment_end'] or 'not printed'}, "
+            f"cut-off {r['data_cutoff'] or 'not printed'}" for r in timeline.to_dict("records")) + ".")
 
     def evidence_facts(self) -> dict[str, object]:
         timeline = self.timeline()
@@ -150,7 +156,6 @@ class SynthesisPage:
         """Checks per rule and verdict, with each study's count of findings that are not ok."""
         counts = self.audit.pivot_table(index="rule", columns="verdict", values="study_id", aggfunc="count",
                                         fill_value=0).reindex(list(RULES), fill_value=0)
-        counts.insert(0, "What it checks", [RULES[r] for r in counts.index])
         counts = counts.rename(columns=VERDICT_WORDS)
         counts.index = [RULE_LABELS[r] for r in counts.index]
         return table(counts.rename_axis("Rule").reset_index())
@@ -165,14 +170,13 @@ class SynthesisPage:
         by_id = {s.study_id: s for s in self.studies}
         statuses = {s.study_id: study_status(s) for s in self.studies}
         shown = pd.DataFrame({
-            "Rule": findings["rule"].map(RULE_LABELS),
+            "Rule": findings["rule"].map(RULE_LABELS) + " (" + findings["verdict"].map(VERDICT_WORDS) + ")",
             "Study": [StudyLink(by_id[s].name, f"../studies/{s}.html", statuses[s].badge, statuses[s].analysis_set)
                       for s in findings["study_id"]],
-            "Verdict": findings["verdict"].map(VERDICT_WORDS),
-            "Quantity": [humanise(q, by_id[s]) for q, s in zip(findings["quantity"], findings["study_id"])],
-            "Printed": [humanise(q, by_id[s]) for q, s in zip(findings["printed"], findings["study_id"])],
-            "Recomputed": [humanise(q, by_id[s]) for q, s in zip(findings["recomputed"], findings["study_id"])],
-            "Detail": [humanise(q, by_id[s]) for q, s in zip(findings["detail"], findings["study_id"])],
+            "Finding": [humanise(f"{q}: {d}" if d else q, by_id[s])
+                        for q, d, s in zip(findings["quantity"], findings["detail"], findings["study_id"])],
+            "Printed → recomputed": [humanise(f"{p} → {r}", by_id[s]) for p, r, s in
+                                     zip(findings["printed"], findings["recomputed"], findings["study_id"])],
             "Data": links,
         })
-        return table(shown, empty="Every check agrees with what the papers printed.")
+        return tables_by(shown, "Rule", empty="Every check agrees with what the papers printed.")
