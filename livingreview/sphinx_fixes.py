@@ -7,6 +7,17 @@
   Book's build runs that phase twice, so every page declared ``THEBE_JS_URL`` twice (a
   JavaScript error in the browser; sphinx-togglebutton's selector is duplicated the same
   way). Identical script entries are kept once.
+- Sphinx indexes raw HTML (the pages' tables) by deleting its tags, which glues the text of
+  neighbouring cells into one word ("Hypertensionyes"), so search never finds it. A line break
+  is put between block-level tags, which changes nothing on the page.
+- pydata-sphinx-theme 0.17 binds its sidebar toggles to the first button of each kind only
+  (pydata/pydata-sphinx-theme#2451); sphinx-book-theme 1.3 renders a second one, the one a phone
+  shows, which then does nothing. ``lr-sidebar-toggle.js`` (book/_static) binds the others.
+- sphinxcontrib-bibtex marks its bibliography ``role="list"`` with entries ``role="doc-biblioentry"``
+  whose links axe-core reports as children a list may not have; the roles are dropped (the
+  entries stay ordinary blocks, read in order).
+- A table or figure box that scrolls sideways on a narrow screen must be reachable by the
+  keyboard; ``lr-scroll-regions.js`` makes each such box focusable and names it.
 - An incremental build (see :mod:`livingreview.sphinx_build`) reads and writes only the pages
   that changed. Every page's navigation shows every page's title, so when a page is added or
   removed, or a page read again has a new title, every page is written again.
@@ -15,6 +26,9 @@
 from __future__ import annotations
 
 import html
+import re
+
+from docutils import nodes
 
 # Run after the themes' own html-page-context handlers (default priority 500).
 PRIORITY = 900
@@ -44,6 +58,26 @@ def _drop_duplicate_scripts(app, pagename, templatename, context, doctree) -> No
     context["script_files"] = unique
 
 
+_BLOCK_END = re.compile(r"(</(?:td|th|tr|thead|tbody|table|li|ul|ol|p|div|dt|dd|dl|caption|h[1-6]|section|aside)>)(?=<)")
+
+
+def _separate_block_tags(app, doctree, docname) -> None:
+    """A line break after every block-level end tag in raw HTML, so the search index sees words."""
+    for node in doctree.findall(nodes.raw):
+        if "html" in node.get("format", "").split():
+            text = node.astext()
+            spaced = _BLOCK_END.sub("\\1\n", text)
+            if spaced != text:
+                node.children = [nodes.Text(spaced)]
+
+
+def _plain_bibliography(app, pagename, templatename, context, doctree) -> None:
+    body = context.get("body")
+    if body and 'class="citation-list"' in body:
+        context["body"] = (body.replace('<div role="list" class="citation-list">', '<div class="citation-list">')
+                           .replace(' role="doc-biblioentry"', ""))
+
+
 def _remember_titles(app, env, added, changed, removed) -> list:
     """Before pages are read again: note whether the set of pages changes, and their titles."""
     # Jupyter Book's build may read twice: what the first read saw is kept.
@@ -66,6 +100,10 @@ def _write_all_if_navigation_changed(app, env) -> list:
 def setup(app):
     app.connect("html-page-context", _escape_page_title, priority=PRIORITY)
     app.connect("html-page-context", _drop_duplicate_scripts, priority=PRIORITY)
+    app.connect("doctree-resolved", _separate_block_tags)
+    app.add_js_file("lr-sidebar-toggle.js")
+    app.add_js_file("lr-scroll-regions.js")
+    app.connect("html-page-context", _plain_bibliography, priority=PRIORITY)
     app.connect("env-get-outdated", _remember_titles)
     app.connect("env-get-updated", _write_all_if_navigation_changed)
     return {"parallel_read_safe": True, "parallel_write_safe": True}
