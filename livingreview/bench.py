@@ -305,6 +305,26 @@ def redraw(output_dir: Path = OUTPUT_DIR) -> Path:
     return path
 
 
+# A reader on a phone downloads each page with its figures; the budget is what one page may weigh.
+PAGE_BUDGET_KB = 1500
+
+
+def page_weight_kb(site: Path, page: Path) -> float:
+    """A page's weight: its HTML (figures are inline SVG) and the images it links under _images."""
+    import re
+
+    text = page.read_text(encoding="utf-8", errors="replace")
+    images = {site / "_images" / name for name in re.findall(r"_images/([^\"'?#\s)]+)", text)}
+    return (page.stat().st_size + sum(i.stat().st_size for i in images if i.is_file())) / 1000
+
+
+def page_weights(site: Path, top: int = 8) -> list[dict]:
+    """The heaviest pages of a built site, with the budget each must stay under."""
+    pages = [p for p in site.rglob("*.html") if p.relative_to(site).parts[0] not in ("_static", "_sources")]
+    weights = sorted(((page_weight_kb(site, p), p.relative_to(site).as_posix()) for p in pages), reverse=True)
+    return [{"page": name, "kB with figures": round(kb, 1), "budget kB": PAGE_BUDGET_KB} for kb, name in weights[:top]]
+
+
 def run_benchmark(sizes=DEFAULT_SIZES, study: str = DEFAULT_STUDY, output_dir: Path = OUTPUT_DIR,
                   log=print) -> Path:
     """Run every measurement in one go and write the tables and the figure; returns
@@ -315,7 +335,7 @@ def run_benchmark(sizes=DEFAULT_SIZES, study: str = DEFAULT_STUDY, output_dir: P
     # The builds measured include the page that shows these files: it needs them to exist.
     if not (output_dir / "benchmark.svg").is_file():
         output_dir.mkdir(parents=True, exist_ok=True)
-        for name in ("benchmark", "ratios", "floor", "machine"):
+        for name in ("benchmark", "ratios", "floor", "machine", "page_weight"):
             (output_dir / f"{name}.csv").write_text("status\nnot measured yet: run make bench\n", encoding="utf-8")
         import matplotlib.pyplot as plt
 
@@ -338,6 +358,7 @@ def run_benchmark(sizes=DEFAULT_SIZES, study: str = DEFAULT_STUDY, output_dir: P
             log(f"bench: {studies} studies: one-study update ({change})")
             timings.append(timed_build("one-study update", data, build, studies))
             if studies == base_studies:
+                weights = page_weights(build / paths.SITE_DIRNAME)
                 log("bench: reference: Jupyter Book executes the same notebooks")
                 reference_data = synthetic_data(work / "data-reference", studies)
                 reference_s = reference_build(reference_data, work / "reference",
@@ -361,5 +382,6 @@ def run_benchmark(sizes=DEFAULT_SIZES, study: str = DEFAULT_STUDY, output_dir: P
     _write_csv(output_dir / "ratios.csv", ratios(timings, reference_s))
     _write_csv(output_dir / "floor.csv", floor_rows)
     _write_csv(output_dir / "machine.csv", [{"item": k, "value": v} for k, v in machine().items()])
+    _write_csv(output_dir / "page_weight.csv", weights)
     redraw(output_dir)
     return output_dir

@@ -261,7 +261,8 @@ def test_every_figure_that_shows_a_left_out_study_greys_it_with_a_legend_entry(c
     for name, fig in figures.items():
         texts = [t for ax in fig.axes for t in ax.get_yticklabels()]
         grey = [t.get_text() for t in texts if matplotlib.colors.same_color(t.get_color(), LEFT_OUT_COLOUR)]
-        legends = [t.get_text() for ax in fig.axes if ax.get_legend() for t in ax.get_legend().get_texts()]
+        legends = [t.get_text() for legend in [*(ax.get_legend() for ax in fig.axes), *fig.legends]
+                   if legend is not None for t in legend.get_texts()]
         assert grey, name
         assert all(re.search("excluded|sensitivity analyses only", g) for g in grey), (name, grey)
         assert LEFT_OUT_LEGEND in legends, (name, legends)
@@ -295,3 +296,43 @@ def test_a_study_page_says_its_status_first_and_its_title_carries_it():
     li = StudyPage.load("li2022")
     assert li.title() == li.study.meta["label"]
     assert 'class="lr-status' not in li.key_message().data
+
+
+# ------------------------------------------------------------------ figures as shown
+
+def test_every_text_of_a_figure_is_at_least_ten_pixels_where_it_is_shown(chapters):
+    """At the narrowest width a figure is shown at (its box scrolls below it), no text is
+    smaller than 10 CSS pixels; the figure is SVG with its description as alt text."""
+    from livingreview.display import (CSS_PX_PER_INCH, FIGURE_NARROW_PX, MIN_FONT_PX, POINTS_PER_INCH,
+                                      figure_html)
+
+    for fig in (chapters.response_forest("ORR"), chapters.comparison_forest(), chapters.heatmap("grade ≥3"),
+                chapters.traffic_light()):
+        markup = figure_html(fig)
+        assert markup.count("<img ") == 1 and 'src="data:image/svg+xml;base64,' in markup
+        scale = min(1.0, FIGURE_NARROW_PX / (fig.get_figwidth() * CSS_PX_PER_INCH))
+        sizes = [t.get_fontsize() for t in fig.findobj(lambda a: hasattr(a, "get_fontsize") and hasattr(a, "get_text"))
+                 if t.get_text()]
+        assert min(sizes) * CSS_PX_PER_INCH / POINTS_PER_INCH * scale >= MIN_FONT_PX - 1e-9
+        assert 'alt="' in markup and fig.lr_description[:20] in markup
+
+
+def test_a_figure_without_a_description_is_refused():
+    import matplotlib.pyplot as plt
+
+    from livingreview.display import figure_html
+
+    fig, _ = plt.subplots()
+    with pytest.raises(ValueError, match="description"):
+        figure_html(fig)
+    plt.close(fig)
+
+
+def test_forest_plots_keep_odds_and_hazard_ratios_apart_with_the_direction_of_benefit(chapters):
+    fig = chapters.comparison_forest()
+    labels = [ax.get_xlabel() for ax in fig.axes if ax.get_xlabel()]
+    assert any(label.startswith("Odds ratio") and "favours the anlotinib arm" in label for label in labels)
+    assert any(label.startswith("Hazard ratio") and "below 1 favours" in label for label in labels)
+    for ax in (a for a in fig.axes if a.get_xscale() == "log"):
+        ticks = [t for t in ax.get_xticks() if ax.get_xlim()[0] <= t <= ax.get_xlim()[1]]
+        assert all(b / a >= 2 for a, b in zip(ticks, ticks[1:])), ticks  # labels never collide

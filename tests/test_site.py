@@ -153,7 +153,9 @@ def test_search_finds_a_study_by_its_drug_name(served, browser):
 def test_download_links_resolve(site, served, browser):
     page = browser.new_page()
     checked = []
-    for name in ["downloads.html", "studies/li2022.html", "studies/carter2022.html"]:
+    # A study page's numbers link to the data views of their rows; each view links its CSV.
+    for name in ["downloads.html", "studies/li2022.html", "studies/carter2022.html",
+                 "data/studies/li2022/outcomes.html"]:
         page.goto(f"{served}/{name}")
         hrefs = page.eval_on_selector_all(
             "a.download, a[href*='/data/studies/'], a[href$='.ipynb'], a[href$='.csv'], a[href$='.zip']",
@@ -315,3 +317,166 @@ def test_no_internal_code_appears_in_what_a_reader_sees(site):
         for match in pattern.finditer(soup.get_text(" ")):
             found.setdefault(name, set()).add(match.group(1))
     assert not found, found
+
+
+# ------------------------------------------------------------------ every page, every screen
+
+SCREENS = [("desktop", {"width": 1280, "height": 900}), ("phone", {"width": 390, "height": 844})]
+MODES = ["light", "dark"]
+# One page of each kind, photographed for a reviewer at both widths (under _build/screenshots).
+SCREENSHOT_PAGES = {"front": "index.html", "study": "studies/li2022.html", "summary": "synthesis/summary_of_findings.html",
+                    "chapter": "synthesis/response.html", "teaching": "teaching/kaplan_meier.html",
+                    "methods": "methods.html", "data-view": "data/studies/li2022/outcomes.html"}
+SCREENSHOTS = paths.BUILD_DIR / "screenshots"
+# Text a reader must never see: markdown emphasis, inline LaTeX or HTML tags shown as text.
+RAW_MARKUP = re.compile(r"\$[^$\s][^$]{0,80}\$|</?(?:sup|sub|em|i|b|strong|br|script|div|span|p)\b[^>]*>|\*\*\w"
+                        r"|(?<!\w)\*\w[^*]{0,60}\*(?!\w)|\\\\(?:leq|geq|text|mathrm|frac)\b")
+PAGE_CHECKS = """() => {
+  const root = document.documentElement;
+  const wide = Array.from(document.querySelectorAll('main table, article table, body > main table'))
+    .filter(t => !t.closest('details:not([open])') && t.offsetParent !== null)
+    .filter(t => { let box = t.parentElement;
+      while (box && box !== document.body) { const s = getComputedStyle(box);
+        if (['auto', 'scroll'].includes(s.overflowX)) return false; box = box.parentElement; }
+      return t.getBoundingClientRect().right > root.clientWidth + 1; })
+    .map(t => (t.querySelector('th') || t).textContent.trim().slice(0, 40));
+  const images = Array.from(document.images).filter(i => i.closest('article, main'))
+    .map(i => i.getAttribute('alt') || '');
+  const clone = document.body.cloneNode(true);
+  clone.querySelectorAll('script, style, noscript, template, pre, code, .math, mjx-container').forEach(n => n.remove());
+  return {scroll: root.scrollWidth - root.clientWidth, wide, images, text: clone.textContent};
+}"""
+
+
+def _all_pages(site: Path) -> list[str]:
+    """Every page a reader can open: the book's pages and the data views."""
+    return _pages(site) + sorted(p.relative_to(site).as_posix() for p in (site / "data").rglob("*.html"))
+
+
+# What axe-core checks at each screen and mode. Colour contrast depends on the colours alone,
+# so it is checked in each mode at one width; the rules that depend on layout (scrolling
+# regions, reflow) are checked at both widths in light mode. A data view is one template filled
+# with rows: axe checks one view of each table, the layout checks every view.
+AXE_RULES = {("desktop", "light"): "all", ("desktop", "dark"): "all", ("phone", "light"): "no-contrast",
+             ("phone", "dark"): None}
+
+
+def _axe(page, rules: str | None) -> list[str]:
+    """Serious and critical WCAG 2.1 A/AA violations axe-core finds on the page."""
+    import axe_playwright_python
+
+    if rules is None:
+        return []
+    page.add_script_tag(path=str(Path(axe_playwright_python.__file__).parent / "axe.min.js"))
+    options = "{runOnly: {type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']}" + (
+        ", rules: {'color-contrast': {enabled: false}}}" if rules == "no-contrast" else "}")
+    result = page.evaluate(f"async () => await axe.run(document, {options})")
+    return [f"{v['id']} ({len(v['nodes'])}): {v['nodes'][0]['target']}" for v in result["violations"]
+            if v["impact"] in ("serious", "critical")]
+
+
+@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize(("screen", "viewport"), SCREENS, ids=[s for s, _ in SCREENS])
+def test_every_page_reads_on_every_screen(site, served, browser, screen, viewport, mode):
+    context = browser.new_context(viewport=viewport, color_scheme=mode)
+    page = context.new_page()
+    problems: dict[str, list[str]] = {}
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    sampled_views = {}
+    for view in sorted((site / "data").rglob("*.html")):
+        sampled_views.setdefault(view.name, view.relative_to(site).as_posix())
+    for name in _all_pages(site):
+        page.goto(f"{served}/{name}", wait_until="load")
+        found = page.evaluate(PAGE_CHECKS)
+        issues = []
+        if found["scroll"] > 0:
+            issues.append(f"the page scrolls sideways by {found['scroll']} px")
+        issues += [f"table wider than the page, outside a scrolling box: {t}" for t in found["wide"]]
+        issues += [f"image without a description: {alt!r}" for alt in found["images"]
+                   if len(alt) < 20 or re.search(r"\.(png|svg|jpe?g)\b|^_images/|/", alt[:40])]
+        issues += [f"raw markup shown as text: {m.group(0)!r}" for m in RAW_MARKUP.finditer(found["text"])][:3]
+        if not name.startswith("data/") or name in sampled_views.values():
+            issues += _axe(page, AXE_RULES[(screen, mode)])
+        if issues:
+            problems[name] = issues
+    for kind, name in SCREENSHOT_PAGES.items():
+        page.goto(f"{served}/{name}", wait_until="networkidle")
+        page.screenshot(path=str(SCREENSHOTS / f"{kind}-{screen}-{mode}.png"))
+    context.close()
+    assert not problems, problems
+
+
+def test_the_phone_navigation_opens(served, browser):
+    """pydata-sphinx-theme#2451: the visible toggle on a phone must open the sidebar."""
+    page = browser.new_page(viewport=dict(SCREENS)["phone"])
+    for name in ("index.html", "studies/li2022.html", "synthesis/response.html"):
+        page.goto(f"{served}/{name}", wait_until="networkidle")
+        toggle = page.locator(".primary-toggle:visible").first
+        toggle.click()
+        page.wait_for_function("document.getElementById('pst-primary-sidebar-modal').open", timeout=5000)
+        assert page.locator("#pst-primary-sidebar-modal a[href$='methods.html']").first.is_visible(), name
+        page.keyboard.press("Escape")
+    page.close()
+
+
+def test_number_links_lead_to_their_row_with_its_value_and_quote(site):
+    """For every study, a sample of the links beside numbers: each opens the row's data view,
+    which shows a number of the page's row and the paper's words."""
+    import random
+
+    from bs4 import BeautifulSoup
+
+    from livingreview.data import study_folders
+
+    rng = random.Random(2026)
+    number = re.compile(r"\d+(?:\.\d+)?")
+    for folder in study_folders(paths.DATA_DIR):
+        page = BeautifulSoup((site / "studies" / f"{folder.name}.html").read_text(encoding="utf-8"), "html.parser")
+        pairs = []
+        for row in page.select("table tr"):
+            links = [a["href"] for a in row.select("a[href*='/data/studies/']") if "#row-" in a["href"]]
+            if links:
+                pairs.append((row, links))
+        assert len(pairs) >= 5, folder.name
+        for row, links in rng.sample(pairs, min(12, len(pairs))):
+            cells = " ".join(td.get_text(" ") for td in row.find_all("td")[:-1])
+            shown = {float(n) for n in number.findall(cells)}
+            seen, quotes = set(), 0
+            for href in links:
+                path, anchor = href.split("#")
+                view = BeautifulSoup((site / "studies" / path).resolve().read_text(encoding="utf-8"), "html.parser")
+                article = view.find(id=anchor)
+                assert article is not None, href
+                quotes += article.find("blockquote") is not None and bool(article.find("blockquote").get_text(strip=True))
+                seen |= {float(n) for n in number.findall(article.get_text(" "))}
+            assert quotes, (folder.name, links)
+            assert shown & seen, (folder.name, cells[:120], links)
+
+
+def test_search_finds_every_study_page_that_reports_an_adverse_event(served, browser):
+    from livingreview.data import load_studies, load_vocabulary
+
+    vocabulary = load_vocabulary()
+    hypertension = set(vocabulary.loc[vocabulary["harmonised_term"] == "Hypertension", "printed_term"])
+    expected = {s.study_id for s in load_studies(paths.DATA_DIR)
+                if s.table("adverse_events", as_typed=False)["term"].isin(hypertension).any()}
+    assert len(expected) >= 3
+    page = browser.new_page()
+    page.goto(f"{served}/search.html?q=hypertension")
+    page.wait_for_selector("#search-results ul.search li", timeout=20000)
+    page.wait_for_timeout(1000)  # the results list grows as the index is read
+    links = page.eval_on_selector_all("#search-results ul.search li a", "els => els.map(e => e.href)")
+    found = {link.split("?")[0].rsplit("/", 1)[-1].removesuffix(".html") for link in links if "/studies/" in link}
+    assert expected <= found, (expected, found)
+    snippets = page.eval_on_selector_all("#search-results ul.search li p.context", "els => els.map(e => e.textContent)")
+    assert snippets and not any(s.lstrip().startswith("{") for s in snippets), snippets[:2]
+    page.close()
+
+
+def test_every_page_is_within_its_weight_budget(site):
+    from livingreview.bench import PAGE_BUDGET_KB, page_weight_kb
+
+    heavy = {p.relative_to(site).as_posix(): round(page_weight_kb(site, p))
+             for p in site.rglob("*.html") if p.relative_to(site).parts[0] not in ("_static", "_sources")
+             and page_weight_kb(site, p) > PAGE_BUDGET_KB}
+    assert not heavy, heavy

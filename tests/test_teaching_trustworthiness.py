@@ -36,7 +36,7 @@ def test_overview_counts_add_up():
     ranking = tw.mismatch_ranking(findings, studies)
     assert ranking["mismatches per 100 checks"].is_monotonic_decreasing
     facts = tw.facts(studies, findings, checks)
-    assert facts["tw_excluded"] == "carter2022" and facts["tw_flagged"] == "zzu_anlotinib_pd1"
+    assert facts["tw_excluded"] == "Carter 2022" and facts["tw_flagged"] == "Zhengzhou cohort"
     assert facts["tw_n_screened"] == len(studies)
 
 
