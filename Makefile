@@ -9,7 +9,7 @@ LIVINGREVIEW_SOURCES ?= $(abspath ../shared/seeds)
 export LIVINGREVIEW_SOURCES
 
 .DEFAULT_GOAL := help
-.PHONY: help install book serve harness check-data audit datapackage new-study bench metafor-fixtures test clean
+.PHONY: help install book release serve harness check-data audit datapackage new-study bench metafor-fixtures test clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -25,6 +25,9 @@ install: $(INSTALLED) ## create .venv with the pinned requirements
 
 book: $(INSTALLED) ## build the site into _build/html (re-executes only what changed)
 	$(PY) -m livingreview book
+
+release: $(INSTALLED) ## build, then record the release named by CHANGELOG's newest heading in releases/<version>/
+	$(PY) -m livingreview release
 
 serve: ## serve the built site on http://127.0.0.1:8000
 	@test -f _build/html/index.html || { echo "no site yet: run 'make book' first"; exit 1; }

@@ -53,6 +53,7 @@ from .data import study_folders
 from .kernel import READS_ENV, READS_ROOT_ENV, read_record
 from .sphinx_build import OUTPUT as SPHINX_OUTPUT
 from .sphinx_build import STATE as SPHINX_STATE
+from .release import data_digest, release_status, releases_dir
 
 KERNEL_NAME = "livingreview-py"
 METADATA_KEY = "livingreview"
@@ -83,6 +84,8 @@ class Run:
     # Folders passed to the notebook as paths relative to it (so not part of the run's identity);
     # their files' contents are inputs of the run.
     folder_parameters: dict[str, Path | None] = field(default_factory=dict)
+    # Shows the release status: the recorded releases and the changelog are its inputs.
+    reads_releases: bool = False
 
     @property
     def executed_name(self) -> str:
@@ -174,7 +177,8 @@ def plan_runs(data_dir: Path = paths.DATA_DIR, notebooks_dir: Path = paths.NOTEB
                                 {"study_id": study_id}, f"study {study_id}"))
         else:
             runs.append(Run(settings["output"], notebook, {}, f"page {settings['output']}",
-                            compares_results=bool(settings.get("compares_results"))))
+                            compares_results=bool(settings.get("compares_results")),
+                            reads_releases=bool(settings.get("reads_releases"))))
     keys = [r.key for r in runs]
     duplicates = sorted({k for k in keys if keys.count(k) > 1})
     if duplicates:
@@ -283,8 +287,11 @@ def input_hash(run: Run, code: str | None = None) -> str:
     add("run", json.dumps({"key": run.key, "parameters": run.parameters}, sort_keys=True).encode())
     add("notebook", run.notebook.read_bytes())
     add("code", (code or code_digest()).encode())
+    if run.reads_releases:
+        add("changelog", paths.CHANGELOG_FILE.read_bytes())
     for name, folder in sorted(run.folder_parameters.items()):
-        for path in sorted(p for p in Path(folder).glob("*") if p.is_file()) if folder else []:
+        # Recursive: the releases folder holds one sub-folder per release.
+        for path in sorted(p for p in Path(folder).rglob("*") if p.is_file()) if folder else []:
             add(f"{name}:" + path.relative_to(folder).as_posix(), path.read_bytes())
     return digest.hexdigest()
 
@@ -522,8 +529,8 @@ def _data_archive(data_dir: Path, target: Path) -> None:
             archive.writestr(info, path.read_bytes())
 
 
-def _write_config(target: Path, release) -> None:
-    """The book's configuration, with the release in every page's footer."""
+def _write_config(target: Path, status) -> None:
+    """The book's configuration, with the release status in every page's footer."""
     import html
 
     import yaml
@@ -531,11 +538,12 @@ def _write_config(target: Path, release) -> None:
     config = yaml.safe_load(paths.BOOK_CONFIG_FILE.read_text(encoding="utf-8"))
     footer = config.setdefault("html", {}).get("extra_footer", "")
     # A relative link would break on pages in sub-folders; the changelog is in the navigation.
-    config["html"]["extra_footer"] = f'{footer} <span class="lr-release">Release {html.escape(release.label)}.</span>'.strip()
+    config["html"]["extra_footer"] = f'{footer} <span class="lr-release">{html.escape(status.label)}.</span>'.strip()
     target.write_text(yaml.safe_dump(config, sort_keys=False, allow_unicode=True), encoding="utf-8")
 
 
-def assemble_source(runs: list[Run], data_dir: Path, layout: BuildLayout, results: Path, release) -> Path:
+def assemble_source(runs: list[Run], data_dir: Path, layout: BuildLayout, results: Path, status,
+                    releases: list | None = None) -> Path:
     """Lay out the Jupyter Book source tree; returns its folder.
 
     The tree is laid out afresh beside the last one and then synchronised into it: files with
@@ -548,9 +556,9 @@ def assemble_source(runs: list[Run], data_dir: Path, layout: BuildLayout, result
     if staging.exists():
         shutil.rmtree(staging)
     _copy_tree(paths.BOOK_DIR, staging)
-    _write_config(staging / "_config.yml", release)
+    _write_config(staging / "_config.yml", status)
     shutil.copy2(paths.BOOK_TOC_FILE, staging / "_toc.yml")
-    shutil.copy2(paths.CHANGELOG_FILE, staging / "changelog.md")
+    _write_changelog(staging / "changelog.md", status)
     for run in runs:
         target = staging / run.executed_name
         target.parent.mkdir(parents=True, exist_ok=True)
@@ -564,6 +572,9 @@ def assemble_source(runs: list[Run], data_dir: Path, layout: BuildLayout, result
     # pages can link each number to its data row.
     shutil.copytree(data_dir, staging / "_extra" / "data")
     write_data_views(data_dir, staging / "_extra" / "data")
+    # Each recorded release's results stay downloadable at <site>/releases/<version>/.
+    for recorded in releases or []:
+        shutil.copytree(recorded.folder, staging / "_extra" / "releases" / recorded.version)
     changed, removed = _synchronise(staging, source)
     shutil.rmtree(staging)
     # Executed pages and data are what Sphinx tracks page by page. Any other change (the
@@ -634,7 +645,7 @@ def _prune_images(site: Path) -> None:
 
 
 def site_digest(runs: list[Run], layout: BuildLayout, snapshot: DataSnapshot, code: str,
-                release) -> str:
+                status, releases: list | None = None) -> str:
     """Digest of everything the assembled site is made from: the book's pages and
     configuration, the changelog, the executed notebooks, this build's results, the data
     (served with the site), the release and the package code (Sphinx extensions). Equal
@@ -643,7 +654,10 @@ def site_digest(runs: list[Run], layout: BuildLayout, snapshot: DataSnapshot, co
     digest = hashlib.sha256()
     add = functools.partial(_add, digest)
     add("code", code.encode())
-    add("release", release.label.encode())
+    add("release", status.label.encode())
+    for recorded in releases or []:
+        for path in sorted(p for p in recorded.folder.rglob("*") if p.is_file()):
+            add(f"releases:{recorded.version}/" + path.relative_to(recorded.folder).as_posix(), path.read_bytes())
     for path in sorted(p for p in paths.BOOK_DIR.rglob("*") if p.is_file()):
         add("book:" + path.relative_to(paths.BOOK_DIR).as_posix(), path.read_bytes())
     for path in (paths.BOOK_CONFIG_FILE, paths.BOOK_TOC_FILE, paths.CHANGELOG_FILE):
@@ -687,9 +701,41 @@ def stage_results(runs: list[Run], data_dir: Path, layout: BuildLayout, version:
     staged.mkdir(parents=True)
     write_results(combine_results([layout.executed / run.results_name for run in runs]),
                   staged / paths.RESULTS_FILE_NAME)
-    Release(version, [f.name for f in study_folders(data_dir)]).write(
+    Release(version, [f.name for f in study_folders(data_dir)], data_digest(data_dir)).write(
         staged / paths.RELEASE_FILE_NAME)
     return staged
+
+
+def _write_changelog(target: Path, status) -> None:
+    """The changelog page: CHANGELOG.md with the site's release status under its title."""
+    text = paths.CHANGELOG_FILE.read_text(encoding="utf-8")
+    lines = text.splitlines(keepends=True)
+    title = next((i for i, line in enumerate(lines) if line.startswith("# ")), None)
+    note = f"\n**This site: {status.label}.**\n"
+    if title is None:
+        target.write_text(note.lstrip() + "\n" + text, encoding="utf-8")
+    else:
+        target.write_text("".join(lines[:title + 1]) + note + "".join(lines[title + 1:]), encoding="utf-8")
+
+
+def recorded(data_dir: Path) -> list:
+    """The releases recorded beside the data folder; a BuildError when one is unreadable."""
+    from .release import ReleaseError, recorded_releases, releases_dir
+
+    try:
+        return recorded_releases(releases_dir(data_dir))
+    except ReleaseError as exc:
+        raise BuildError(str(exc)) from exc
+
+
+def release_baseline(layout: BuildLayout, releases: list, status) -> Path | None:
+    """What "What changed" compares with: with releases recorded, the newest one (or, when
+    this build is that release, the one before it); without, the local previous build."""
+    if not releases:
+        return comparison_baseline(layout)
+    if status.is_release:
+        return releases[-2].folder if len(releases) > 1 else None
+    return releases[-1].folder
 
 
 def current_release():
@@ -799,6 +845,10 @@ def _build(data_dir: Path, layout: BuildLayout, jobs: int | None, log, notebooks
 
     pages = [run for run in runs if not run.compares_results]
     comparing = [run for run in runs if run.compares_results]
+    releases_folder = releases_dir(data_dir)
+    for run in pages:
+        if run.reads_releases:
+            run.folder_parameters = {"releases_dir": releases_folder if releases_folder.is_dir() else None}
     stale_pages = stale_runs(pages)  # the pages' inputs do not depend on what executes
     if stale_pages[0]:
         forker.start()  # it imports the notebooks' libraries while the data are validated
@@ -809,6 +859,14 @@ def _build(data_dir: Path, layout: BuildLayout, jobs: int | None, log, notebooks
                          "nothing was built:\n" + "\n".join(f"  - {p}" for p in problems))
     validated.save(study_folders(data_dir))
     release = current_release()  # an unreadable changelog stops the build before any work
+    releases = recorded(data_dir)
+    from datetime import date
+
+    from .review import search_schedule
+
+    overdue = search_schedule(data_dir).warning(date.today())
+    if overdue:
+        log(f"book: warning: {overdue}")  # a warning, not a failure: the review stays publishable
     seconds["validate"] = time.perf_counter() - start
 
     start = time.perf_counter()
@@ -845,18 +903,20 @@ def _build(data_dir: Path, layout: BuildLayout, jobs: int | None, log, notebooks
     # Pages first, then the pages that compare their results with the previous build's.
     execute_stale(pages, *stale_pages)
     staged = stage_results(pages, data_dir, layout, release.version)
-    baseline = comparison_baseline(layout)
+    status = release_status(releases, data_digest(data_dir), staged / paths.RESULTS_FILE_NAME)
+    baseline = release_baseline(layout, releases, status)
     for run in comparing:
-        run.folder_parameters = {"current_dir": staged, "previous_dir": baseline}
+        run.folder_parameters = {"current_dir": staged, "previous_dir": baseline,
+                                 "releases_dir": releases_folder if releases else None}
     execute_stale(comparing, *stale_runs(comparing))
     seconds["execute"] = time.perf_counter() - start
 
     start = time.perf_counter()
-    site = site_digest(runs, layout, snapshot, code, release)
+    site = site_digest(runs, layout, snapshot, code, status, releases)
     if site == published_site and (layout.site / "index.html").is_file():
         log("book: the site's sources are unchanged; the published site is current")
     else:
-        source = assemble_source(runs, data_dir, layout, staged / paths.RESULTS_FILE_NAME, release)
+        source = assemble_source(runs, data_dir, layout, staged / paths.RESULTS_FILE_NAME, status, releases)
         publish(run_jupyter_book(source), layout)
     seconds["assemble"] = time.perf_counter() - start
 

@@ -45,11 +45,15 @@ class Release:
 
     version: str
     studies: list[str]
+    data_digest: str = ""  # of the data folder it was built from (release.data_digest)
+    date: str = ""  # of a recorded release; empty for a build
 
     def write(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(json.dumps({"version": self.version, "studies": sorted(self.studies)}, indent=1) + "\n",
-                        encoding="utf-8")
+        content = {"version": self.version, "studies": sorted(self.studies)}
+        if self.data_digest:
+            content["data_digest"] = self.data_digest
+        path.write_text(json.dumps(content, indent=1) + "\n", encoding="utf-8")
 
     @classmethod
     def read(cls, path: Path) -> "Release | None":
@@ -57,7 +61,8 @@ class Release:
             content = json.loads(Path(path).read_text(encoding="utf-8"))
         except (FileNotFoundError, json.JSONDecodeError):
             return None
-        return cls(str(content.get("version", "")), list(content.get("studies", [])))
+        return cls(str(content.get("version", "")), list(content.get("studies", [])),
+                   str(content.get("data_digest", "")), str(content.get("date", "")))
 
 
 @dataclass

@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from .changes import Changes, certainty_name, load_changes
+from .changes import Changes, certainty_name, compare_results, load_changes
+from .release import RecordedRelease, recorded_releases, release_status
 from .display import Link, glue_facts, paragraph, table
 from .results import CERTAINTY_STATISTIC
 
@@ -38,16 +39,54 @@ def _statistic(row: dict) -> str:
     return " · ".join(str(p) for p in parts if str(p))
 
 
+def summary(changes: Changes) -> str:
+    """One sentence counting what changed."""
+    c = changes
+    if c.first_build:
+        return "This is the first build: there is no earlier version to compare with."
+    if c.nothing_changed:
+        return "No statistic differs."
+    return (f"Studies: {len(c.studies_added)} added, {len(c.studies_removed)} removed. "
+            f"Statistics: {len(c.moved)} moved, {len(c.appeared)} new, {len(c.disappeared)} no longer "
+            f"reported. {_count(len(c.conclusions), 'conclusion', 'conclusions')} changed.")
+
+
 @dataclass
 class ChangesPage:
-    """The comparison of the current build with the previous published one."""
+    """The comparison of the current build with the latest recorded release (or, before the
+    first release, with the previous build on this machine)."""
 
     changes: Changes
+    releases: list[RecordedRelease]
+    current_dir: Path
 
     @classmethod
-    def load(cls, current_dir: str | Path, previous_dir: str | Path | None) -> "ChangesPage":
+    def load(cls, current_dir: str | Path, previous_dir: str | Path | None,
+             releases_dir: str | Path | None = None) -> "ChangesPage":
         previous = None if previous_dir in (None, "") else Path(previous_dir)
-        return cls(load_changes(Path(current_dir), previous))
+        releases = recorded_releases(None if releases_dir in (None, "") else Path(releases_dir))
+        return cls(load_changes(Path(current_dir), previous), releases, Path(current_dir))
+
+    @property
+    def status(self):
+        """Whether this build is the newest recorded release or a draft since it."""
+        return release_status(self.releases, self.changes.current.data_digest,
+                              self.current_dir / "results.csv")
+
+    def compared_with(self) -> str:
+        """What this page compares with, in words."""
+        previous = self.changes.previous
+        if previous is None:
+            if self.releases:
+                return "This build is the first recorded release: there is no earlier release to compare with."
+            return "This is the first build: there is no earlier version to compare with."
+        if self.releases:
+            recorded = next((r for r in self.releases if r.folder.name == previous.version), None)
+            named = recorded.label if recorded else previous.version
+            return (f"This build ({self.status.label.lower()}) is compared with release {named}, "
+                    "the results its readers saw.")
+        return ("No release is recorded yet, so this build is compared with the previous build on this "
+                f"machine whose results differed (release {previous.version or 'unversioned'}).")
 
     def _where(self, scope: str) -> Link | str:
         """The page a statistic is on: a study page, a chapter, or (no page) the scope's name."""
@@ -60,18 +99,12 @@ class ChangesPage:
     def facts(self) -> dict[str, object]:
         c = self.changes
         previous = c.previous.version if c.previous else ""
-        if c.first_build:
-            summary = "This is the first build: there is no earlier published version to compare with."
-        elif c.nothing_changed:
-            summary = "No statistic differs from the previous published version."
-        else:
-            summary = (f"Studies: {len(c.studies_added)} added, {len(c.studies_removed)} removed. "
-                       f"Statistics: {len(c.moved)} moved, {len(c.appeared)} new, {len(c.disappeared)} no longer "
-                       f"reported. {_count(len(c.conclusions), 'conclusion', 'conclusions')} changed.")
         return {
+            "compared_with": self.compared_with(),
+            "site_status": self.status.label,
             "release_now": c.current.version or "unversioned",
             "release_before": previous or ("none" if c.first_build else "unversioned"),
-            "changes_summary": summary,
+            "changes_summary": summary(c),
             "n_studies_now": len(c.current.studies),
             "n_studies_added": len(c.studies_added),
             "n_conclusions_changed": len(c.conclusions),
@@ -126,6 +159,29 @@ class ChangesPage:
                  "Value": _shown(r, "_before")}
                 for r in self.changes.disappeared.to_dict("records")]
         return table(pd.DataFrame(rows), empty="No statistic disappeared.")
+
+    def releases_table(self):
+        """Every recorded release, newest first, with what it changed from the one before and
+        its results to download."""
+        import pandas as pd
+
+        from .changes import Release
+
+        rows = []
+        for index, recorded in enumerate(self.releases):
+            if index == 0:
+                changed = "First recorded release."
+            else:
+                before = self.releases[index - 1]
+                changed = summary(compare_results(
+                    pd.read_csv(before.results, dtype={"data_row": str}),
+                    pd.read_csv(recorded.results, dtype={"data_row": str}),
+                    Release(before.version, list(before.studies)), Release(recorded.version, list(recorded.studies))))
+            rows.append({"Release": recorded.version, "Date": recorded.date, "Studies": len(recorded.studies),
+                         "Last search": recorded.search_date or "not recorded",
+                         "Changes from the release before": changed,
+                         "Results": Link("results.csv", f"releases/{recorded.version}/results.csv")})
+        return table(pd.DataFrame(rows[::-1]), empty="No release is recorded yet.")
 
     def first_build_note(self):
         if self.changes.first_build:

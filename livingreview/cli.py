@@ -70,6 +70,32 @@ def _book(args: argparse.Namespace) -> int:
     return 0
 
 
+def _release(args: argparse.Namespace) -> int:
+    """Build, record the release named by the changelog's newest heading, then rebuild so that
+    the site names itself the release (only the pages showing the release status re-run)."""
+    from .build import BuildError, BuildLayout, build_book
+    from .release import ChangelogError, ReleaseError, record_release, release_version, releases_dir
+    from .review import last_search_date
+
+    try:
+        version = release_version()
+        target = releases_dir(args.data_dir) / version.version
+        if target.exists():
+            raise ReleaseError(f"release {version.version} is already recorded in "
+                               f"{paths.relative_to_root(target)}; a release is never overwritten: add a new "
+                               "heading to the changelog")
+        build_book(args.data_dir, args.build_dir)
+        recorded = record_release(args.data_dir, BuildLayout(args.build_dir).published_results,
+                                  search_date=last_search_date(args.data_dir))
+        build_book(args.data_dir, args.build_dir)
+    except (BuildError, ChangelogError, ReleaseError) as exc:
+        print(f"release: {exc}", file=sys.stderr)
+        return 1
+    print(f"release: recorded release {recorded.label} in {paths.relative_to_root(recorded.folder)}; "
+          "commit that folder")
+    return 0
+
+
 def _harness(args: argparse.Namespace) -> int:
     from .simulation import run_harness, summarise
 
@@ -143,6 +169,10 @@ def build_parser() -> argparse.ArgumentParser:
                       help="also write the stage times and the notebooks executed and reused, as JSON "
                            "(make bench reads it)")
     book.set_defaults(run=_book)
+    release = commands.add_parser("release", help="build, then record the release named by the newest "
+                                                  "CHANGELOG heading in releases/<version>/ (never overwritten)")
+    release.add_argument("--build-dir", type=Path, default=paths.BUILD_DIR, help="build folder (default: _build/)")
+    release.set_defaults(run=_release)
     new_study = commands.add_parser("new-study", help="create a study folder from templates, ready to fill")
     new_study.add_argument("study_id", help="first author's surname and year, lowercase (e.g. li2022)")
     new_study.add_argument("--rob-tool", default="minors",

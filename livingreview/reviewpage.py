@@ -50,20 +50,32 @@ class ReviewPage:
     def names(self) -> dict[str, str]:
         return {s.study_id: s.name for s in self.studies}
 
-    def status_line(self):
-        """Release, date of the last update and of the last search, in one line."""
+    def status_line(self, releases_dir: str | Path | None = None):
+        """Release status, date of the last search and the main analyses' size, in one line.
+
+        The build is a release when its data are those of the newest release recorded in
+        ``releases_dir``; otherwise it is a draft since that release."""
         from IPython.display import HTML
 
-        from .release import release_version
+        from .release import data_digest, recorded_releases, release_status
 
-        release = release_version()
-        if release.unreleased_changes:
-            updated = (f"Draft: changes since release {release.version} of {release.date} are not yet "
-                       "released")
+        releases = recorded_releases(None if releases_dir in (None, "") else Path(releases_dir))
+        status = release_status(releases, data_digest(self.data_dir))
+        if status.latest is None:
+            updated = "Draft: no release recorded yet"
+        elif status.is_release:
+            updated = f"Release {status.latest.version} of {status.latest.date}"
         else:
-            updated = f"Last updated {release.date} (release {release.version})"
-        search = (self.review.get("search") or {}).get("last_search")
-        searched = f"Last search: {search}" if search else "Last search: not recorded in the data"
+            updated = f"Draft since release {status.latest.version} of {status.latest.date}"
+        from .review import search_schedule
+
+        # The due date, not "overdue": a page's content must not depend on the day it is built
+        # (the build warns when the search is overdue).
+        schedule = search_schedule(self.data_dir)
+        searched = (f"Last search: {schedule.last_search}" if schedule.last_search
+                    else "Last search: not recorded in the data")
+        if schedule.next_due:
+            searched += f"; next due {schedule.next_due}"
         from .integrity import main_analysis_studies
 
         main = main_analysis_studies(self.studies)

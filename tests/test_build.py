@@ -253,7 +253,6 @@ def article(page: Path) -> str:
 def test_a_study_added_with_the_scaffold_and_data_files_appears_everywhere_it_belongs(book, tmp_path):
     from livingreview.changes import Release
     from livingreview.cli import main
-    from livingreview.release import release_version
 
     original_data, original_build, _ = book
     data, build = tmp_path / "data", tmp_path / "build"
@@ -284,7 +283,7 @@ def test_a_study_added_with_the_scaffold_and_data_files_appears_everywhere_it_be
     assert Release.read(build / "results/release.json").studies == ["doe2024", "poe2026", SECOND_STUDY]
     assert Release.read(build / "results/previous/release.json").studies == ["doe2024", SECOND_STUDY]
     footer = (site / "index.html").read_text(encoding="utf-8")
-    assert f"Release {release_version().label}." in footer
+    assert "Draft: no release recorded yet." in footer  # no releases/ beside these data
     # Pages not read again show the new study in their navigation: a page added rewrites all.
     assert "studies/poe2026.html" in (site / "methods.html").read_text(encoding="utf-8")
 
@@ -293,3 +292,54 @@ def test_a_study_added_with_the_scaffold_and_data_files_appears_everywhere_it_be
     build_book(data, build, jobs=2, log=lambda *_: None)
     assert not (site / "studies/poe2026.html").exists()
     assert "studies/poe2026.html" not in (site / "methods.html").read_text(encoding="utf-8")
+
+
+@pytest.mark.slow
+def test_a_cold_build_on_a_fresh_clone_lists_the_changes_since_the_latest_release(book, tmp_path, monkeypatch):
+    """Two releases recorded in the repository, then a data edit: a cold build (no earlier
+    build on the machine) compares with the newer release, and lists both releases."""
+    from livingreview import paths
+    from livingreview.release import ReleaseError, record_release
+
+    original_data, original_build, _ = book
+    repo = tmp_path / "r"  # short paths: the kernel server's socket lives in the build folder
+    data, build = repo / "data", repo / "_build"
+    shutil.copytree(original_data, data)
+    shutil.copytree(original_build, build)
+    changelog = repo / "CHANGELOG.md"
+    monkeypatch.setattr(paths, "CHANGELOG_FILE", changelog)
+
+    def release(version: str, date: str) -> None:
+        changelog.write_text(f"# Changelog\n\n## [Unreleased]\n\n## [{version}] - {date}\n\n- Data.\n",
+                             encoding="utf-8")
+        build_book(data, build, jobs=2, log=lambda *_: None)
+        record_release(data, build / "results", changelog=changelog)
+
+    release("0.1.0", "2026-10-01")
+    edit_csv(data, "outcomes.csv", 6, "estimate", "8.5")  # the PFS median, printed 8.4
+    release("0.2.0", "2026-11-01")
+    with pytest.raises(ReleaseError, match="already recorded"):
+        record_release(data, build / "results", changelog=changelog)
+    edit_csv(data, "outcomes.csv", 6, "estimate", "8.7")
+
+    fresh = repo / "fresh"  # a clean clone's first build: nothing built before it
+    report = build_book(data, fresh, jobs=2, log=lambda *_: None)
+    assert "what_changed" in report.executed
+    changed = article(fresh / "html" / "what_changed.html")
+    assert "compared with release 0.2.0 (2026-11-01)" in changed
+    assert re.search(r"Statistics: [1-9][0-9]* moved", changed)
+    assert re.search(r"<td>8\.5 \(6\.6 to 10\.2\)</td>\s*<td>8\.7 \(6\.6 to 10\.2\)</td>", changed), \
+        "the move since release 0.2.0, not since 0.1.0"
+    assert "8.4 (6.6 to 10.2)" not in changed
+    # Both releases are listed, newest first, each with its results to download.
+    assert changed.index("<td>0.2.0</td>") < changed.index("<td>0.1.0</td>")
+    assert "First recorded release." in changed
+    for version in ("0.1.0", "0.2.0"):
+        assert f'href="releases/{version}/results.csv"' in changed
+        assert (fresh / "html" / "releases" / version / "results.csv").read_bytes() == \
+            (repo / "releases" / version / "results.csv").read_bytes()
+    index = (fresh / "html" / "index.html").read_text(encoding="utf-8")
+    assert "Draft since release 0.2.0 (2026-11-01)." in index  # the footer
+    assert "Draft since release 0.2.0 of 2026-11-01" in index  # the status line
+    assert "This site: Draft since release 0.2.0 (2026-11-01)." in (fresh / "html" / "changelog.html").read_text(
+        encoding="utf-8").replace("<strong>", "").replace("</strong>", "")
