@@ -655,7 +655,37 @@ def validate_data_dir(data_dir: Path = paths.DATA_DIR, known_valid=None) -> list
     for folder in folders:
         if known_valid is None or not known_valid(folder):
             problems += validate_study(folder, terms, rob_tools, integrity_checks)
+            if review is not None and not review_problems:
+                problems += eligibility_problems(folder, review)
+    problems += validate_search(data_dir)
     return problems
+
+
+def eligibility_problems(folder: Path, review: dict) -> list[Problem]:
+    """Criteria of the review that an included study (a folder under studies/) fails."""
+    from .eligibility import eligibility_failures
+
+    path = folder / STUDY_FILE
+    try:
+        meta = read_yaml(path)
+    except Exception:  # an unreadable study.yaml is reported by validate_study
+        return []
+    if not isinstance(meta, dict):
+        return []
+    file = paths.relative_to_root(path)
+    return [Problem(file, None, failure.key, failure.value,
+                    f"{failure.criterion}; a report that fails the review's criteria is recorded as excluded "
+                    "in search/screening.csv, not as a study folder")
+            for failure in eligibility_failures(meta, review)]
+
+
+def validate_search(data_dir: Path) -> list[Problem]:
+    """Problems of the search and screening record (search/); none when there is none."""
+    if not (Path(data_dir) / "search").is_dir():
+        return []
+    from .searchrecords import validate_search as search_problems
+
+    return search_problems(Path(data_dir))
 
 
 def require_valid(data_dir: Path = paths.DATA_DIR) -> None:

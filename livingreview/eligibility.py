@@ -1,0 +1,47 @@
+"""The review's eligibility criteria as checks on a study's curated metadata.
+
+``data/review.yaml`` states the criteria in words (``inclusion_criteria``,
+``exclusion_criteria``) and, under ``eligibility_checks``, those that the data can show. A
+study folder under ``data/studies/`` is an included study, so it must pass every check;
+a report that fails one is recorded as a full-text exclusion in ``search/screening.csv``
+with its reason, and is in no analysis.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .review import patients_in
+
+
+@dataclass(frozen=True)
+class Failure:
+    """One criterion a study fails: where in study.yaml, and the criterion in words."""
+
+    key: str
+    value: str
+    criterion: str
+
+
+def eligibility_failures(meta: dict, review: dict) -> list[Failure]:
+    """The criteria of ``review`` (its ``eligibility_checks``) that a study's metadata fails."""
+    checks = review.get("eligibility_checks") or {}
+    failures = []
+    if checks.get("anlotinib_combination"):
+        combined = [a for a in meta.get("arms", []) if a.get("anlotinib") and a.get("partners")]
+        if not combined:
+            anlotinib = [a["arm_id"] for a in meta.get("arms", []) if a.get("anlotinib")]
+            failures.append(Failure(
+                "arms", ", ".join(anlotinib) or "no anlotinib arm",
+                "an arm combining anlotinib with chemotherapy, a PD-1 inhibitor or radiotherapy (inclusion "
+                "criterion; anlotinib monotherapy is excluded): an anlotinib arm with non-empty 'partners'"))
+    minimum = checks.get("min_patients")
+    if minimum is not None and patients_in(meta) < int(minimum):
+        failures.append(Failure("populations", str(patients_in(meta)),
+                                f"at least {minimum} patients (exclusion criterion: case reports and small "
+                                "case series)"))
+    designs = checks.get("designs")
+    kind = (meta.get("design") or {}).get("type")
+    if designs and kind not in designs:
+        failures.append(Failure("design.type", str(kind), f"an eligible design ({', '.join(designs)})"))
+    return failures
