@@ -53,7 +53,7 @@ from .data import study_folders
 from .kernel import READS_ENV, READS_ROOT_ENV, read_record
 from .sphinx_build import OUTPUT as SPHINX_OUTPUT
 from .sphinx_build import STATE as SPHINX_STATE
-from .release import data_digest, release_status, releases_dir
+from .release import DATA_DIGEST_FILE_NAME, data_digest, release_status, releases_dir
 
 KERNEL_NAME = "livingreview-py"
 METADATA_KEY = "livingreview"
@@ -701,8 +701,7 @@ def stage_results(runs: list[Run], data_dir: Path, layout: BuildLayout, version:
     staged.mkdir(parents=True)
     write_results(combine_results([layout.executed / run.results_name for run in runs]),
                   staged / paths.RESULTS_FILE_NAME)
-    Release(version, [f.name for f in study_folders(data_dir)], data_digest(data_dir)).write(
-        staged / paths.RELEASE_FILE_NAME)
+    Release(version, [f.name for f in study_folders(data_dir)]).write(staged / paths.RELEASE_FILE_NAME)
     return staged
 
 
@@ -767,8 +766,11 @@ def comparison_baseline(layout: BuildLayout) -> Path | None:
     return previous if (previous / paths.RESULTS_FILE_NAME).is_file() else None
 
 
-def publish_results(layout: BuildLayout, baseline: Path | None) -> None:
-    """Publish the staged results; the results they replace become the comparison baseline."""
+def publish_results(layout: BuildLayout, baseline: Path | None, digest: str = "") -> None:
+    """Publish the staged results; the results they replace become the comparison baseline.
+    ``digest`` (of the data they were built from) is written beside them for `make release`;
+    it is not part of the staged results, so that an edit no statistic reads (a note) does
+    not re-execute the pages comparing results."""
     published, previous = layout.published_results, layout.previous_results
     published.mkdir(parents=True, exist_ok=True)
     if baseline == published:
@@ -780,6 +782,7 @@ def publish_results(layout: BuildLayout, baseline: Path | None) -> None:
                 (previous / name).unlink(missing_ok=True)
     for name in (paths.RESULTS_FILE_NAME, paths.RELEASE_FILE_NAME):
         os.replace(layout.staged_results / name, published / name)
+    (published / DATA_DIGEST_FILE_NAME).write_text(digest + "\n", encoding="utf-8")
 
 
 # ----------------------------------------------------------------------------- all
@@ -903,9 +906,11 @@ def _build(data_dir: Path, layout: BuildLayout, jobs: int | None, log, notebooks
     # Pages first, then the pages that compare their results with the previous build's.
     execute_stale(pages, *stale_pages)
     staged = stage_results(pages, data_dir, layout, release.version)
-    status = release_status(releases, data_digest(data_dir), staged / paths.RESULTS_FILE_NAME)
+    digest = data_digest(data_dir)
+    status = release_status(releases, digest, staged / paths.RESULTS_FILE_NAME)
     baseline = release_baseline(layout, releases, status)
     for run in comparing:
+        run.parameters = {"site_status": status.label}
         run.folder_parameters = {"current_dir": staged, "previous_dir": baseline,
                                  "releases_dir": releases_folder if releases else None}
     execute_stale(comparing, *stale_runs(comparing))
@@ -920,7 +925,7 @@ def _build(data_dir: Path, layout: BuildLayout, jobs: int | None, log, notebooks
         publish(run_jupyter_book(source), layout)
     seconds["assemble"] = time.perf_counter() - start
 
-    publish_results(layout, baseline)
+    publish_results(layout, baseline, digest)
     _write_manifest(layout, entries, site)  # also forgets runs that no longer exist
     run_seconds = {key: outcome["seconds"] for key, outcome in completed.items()}
     return BuildReport(executed, reused, layout.site, layout.results, seconds, run_seconds)

@@ -9,7 +9,7 @@ from pathlib import Path
 import pandas as pd
 
 from .changes import Changes, certainty_name, compare_results, load_changes
-from .release import RecordedRelease, recorded_releases, release_status
+from .release import RecordedRelease, recorded_releases
 from .display import Link, glue_facts, paragraph, table
 from .results import CERTAINTY_STATISTIC
 
@@ -58,20 +58,14 @@ class ChangesPage:
 
     changes: Changes
     releases: list[RecordedRelease]
-    current_dir: Path
+    site_status: str  # "Release 0.3.0 (2026-12-03)", "Draft since release ...": the build's
 
     @classmethod
     def load(cls, current_dir: str | Path, previous_dir: str | Path | None,
-             releases_dir: str | Path | None = None) -> "ChangesPage":
+             releases_dir: str | Path | None = None, site_status: str = "") -> "ChangesPage":
         previous = None if previous_dir in (None, "") else Path(previous_dir)
         releases = recorded_releases(None if releases_dir in (None, "") else Path(releases_dir))
-        return cls(load_changes(Path(current_dir), previous), releases, Path(current_dir))
-
-    @property
-    def status(self):
-        """Whether this build is the newest recorded release or a draft since it."""
-        return release_status(self.releases, self.changes.current.data_digest,
-                              self.current_dir / "results.csv")
+        return cls(load_changes(Path(current_dir), previous), releases, site_status)
 
     def compared_with(self) -> str:
         """What this page compares with, in words."""
@@ -83,7 +77,8 @@ class ChangesPage:
         if self.releases:
             recorded = next((r for r in self.releases if r.folder.name == previous.version), None)
             named = recorded.label if recorded else previous.version
-            return (f"This build ({self.status.label.lower()}) is compared with release {named}, "
+            status = f" ({self.site_status[0].lower()}{self.site_status[1:]})" if self.site_status else ""
+            return (f"This build{status} is compared with release {named}, "
                     "the results its readers saw.")
         return ("No release is recorded yet, so this build is compared with the previous build on this "
                 f"machine whose results differed (release {previous.version or 'unversioned'}).")
@@ -101,7 +96,7 @@ class ChangesPage:
         previous = c.previous.version if c.previous else ""
         return {
             "compared_with": self.compared_with(),
-            "site_status": self.status.label,
+            "site_status": self.site_status or "unversioned",
             "release_now": c.current.version or "unversioned",
             "release_before": previous or ("none" if c.first_build else "unversioned"),
             "changes_summary": summary(c),

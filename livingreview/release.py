@@ -59,6 +59,7 @@ def release_version(changelog: Path | None = None) -> ReleaseVersion:
 
 RELEASES_DIRNAME = "releases"
 MANIFEST_NAME = "release.json"  # the same file name (and keys) a build writes beside its results
+DATA_DIGEST_FILE_NAME = "data.sha256"  # beside a build's published results: the data they came from
 
 
 class ReleaseError(Exception):
@@ -183,11 +184,12 @@ def record_release(data_dir: Path, results_dir: Path, search_date: str = "",
     results_dir = Path(results_dir)
     try:
         built = json.loads((results_dir / MANIFEST_NAME).read_text(encoding="utf-8"))
+        built_digest = (results_dir / DATA_DIGEST_FILE_NAME).read_text(encoding="utf-8").strip()
     except (OSError, ValueError) as exc:
         raise ReleaseError(f"no successful build to release in {paths.relative_to_root(results_dir)}: "
                            "run `make book` first") from exc
     digest = data_digest(data_dir)
-    if built.get("version") != version.version or built.get("data_digest") != digest:
+    if built.get("version") != version.version or built_digest != digest:
         raise ReleaseError("the last build is not of the current data and release "
                            f"{version.version}: run `make book` first")
     staging = folder / f".{version.version}.partial"

@@ -43,7 +43,8 @@ def _built(repo: Path, version: str) -> Path:
     results = repo / "_build" / "results"
     results.mkdir(parents=True, exist_ok=True)
     (results / "results.csv").write_text("scope,estimate\ndoe2024,1.5\n", encoding="utf-8")
-    Release(version, ["doe2024"], data_digest(data)).write(results / "release.json")
+    Release(version, ["doe2024"]).write(results / "release.json")
+    (results / "data.sha256").write_text(data_digest(data) + "\n", encoding="utf-8")
     return results
 
 
