@@ -9,7 +9,7 @@ LIVINGREVIEW_SOURCES ?= $(abspath ../shared/seeds)
 export LIVINGREVIEW_SOURCES
 
 .DEFAULT_GOAL := help
-.PHONY: help install book release serve harness check-data audit datapackage new-study bench metafor-fixtures test clean
+.PHONY: help install book release import-search serve harness check-data audit datapackage new-study bench metafor-fixtures test clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -28,6 +28,10 @@ book: $(INSTALLED) ## build the site into _build/html (re-executes only what cha
 
 release: $(INSTALLED) ## build, then record the release named by CHANGELOG's newest heading in releases/<version>/
 	$(PY) -m livingreview release
+
+import-search: $(INSTALLED) ## import a search run's export into data/search/records.csv: make import-search RUN=2027-06-pubmed
+	@test -n "$(RUN)" || { echo "usage: make import-search RUN=<run_id of data/search/searches.yaml>"; exit 1; }
+	$(PY) -m livingreview import-search $(RUN)
 
 serve: ## serve the built site on http://127.0.0.1:8000
 	@test -f _build/html/index.html || { echo "no site yet: run 'make book' first"; exit 1; }

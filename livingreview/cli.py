@@ -96,6 +96,18 @@ def _release(args: argparse.Namespace) -> int:
     return 0
 
 
+def _import_search(args: argparse.Namespace) -> int:
+    from .searchrecords import SearchError, import_run
+
+    try:
+        report = import_run(args.data_dir, args.run_id)
+    except SearchError as exc:  # includes a malformed export, named by file and record
+        print(f"import-search: {exc}", file=sys.stderr)
+        return 1
+    print(report.summary())
+    return 0
+
+
 def _harness(args: argparse.Namespace) -> int:
     from .simulation import run_harness, summarise
 
@@ -173,6 +185,10 @@ def build_parser() -> argparse.ArgumentParser:
                                                   "CHANGELOG heading in releases/<version>/ (never overwritten)")
     release.add_argument("--build-dir", type=Path, default=paths.BUILD_DIR, help="build folder (default: _build/)")
     release.set_defaults(run=_release)
+    search = commands.add_parser("import-search", help="import a search run's export (RIS or nbib) into "
+                                                       "data/search/records.csv, marking duplicates")
+    search.add_argument("run_id", help="the run's run_id in data/search/searches.yaml")
+    search.set_defaults(run=_import_search)
     new_study = commands.add_parser("new-study", help="create a study folder from templates, ready to fill")
     new_study.add_argument("study_id", help="first author's surname and year, lowercase (e.g. li2022)")
     new_study.add_argument("--rob-tool", default="minors",
