@@ -15,8 +15,7 @@ from .audit import RULE_LABELS, RULES
 from .data import Study, load_studies
 from .display import StudyLink, glue_facts, table, table_html
 from .intervals import METHOD_LABELS, PROPORTION_CI_METHODS
-from .plotting import plot_study_flow
-from .review import flow_stages, load_review, overview
+from .review import load_review, overview
 from .risk_of_bias import load_tools
 
 
@@ -165,18 +164,6 @@ class ReviewPage:
 
         return HTML(f"<p><strong>Included</strong></p><ul>{items('inclusion_criteria')}</ul>"
                     f"<p><strong>Excluded</strong></p><ul>{items('exclusion_criteria')}</ul>")
-
-    def flow_figure(self):
-        """PRISMA-style flow of the included studies."""
-        import matplotlib.pyplot as plt
-
-        from .plotting import describe
-
-        stages = flow_stages(self.studies, self.review)
-        fig, ax = plt.subplots(figsize=(8, 1.45 * len(stages)))
-        plot_study_flow(stages, ax=ax)
-        return describe(fig, "Flow of the included reports: " + "; ".join(
-            f"{title}: " + ", ".join(f"{label} {n}" for label, n in boxes) for title, boxes in stages) + ".")
 
     def studies_table(self, page_root: str = "."):
         """The included reports, each linked to its page, with its place in the analyses."""

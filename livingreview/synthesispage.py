@@ -75,6 +75,20 @@ class SynthesisPage:
                          "data_cutoff": (study.meta.get("data_cutoff") or {}).get("date", "")})
         return pd.DataFrame(rows)
 
+    def included_reports_figure(self):
+        """The included reports by kind of report, design, setting and analysis set."""
+        import matplotlib.pyplot as plt
+
+        from .plotting import describe, plot_study_flow
+        from .review import flow_stages
+
+        stages = flow_stages(self.studies, self.review)
+        fig, ax = plt.subplots(figsize=(8, 1.1 * len(stages)))
+        plot_study_flow(stages, ax=ax)
+        fig.tight_layout()
+        return describe(fig, "The included reports by kind, design, setting and analysis set: " + "; ".join(
+            f"{title}: " + ", ".join(f"{label} {n}" for label, n in boxes) for title, boxes in stages) + ".")
+
     def timeline_figure(self):
         import matplotlib.pyplot as plt
 

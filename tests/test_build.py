@@ -70,7 +70,7 @@ def book(tmp_path_factory):
 
 def test_cold_build_executes_every_notebook_and_writes_one_page_per_study(book):
     data, build, report = book
-    assert sorted(report.executed) == sorted(["index", "methods", "studies/doe2024", f"studies/{SECOND_STUDY}",
+    assert sorted(report.executed) == sorted(["index", "methods", "excluded_studies", "studies/doe2024", f"studies/{SECOND_STUDY}",
                                               *SYNTHESIS_RUNS, *TEACHING_RUNS, *COMPARISON_RUNS, "validation"])
     assert report.reused == []
     pages = sorted(p.name for p in (build / "html/studies").glob("*.html"))

@@ -15,7 +15,7 @@ from .conftest import COMPARISON_RUNS, SYNTHESIS_RUNS, TEACHING_RUNS
 
 def test_one_study_run_per_study_folder(data_copy):
     keys = [r.key for r in plan_runs(data_copy)]
-    assert keys == sorted(["index", "methods", "studies/doe2024", *SYNTHESIS_RUNS, *TEACHING_RUNS,
+    assert keys == sorted(["index", "methods", "excluded_studies", "studies/doe2024", *SYNTHESIS_RUNS, *TEACHING_RUNS,
                            "validation", *COMPARISON_RUNS])
     shutil.copytree(data_copy / "studies/doe2024", data_copy / "studies/new2026")
     keys = [r.key for r in plan_runs(data_copy)]

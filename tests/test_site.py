@@ -326,7 +326,7 @@ MODES = ["light", "dark"]
 # One page of each kind, photographed for a reviewer at both widths (under _build/screenshots).
 SCREENSHOT_PAGES = {"front": "index.html", "study": "studies/li2022.html", "summary": "synthesis/summary_of_findings.html",
                     "chapter": "synthesis/response.html", "teaching": "teaching/kaplan_meier.html",
-                    "methods": "methods.html", "data-view": "data/studies/li2022/outcomes.html"}
+                    "methods": "methods.html", "excluded": "excluded_studies.html", "data-view": "data/studies/li2022/outcomes.html"}
 SCREENSHOTS = paths.BUILD_DIR / "screenshots"
 # Text a reader must never see: markdown emphasis, inline LaTeX or HTML tags shown as text.
 RAW_MARKUP = re.compile(r"\$[^$\s][^$]{0,80}\$|</?(?:sup|sub|em|i|b|strong|br|script|div|span|p)\b[^>]*>|\*\*\w"
