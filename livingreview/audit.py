@@ -27,6 +27,8 @@ import pandas as pd
 from scipy import stats
 
 from . import paths
+from .claims import check_claims, check_multiple_estimates
+from .curated import curator_findings
 from .data import Study, load_studies, load_vocabulary, typed
 from .dictionary import load_dictionary
 from .intervals import METHOD_ALIASES, METHOD_LABELS, PROPORTION_CI_METHODS, proportion_ci
@@ -35,7 +37,7 @@ from .validate import row_rules
 from .printed import format_like, half_unit, matches_printed, parse_p_value, to_float
 
 FINDING_COLUMNS = ["study_id", "table", "row", "source", "rule", "quantity", "printed",
-                   "recomputed", "verdict", "detail"]
+                   "recomputed", "verdict", "detail", "kind", "grade", "other_rows"]
 OK, MISMATCH, INFO = "ok", "mismatch", "info"
 RULES = {
     "percent": "a printed percentage equals count / denominator at the printed precision",
@@ -53,6 +55,11 @@ RULES = {
     "baseline_sum": "levels of a baseline characteristic add up to the column total",
     "dates": "dates are in a possible order (enrolment, cut-off, submission, acceptance)",
     "implausible_value": "values the curator verified as printed although they break a plausibility rule",
+    "claim_fold": "an 'N-fold' or 'doubled' claim in the text equals the ratio of the two rates it compares",
+    "claim_all_none": "a claim about all or none of the patients is borne out by the table's counts",
+    "claim_schedule": "a schedule's stated day range lasts its stated number of days",
+    "multiple_estimates": "one comparison estimated by several models, the estimates side by side with their models",
+    "curator_finding": "an inconsistency the curator found in reading the paper, with both sides quoted",
 }
 # How pages name each rule and verdict.
 RULE_LABELS = {
@@ -63,6 +70,27 @@ RULE_LABELS = {
     "median_landmark": "Median against landmark rates", "landmark_order": "Landmark rates fall with time",
     "ae_grade_order": "Grade ≥3 within any grade", "baseline_sum": "Baseline levels add up",
     "dates": "Dates in order", "implausible_value": "Implausible value, verified as printed",
+    "claim_fold": "Fold claim against its rates", "claim_all_none": "'All' or 'none' against the table",
+    "claim_schedule": "Schedule against its length", "multiple_estimates": "One comparison, several models",
+    "curator_finding": "Curator's finding",
+}
+# What a finding of each rule that is not ok is (kind) and how sure it is (grade), as a
+# curator's finding says it in findings.csv; a curator's finding carries its own.
+ARITHMETIC = ("numbers_contradict", "arithmetic_certainty")
+RULE_KINDS = {
+    "percent": ARITHMETIC, "percent_attainable": ARITHMETIC,
+    "ci_method": ("reporting_gap", "conflicting_statements"),
+    "response_sum": ARITHMETIC, "response_components": ARITHMETIC,
+    "cross_location": ("numbers_contradict", "conflicting_statements"),
+    "ratio_ci_symmetry": ARITHMETIC, "ratio_p_value": ARITHMETIC, "two_proportion_p": ARITHMETIC,
+    "median_landmark": ARITHMETIC, "landmark_order": ARITHMETIC, "ae_grade_order": ARITHMETIC,
+    "baseline_sum": ARITHMETIC, "dates": ("implausible_value", "arithmetic_certainty"),
+    "implausible_value": ("implausible_value", "plausibility_flag"),
+    "claim_fold": ("text_contradicts_table", "arithmetic_certainty"),
+    "claim_all_none": ("text_contradicts_table", "arithmetic_certainty"),
+    "claim_schedule": ("implausible_value", "arithmetic_certainty"),
+    "multiple_estimates": ("reporting_gap", "plausibility_flag"),
+    "curator_finding": ("", ""),
 }
 VERDICT_WORDS = {"ok": "agrees", "mismatch": "mismatch", "info": "note"}
 RESPONSE_CATEGORIES = ("CR", "PR", "SD", "PD", "NE")
@@ -82,6 +110,9 @@ class Finding:
     recomputed: str
     verdict: str
     detail: str = ""
+    kind: str = ""  # for a finding that is not ok: see RULE_KINDS
+    grade: str = ""
+    other_rows: str = ""  # further data rows it concerns, as table:row joined by ';'
 
 
 def _present(value) -> bool:
@@ -657,6 +688,8 @@ def check_implausible(study: Study) -> list[Finding]:
     spec_of = load_dictionary().study_tables
     for table in spec_of:
         text = study.tables[table]
+        if "verified_as_printed" not in text:  # a table of claims or findings, not of printed numbers
+            continue
         flagged = text[text["verified_as_printed"] == "yes"]
         if flagged.empty:
             continue
@@ -701,7 +734,13 @@ def audit_study(study: Study, vocabulary: pd.DataFrame) -> pd.DataFrame:
         *check_baseline_sums(study),
         *check_dates(study),
         *check_implausible(study),
+        *check_claims(study),
+        *check_multiple_estimates(study),
+        *curator_findings(study),
     ]
+    for finding in findings:
+        if finding.verdict != OK and not finding.kind:
+            finding.kind, finding.grade = RULE_KINDS[finding.rule]
     return pd.DataFrame([f.__dict__ for f in findings], columns=FINDING_COLUMNS)
 
 
@@ -721,7 +760,15 @@ def summary(findings: pd.DataFrame) -> str:
     if findings.empty:
         return "audit: no checks"
     counts = findings.groupby(["study_id", "verdict"]).size().unstack(fill_value=0)
-    lines = ["audit: verdicts by study", counts.to_string(), "", "mismatches:"]
+    curated = findings["rule"] == "curator_finding"
+    not_ok = findings[findings["verdict"] != OK]
+    lines = ["audit: verdicts by study (computed checks and curator findings together)", counts.to_string(), "",
+             f"of the {int((findings['verdict'] == MISMATCH).sum())} mismatches, {int(curated.sum())} are curator "
+             "findings (findings.csv) and the rest computed", ""]
+    if not not_ok.empty:
+        by_kind = not_ok.groupby(["kind", "grade"]).size().unstack(fill_value=0)
+        lines += ["findings that are not ok, by kind and grade:", by_kind.to_string(), ""]
+    lines.append("mismatches:")
     for _, f in findings[findings["verdict"] == MISMATCH].iterrows():
         lines.append(f"  {f.study_id} {f.table}:{f.row} [{f.rule}] {f.quantity}: {f.printed} -> {f.detail}")
     return "\n".join(lines)

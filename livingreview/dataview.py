@@ -22,6 +22,8 @@ from .display import humanise, rich_text
 
 # Columns every row shows in its heading or its quote block, not in its list of values.
 SHOWN_APART = ("source_type", "source", "quote")
+FINDINGS_TABLE = "findings"
+SIDES = ("source_a", "quote_a", "source_b", "quote_b")  # a finding's two sides, shown as its quotes
 STYLE = """
 :root { color-scheme: light dark; --fg: #1a1a1a; --muted: #555; --bg: #fff; --line: #d0d7de; --mark: #fff4c2;
         --link: #0b5cad; --ok: #1b6e35; --bad: #a4161a; }
@@ -47,11 +49,16 @@ ul.verdicts { margin: 0.25rem 0; padding-left: 1.2rem; }
 
 def _findings_by_row(findings: pd.DataFrame) -> dict[tuple[str, int], list[dict]]:
     """The audit's findings per (table, data row): a finding naming rows '12;29' is on both."""
+    from .curated import parse_row_refs
+
     found: dict[tuple[str, int], list[dict]] = {}
     for finding in findings.to_dict("records"):
-        for part in str(finding["row"]).replace(",", ";").split(";"):
-            if part.strip().isdigit():
-                found.setdefault((finding["table"], int(part)), []).append(finding)
+        places = [(finding["table"], int(part)) for part in str(finding["row"]).replace(",", ";").split(";")
+                  if part.strip().isdigit()]
+        # A claim or a curator's finding also names the rows it is about: it shows on them too.
+        places += [(table, row) for table, row in parse_row_refs(finding.get("other_rows")) if row is not None]
+        for place in dict.fromkeys(places):
+            found.setdefault(place, []).append(finding)
     return found
 
 
@@ -82,11 +89,16 @@ def render_table_view(study: Study, name: str, spec: TableSpec, frame: pd.DataFr
     rows = []
     for row in frame.to_dict("records"):
         number = int(row["row"])
+        apart = SHOWN_APART + (SIDES if name == FINDINGS_TABLE else ())
         values = "".join(f"<dt>{html.escape(humanise(column))}</dt><dd>{_value(spec, column, row[column], study)}</dd>"
-                         for column in spec.column_names if column not in SHOWN_APART and row.get(column, ""))
-        where = " · ".join(filter(None, [_value(spec, "source_type", row["source_type"], study)
-                                         if row.get("source_type") else "", html.escape(row.get("source", ""))]))
-        quote = f"<blockquote>{rich_text(row['quote'])}</blockquote>" if row.get("quote") else ""
+                         for column in spec.column_names if column not in apart and row.get(column, ""))
+        if name == FINDINGS_TABLE:  # a curator's finding is printed in two places: both sides, quoted
+            where = " and ".join(html.escape(row[c]) for c in ("source_a", "source_b") if row.get(c))
+            quote = "".join(f"<blockquote>{rich_text(row[c])}</blockquote>" for c in ("quote_a", "quote_b") if row.get(c))
+        else:
+            where = " · ".join(filter(None, [_value(spec, "source_type", row["source_type"], study)
+                                             if row.get("source_type") else "", html.escape(row.get("source", ""))]))
+            quote = f"<blockquote>{rich_text(row['quote'])}</blockquote>" if row.get("quote") else ""
         rows.append(f'<article id="row-{number}"><h2>Row {number} <small>(line {number + 1} of '
                     f'{html.escape(spec.file)})</small></h2><p>Printed in: {where or "not stated"}</p>{quote}'
                     f"<dl>{values}</dl>{_verdicts_html(findings.get((name, number), []), study)}</article>")

@@ -293,6 +293,33 @@ def row_links(study_id: str, file_name: str, rows, site_root: str = "..") -> Lin
     return LinkList(links, f"{file_name} row{'s' if len(numbers) > 1 else ''} ")
 
 
+def ref_links(study_id: str, refs: str, site_root: str = "..") -> Joined | str:
+    """Links to the data rows named as ``table:row`` joined by ';' (``outcomes:24;baseline:3``),
+    one link list per table ("outcomes.csv rows 24, 25"); study.yaml as a link to the file."""
+    from .curated import STUDY_FILE_REF, parse_row_refs
+
+    by_table: dict[str, list[int]] = {}
+    for table, row in parse_row_refs(refs):
+        by_table.setdefault(table, [])
+        if row is not None:
+            by_table[table].append(row)
+    parts = []
+    for table, rows in by_table.items():
+        if table == STUDY_FILE_REF:
+            parts.append(data_link(study_id, "study.yaml", site_root=site_root))
+        else:
+            parts.append(row_links(study_id, f"{table}.csv", ";".join(map(str, rows)), site_root))
+    return Joined(tuple(parts)) if parts else ""
+
+
+def side_html(study_id: str, source: str, quote: str, refs: str, site_root: str = "..") -> Joined | str:
+    """One side of a curator's finding: where it is printed, its quote (rendered) and its data rows."""
+    if not str(quote or "").strip():
+        return ""
+    links = ref_links(study_id, refs, site_root) if str(refs or "").strip() else ""
+    return Joined((Rich(f"*{source}*: “{quote}”"), links))
+
+
 # ----------------------------------------------------------------------------- curated text
 
 _LATEX_WORDS = {r"\leq": "≤", r"\geq": "≥", r"\le": "≤", r"\ge": "≥", r"\pm": "±", r"\times": "×",

@@ -16,10 +16,12 @@ import pandas as pd
 
 from . import paths
 from .audit import MISMATCH, INFO, OK, RULE_LABELS, audit_study
+from .curated import CURATOR_RULE
 from .data import Study, load_study, load_vocabulary, study_folders
 from .dictionary import load_dictionary
-from .display import (Link, Rich, data_link, definition_list, details, doi_link, finding_link, format_p,
-                      glue_facts, html_block, humanise, paragraph, row_links, shared_columns, table, table_html)
+from .display import (Joined, Link, LinkList, Rich, data_link, data_view_href, definition_list, details, doi_link, finding_link,
+                      format_p, glue_facts, html_block, humanise, paragraph, ref_links, row_links, shared_columns,
+                      side_html, table, table_html)
 from .integrity import load_screen, study_status
 from .intervals import METHOD_LABELS
 from .plotting import ae_rate_figure, km_figures, mark_figure, subgroup_forest_figure
@@ -157,6 +159,7 @@ class StudyPage:
         facts["n_audit_checks"] = len(self.audit)
         facts["n_audit_ok"] = int(verdicts.get(OK, 0))
         facts["n_audit_mismatch"] = int(verdicts.get(MISMATCH, 0))
+        facts["n_audit_curated"] = int((self.audit["rule"] == CURATOR_RULE).sum())
         facts["n_audit_info"] = int(verdicts.get(INFO, 0))
         facts.update(self._rob_facts())
         return facts
@@ -241,10 +244,19 @@ class StudyPage:
             return paragraph("This report has not been screened for integrity; it is in the main analyses.")
         checks = load_checks(self.study.folder.parent.parent)
         rows = [{"Check": checks[c["check"]]["label"], "Verdict": VERDICT_LABELS[c["verdict"]],
-                 "Finding": Rich(" ".join(c["summary"].split()))} for c in self.integrity_screen["checks"]]
+                 "Finding": Joined((Rich(" ".join(c["summary"].split())), self._finding_links(c.get("findings"))))}
+                for c in self.integrity_screen["checks"]]
         rows.append({"Check": "Decision", "Verdict": self.status.label,
                      "Finding": Rich(" ".join(self.integrity_screen["decision_reason"].split()))})
         return table(pd.DataFrame(rows))
+
+    def _finding_links(self, finding_ids) -> LinkList | str:
+        """Links to the curator's findings (rows of findings.csv) an integrity check rests on."""
+        if not finding_ids:
+            return ""
+        rows = dict(zip(self.study.tables["findings"]["finding_id"], self.study.tables["findings"]["row"]))
+        links = tuple(Link(f, data_view_href(self.study_id, "findings.csv", int(rows[f]))) for f in finding_ids)
+        return LinkList(links, "Rests on the curator's findings ")
 
     def _grade3_sentence(self) -> str:
         rates = self.adverse_event_rates
@@ -633,11 +645,17 @@ class StudyPage:
         return table(shown)
 
     def audit_summary(self):
-        """The mismatches, each linked to its data row; the notes behind a drop-down."""
-        mismatches = self.audit[self.audit["verdict"] == MISMATCH]
-        notes = self.audit[self.audit["verdict"] == INFO]
-        parts = [self._audit_view(mismatches) if not mismatches.empty else
-                 paragraph("Every check of this study agrees with what the paper printed.")]
+        """The curator's findings with both sides, the computed mismatches, each linked to its
+        data rows; the notes behind a drop-down."""
+        curated = self.audit[self.audit["rule"] == CURATOR_RULE]
+        computed = self.audit[self.audit["rule"] != CURATOR_RULE]
+        mismatches = computed[computed["verdict"] == MISMATCH]
+        notes = computed[computed["verdict"] == INFO]
+        parts = []
+        if not curated.empty:
+            parts.append(self.curator_findings_table(curated))
+        parts.append(self._audit_view(mismatches) if not mismatches.empty else
+                     paragraph("Every computed check of this study agrees with what the paper printed."))
         if not notes.empty:
             parts.append(details(f"Notes of the audit ({len(notes)}): facts, not errors", self._audit_view(notes).data))
         return html_block(*parts)
@@ -646,10 +664,31 @@ class StudyPage:
         """The audit's findings that are not ``ok``, each linked to its data row."""
         return self._audit_view(self.audit[self.audit["verdict"] != OK])
 
+    def curator_findings_table(self, curated: pd.DataFrame | None = None):
+        """The curator's findings: kind and grade, the explanation, and both sides as printed,
+        each with its data rows."""
+        if curated is None:
+            curated = self.audit[self.audit["rule"] == CURATOR_RULE]
+        if curated.empty:
+            return paragraph("The curator recorded no inconsistency beyond the computed checks.")
+        rows = self.study.tables["findings"].set_index("row")
+        records = [rows.loc[int(r)] for r in curated["row"]]
+        shown = pd.DataFrame({
+            "Finding": [Link(f"{r['finding_id']}", data_view_href(self.study_id, "findings.csv", int(n)))
+                        for n, r in zip(curated["row"], records)],
+            "Kind (how sure)": [f"{self._code_label('findings', 'kind', k)} ({self._code_label('findings', 'grade', g)})"
+                                for k, g in zip(curated["kind"], curated["grade"])],
+            "What is inconsistent": [Rich(r["explanation"]) for r in records],
+            "One side": [side_html(self.study_id, r["source_a"], r["quote_a"], r["rows_a"]) for r in records],
+            "Other side": [side_html(self.study_id, r["source_b"], r["quote_b"], r["rows_b"]) for r in records],
+        })
+        return table(shown, "Inconsistencies the curator found in reading the paper")
+
     def _audit_view(self, findings: pd.DataFrame):
         if findings.empty:
             return paragraph("Every check of this study agrees with what the paper printed.")
-        links = [finding_link(self.study_id, t, r) for t, r in zip(findings["table"], findings["row"])]
+        links = [Joined((finding_link(self.study_id, t, r), ref_links(self.study_id, o) if o else ""))
+                 for t, r, o in zip(findings["table"], findings["row"], findings["other_rows"])]
         shown = pd.DataFrame({
             "Rule": findings["rule"].map(RULE_LABELS),
             "Finding": [humanise(f"{q}: {d}" if d else q, self.study)

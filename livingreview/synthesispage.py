@@ -11,7 +11,9 @@ import pandas as pd
 from . import paths
 from .audit import MISMATCH, OK, RULE_LABELS, RULES, VERDICT_WORDS, audit_studies
 from .data import Study, load_studies, load_vocabulary
-from .display import StudyLink, finding_link, glue_facts, html_block, humanise, table, tables_by
+from .curated import CURATOR_RULE, GRADES, KINDS
+from .display import (Joined, Rich, StudyLink, finding_link, glue_facts, html_block, humanise, paragraph,
+                      ref_links, table, tables_by)
 from .reconstruct import follow_up_window
 from .review import design_label, load_review, study_size
 
@@ -148,6 +150,7 @@ class SynthesisPage:
         return {"audit_n_checks": len(self.audit), "audit_n_ok": int(verdicts.get(OK, 0)),
                 "audit_n_mismatch": int(verdicts.get(MISMATCH, 0)),
                 "audit_n_not_ok": int((self.audit["verdict"] != OK).sum()),
+                "audit_n_curated": int((self.audit["rule"] == CURATOR_RULE).sum()),
                 "audit_n_rules": len(RULES)}
 
     def audit_key_message(self):
@@ -174,11 +177,63 @@ class SynthesisPage:
         counts.index = [RULE_LABELS[r] for r in counts.index]
         return table(counts.rename_axis("Rule").reset_index())
 
+    def audit_by_kind(self):
+        """The findings that are not ok, computed and curated together, by kind and grade."""
+        from .dictionary import load_dictionary
+
+        found = self.audit[self.audit["verdict"] != OK]
+        if found.empty:
+            return paragraph("Every check agrees with what the papers printed.")
+        dictionary = load_dictionary()
+        counts = found.pivot_table(index="kind", columns="grade", values="study_id", aggfunc="count", fill_value=0)
+        counts = counts.reindex(index=[k for k in KINDS if k in counts.index],
+                                columns=[g for g in GRADES if g in counts.columns], fill_value=0)
+        counts["All"] = counts.sum(axis=1)
+        counts.index = [dictionary.label("findings", "kind", k).capitalize() for k in counts.index]
+        counts.columns = [c if c == "All" else dictionary.label("findings", "grade", c).capitalize() for c in counts.columns]
+        curated = (found["rule"] == CURATOR_RULE).sum()
+        return table(counts.rename_axis("Kind").reset_index(),
+                     f"Findings that are not ok, by kind and how sure they are ({curated} of "
+                     f"{len(found)} recorded by the curator, the rest computed)")
+
+    def curator_findings(self):
+        """Every curator's finding, grouped by kind, with both sides and their data rows."""
+        from .display import side_html
+        from .dictionary import load_dictionary
+
+        curated = self.audit[self.audit["rule"] == CURATOR_RULE]
+        if curated.empty:
+            return paragraph("The curators recorded no inconsistency beyond the computed checks.")
+        dictionary = load_dictionary()
+        by_id = {s.study_id: s for s in self.studies}
+        records = [by_id[s].tables["findings"].set_index("row").loc[int(r)]
+                   for s, r in zip(curated["study_id"], curated["row"])]
+        order = {k: i for i, k in enumerate(KINDS)}
+        shown = pd.DataFrame({
+            "Kind": [dictionary.label("findings", "kind", k).capitalize() for k in curated["kind"]],
+            "Study": [self._study_link(s) for s in curated["study_id"]],
+            "How sure": [dictionary.label("findings", "grade", g) for g in curated["grade"]],
+            "What is inconsistent": [Rich(r["explanation"]) for r in records],
+            "One side": [side_html(s, r["source_a"], r["quote_a"], r["rows_a"]) for s, r in zip(curated["study_id"], records)],
+            "Other side": [side_html(s, r["source_b"], r["quote_b"], r["rows_b"])
+                           for s, r in zip(curated["study_id"], records)],
+            "_order": [order[k] for k in curated["kind"]],
+        }).sort_values("_order", kind="stable").drop(columns="_order")
+        return tables_by(shown, "Kind")
+
+    def _study_link(self, study_id: str) -> StudyLink:
+        from .integrity import study_status
+
+        study = next(s for s in self.studies if s.study_id == study_id)
+        status = study_status(study)
+        return StudyLink(study.name, f"../studies/{study_id}.html", status.badge, status.analysis_set)
+
     def audit_findings(self):
-        """Every finding that is not ok, grouped by rule, each linked to its data row."""
-        findings = self.audit[self.audit["verdict"] != OK].sort_values(["rule", "study_id", "table"],
-                                                                        kind="stable")
-        links = [finding_link(s, t, r) for s, t, r in zip(findings["study_id"], findings["table"], findings["row"])]
+        """Every computed finding that is not ok, grouped by rule, each linked to its data rows."""
+        findings = self.audit[(self.audit["verdict"] != OK) & (self.audit["rule"] != CURATOR_RULE)].sort_values(
+            ["rule", "study_id", "table"], kind="stable")
+        links = [Joined((finding_link(s, t, r), ref_links(s, o) if o else ""))
+                 for s, t, r, o in zip(findings["study_id"], findings["table"], findings["row"], findings["other_rows"])]
         from .integrity import study_status
 
         by_id = {s.study_id: s for s in self.studies}

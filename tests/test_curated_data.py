@@ -1,8 +1,11 @@
 """The curated data of the review itself: valid, traceable and packaged."""
 
+import re
+
 import pytest
 
 from livingreview import paths
+from livingreview.curated import parse_row_refs
 from livingreview.data import load_studies
 from livingreview.datapackage import render_datapackage
 from livingreview.integrity import load_screen
@@ -33,17 +36,25 @@ def test_datapackage_validates_with_frictionless():
     assert report.valid, report.flatten(["rowNumber", "fieldName", "type", "note"])[:10]
 
 
+def _place_and_quote_columns(name: str) -> list[tuple[str, str]]:
+    """(place, quote) columns of a table: a curator's finding has one pair per side."""
+    return [("source_a", "quote_a"), ("source_b", "quote_b")] if name == "findings" else [("source", "quote")]
+
+
 def test_every_number_has_a_place_and_a_quote():
     for study in STUDIES:
         for name, table in study.tables.items():
-            assert table["source"].ne("").all() and table["quote"].ne("").all(), (study.study_id, name)
+            place, quote = _place_and_quote_columns(name)[0]
+            assert table[place].ne("").all() and table[quote].ne("").all(), (study.study_id, name)
 
 
 def _quotes():
     for study in STUDIES:
         for name, table in study.tables.items():
             for _, row in table.iterrows():
-                yield study, name, row
+                for _, quote in _place_and_quote_columns(name):
+                    if row[quote]:
+                        yield study, name, {"row": row["row"], "quote": row[quote]}
         # The risk-of-bias judgement's supporting sentences are quotes from the paper too.
         judgement = load_judgement(study.folder) or {}
         for i, judged in enumerate([*judgement.get("domains", []), judgement.get("overall", {})]):
@@ -74,3 +85,36 @@ def test_quote_matching_folds_pdf_artefacts():
     assert quote_found("permanent discontinuation", "Only two patients experienced permanent discontinu-\nation")
     assert quote_found("95% CI, 61.2–87.4%", "95%\u00a0CI, 61.2-87.4%")
     assert not quote_found("ORR was 77.1%", "ORR was 76.1%")
+
+
+# Words by which a note describes an inconsistency: each such note needs a finding the audit reports.
+INCONSISTENCY_WORDS = re.compile(r"inconsistent|contradicts?|does not match|do not match|typo|misattributed|"
+                                 r"conflicts?\b|disagrees?", re.IGNORECASE)
+
+
+def _finding_refs(study) -> set[tuple[str, int]]:
+    findings = study.tables["findings"]
+    return {ref for column in ("rows_a", "rows_b") for text in findings[column] for ref in parse_row_refs(text)}
+
+
+def test_no_inconsistency_is_described_only_in_a_note():
+    unreported = []
+    for study in STUDIES:
+        referenced = _finding_refs(study)
+        for name, table in study.tables.items():
+            if "note" not in table:
+                continue
+            for _, row in table[table["note"].str.contains(INCONSISTENCY_WORDS)].iterrows():
+                if (name, int(row["row"])) not in referenced:
+                    unreported.append(f"{study.study_id} {name}:{row['row']}: {row['note'][:80]}")
+    assert not unreported, "notes describing an inconsistency without a finding:\n" + "\n".join(unreported)
+
+
+def test_every_integrity_concern_about_consistency_rests_on_reported_findings():
+    for study in STUDIES:
+        screen = load_screen(study.folder) or {}
+        ids = set(study.tables["findings"]["finding_id"])
+        for check in screen.get("checks", []):
+            if check["check"] == "internal_consistency" and check["verdict"] == "concern":
+                assert check.get("findings"), f"{study.study_id}: the concern names no finding"
+                assert set(check["findings"]) <= ids
