@@ -77,6 +77,26 @@ def design_label(study: Study) -> str:
     return DESIGN_LABELS.get(kind, kind.replace("_", " ").capitalize())
 
 
+REPORT_TYPE_LABELS = {"journal_article": "journal article", "conference_abstract": "conference abstract",
+                      "preprint": "preprint", "registry_record": "trial registry record",
+                      "unidentified_article": "article, publication not identified"}
+
+
+def report_label(meta: dict) -> str:
+    """What a report is and whether its full text is held: "journal article", "journal article
+    (abstract only)", "conference abstract" (study.yaml's report_type and full_text_available)."""
+    kind = meta.get("report_type") or ("journal_article" if meta["full_text_available"] else "conference_abstract")
+    label = REPORT_TYPE_LABELS.get(kind, kind.replace("_", " "))
+    if not meta["full_text_available"] and kind != "conference_abstract":
+        label += " (abstract only)"
+    return label
+
+
+def is_full_text(meta: dict) -> bool:
+    """Whether the review's data come from the report's full text."""
+    return bool(meta["full_text_available"])
+
+
 def study_size(study: Study) -> int:
     """Patients in the study: the largest whole-study population, else the sum over arms of
     each arm's largest population."""
@@ -106,15 +126,16 @@ def overview(studies: list[Study], review: dict) -> pd.DataFrame:
         "arms": len(s.meta["arms"]),
         "anlotinib_arms": sum(bool(a.get("anlotinib")) for a in s.meta["arms"]),
         "patients": study_size(s),
-        "report": "full text" if s.meta["full_text_available"] else "abstract only",
+        "report": report_label(s.meta),
+        "full_text": is_full_text(s.meta),
     } for s in studies])
 
 
 def flow_stages(studies: list[Study], review: dict) -> list[tuple[str, list[tuple[str, int]]]]:
     """Stages of the flow diagram of included studies, counted from the data."""
     table = overview(studies, review)
-    reports = [("Full-text articles", int((table["report"] == "full text").sum())),
-               ("Conference abstracts", int((table["report"] == "abstract only").sum()))]
+    reports = [("Full text held", int(table["full_text"].sum())),
+               ("Abstract only held", int((~table["full_text"]).sum()))]
     designs = list(table.groupby("design", sort=True).size().items())
     settings = list(table.groupby("setting", sort=True).size().items())
     from .integrity import EXCLUDED, MAIN, SENSITIVITY, analysis_set

@@ -135,8 +135,8 @@ class ReviewPage:
             "n_sensitivity_studies": len(by_set[SENSITIVITY]),
             "n_sensitivity_patients": self._patients(by_set[SENSITIVITY]),
             "n_excluded_studies": len(by_set[EXCLUDED]), "n_excluded_patients": self._patients(by_set[EXCLUDED]),
-            "n_full_text": int((table_["report"] == "full text").sum()),
-            "n_abstract_only": int((table_["report"] == "abstract only").sum()),
+            "n_full_text": int(table_["full_text"].sum()),
+            "n_abstract_only": int((~table_["full_text"]).sum()),
             "n_settings": int(table_["setting"].nunique()),
             "n_comparative": int((table_["arms"] > 1).sum()),
         }

@@ -120,3 +120,22 @@ def top_terms(rates: pd.DataFrame, n: int = 15) -> list[str]:
 def format_percent(value: float, digits: int = 1) -> str:
     """'12.3', or '' when missing."""
     return "" if value is None or (isinstance(value, float) and math.isnan(value)) else f"{value:.{digits}f}"
+
+
+GRADE_5 = "5"
+DEATH_COLUMNS = ["arm", "population", "category", "term", "deaths", "denominator", "source", "row"]
+
+
+def grade5_events(study: Study) -> pd.DataFrame:
+    """Deaths from adverse events (CTCAE grade 5) as the paper prints them, one row per printed
+    statement: arm, population, category (all, treatment-emergent or treatment-related), term,
+    the number as printed (a count, or words such as "two" or "No"), its denominator, where it
+    is printed and its data row. A report that says nothing about grade 5 gives no rows."""
+    events = study.tables["adverse_events"]
+    deaths = events[events["grade"] == GRADE_5]
+    return pd.DataFrame({
+        "arm": deaths["arm"], "population": deaths["population"], "category": deaths["category"],
+        "term": deaths["term"],
+        "deaths": [count if count else text for count, text in zip(deaths["count"], deaths["count_text"])],
+        "denominator": deaths["denominator"], "source": deaths["source"], "row": deaths["row"],
+    }, columns=DEATH_COLUMNS).reset_index(drop=True)

@@ -28,9 +28,9 @@ from .plotting import ae_rate_figure, km_figures, mark_figure, subgroup_forest_f
 from .reconstruct import analyse_arm, compare_arms, survival_inputs
 from .response import format_ci, primary_rate, response_rates
 from .results import reconstruction_results, study_results, write_results
-from .review import design_label, load_review, study_size
+from .review import design_label, load_review, report_label, study_size
 from .risk_of_bias import domain_table, load_judgement, load_tools, total_score
-from .safety import GRADE_3_PLUS, ae_rates, format_percent
+from .safety import GRADE_3_PLUS, ae_rates, format_percent, grade5_events
 from .subgroups import subgroup_ratios
 from .survival import printed_survival
 
@@ -141,7 +141,7 @@ class StudyPage:
             "line_of_therapy": meta["line_of_therapy"],
             "n_patients": study_size(self.study),
             "n_arms": len(meta["arms"]),
-            "report_type": "full-text article" if meta["full_text_available"] else "conference abstract only",
+            "report_type": report_label(meta),
             "n_outcome_rows": len(self.study.tables["outcomes"]),
             "n_baseline_rows": len(self.study.tables["baseline"]),
             "n_ae_rows": len(self.study.tables["adverse_events"]),
@@ -209,7 +209,7 @@ class StudyPage:
 
         meta = self.study.meta
         setting = self.review.get("setting_groups", {}).get(meta["setting_group"], meta["setting"])
-        design = (f"{design_label(self.study)} ({'full-text article' if meta['full_text_available'] else 'abstract only'})"
+        design = (f"{design_label(self.study)} ({report_label(meta)})"
                   f" in {setting[:1].lower() + setting[1:]}, with {study_size(self.study)} patients.")
         found = []
         orr = self._rate_sentence("ORR")
@@ -296,7 +296,7 @@ class StudyPage:
             ("DOI", doi_link(citation.get("doi", "")) or "not printed in the source document"),
             # The curated source's file name is for maintainers (study.yaml); the reader needs
             # to know whether the review saw the full paper or only its abstract.
-            ("Source", "full-text article" if meta["full_text_available"] else "abstract only"),
+            ("Source", report_label(meta)),
             ("Design", f"{design_label(self.study)}: {meta['design']['description']}"),
             ("Setting", meta["setting"]),
             ("Line of therapy", meta["line_of_therapy"]),
@@ -621,6 +621,21 @@ class StudyPage:
             "Data rows": [row_links(self.study_id, "adverse_events.csv", r) for r in rates["rows"]],
         })
         return table(shown)
+
+    def deaths_table(self):
+        """Deaths from adverse events (grade 5) as printed, each linked to its data row."""
+        deaths = grade5_events(self.study)
+        if deaths.empty:
+            return paragraph("The report says nothing about grade 5 (fatal) adverse events.")
+        shown = pd.DataFrame({
+            "Arm": deaths["arm"].map(self._arm_label),
+            "Events": [self._code_label("adverse_events", "category", c) for c in deaths["category"]],
+            "Term": deaths["term"].map(lambda t: "Any adverse event" if t == "Any" else t),
+            "Deaths, as printed": deaths["deaths"], "Patients": deaths["denominator"],
+            "Printed in": deaths["source"],
+            "Data": [self._link("adverse_events.csv", r) for r in deaths["row"]],
+        })
+        return table(shown, "Deaths from adverse events (grade 5), as the report prints them")
 
     def subgroup_figure(self):
         """Forest plot of printed subgroup and model hazard ratios; None when there are none."""

@@ -745,6 +745,34 @@ class Chapters(SynthesisPage):
         return self.rate_forest(self.grade3, self.grade3_pools, "Any grade ≥3 adverse event, anlotinib-containing arms",
                                 xlabel="Patients with a grade ≥3 adverse event (%)")
 
+    def deaths_table(self):
+        """Every study's deaths from adverse events (grade 5), as printed, per arm; a study that
+        says nothing about grade 5 is named as such."""
+        from .integrity import study_status
+        from .safety import grade5_events
+
+        rows, silent = [], []
+        for study in self.studies:
+            deaths = grade5_events(study)
+            status = study_status(study)
+            if deaths.empty:
+                silent.append(study.name)
+                continue
+            for d in deaths.to_dict("records"):
+                arm = study.arms.get(d["arm"], {}).get("label", "All patients")
+                rows.append({
+                    "Study": StudyLink(study.name, f"../studies/{study.study_id}.html", status.badge,
+                                       status.analysis_set),
+                    "Arm": arm, "Term": "Any adverse event" if d["term"] == "Any" else d["term"],
+                    "Deaths, as printed": d["deaths"], "Patients": d["denominator"],
+                    "Data": data_link(study.study_id, "adverse_events.csv", int(d["row"]))})
+        parts = [table(pd.DataFrame(rows), "Deaths from adverse events (grade 5), as each report prints them",
+                       empty="No study reports grade 5 events.")]
+        if silent:
+            parts.append(paragraph("Not reported (the report says nothing about grade 5 events): "
+                                   + ", ".join(silent) + "."))
+        return html_block(*parts)
+
     def class_effect_table(self):
         rates = synthesis.class_effects(self.safety_rates)
         if rates.empty:

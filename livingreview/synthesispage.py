@@ -15,7 +15,7 @@ from .curated import CURATOR_RULE, GRADES, KINDS
 from .display import (Joined, Rich, StudyLink, finding_link, glue_facts, html_block, humanise, paragraph,
                       ref_links, table, tables_by)
 from .reconstruct import follow_up_window
-from .review import design_label, load_review, study_size
+from .review import design_label, load_review, report_label, study_size
 
 NOT_PRINTED = "not printed"
 
@@ -49,7 +49,7 @@ class SynthesisPage:
             status = study_status(study)
             rows.append({
                 "Study": StudyLink(study.name, f"../studies/{study.study_id}.html", status.badge, status.analysis_set),
-                "Design": f"{design_label(study)} ({'full text' if meta['full_text_available'] else 'abstract only'})",
+                "Design": f"{design_label(study)} ({report_label(meta)})",
                 "Setting": f"{settings.get(meta['setting_group'], meta['setting'])} ({meta['line_of_therapy']})",
                 "Patients (arms)": f"{study_size(study)} ({len(meta['arms'])})",
                 "Median follow-up": (f"{follow_up['months']} months" if follow_up.get("months") is not None
