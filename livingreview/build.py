@@ -11,7 +11,8 @@ One entry point, :func:`build_book` (``make book``). Its steps:
    pinned requirements (hashed) are unchanged, and so is every data file it opened and every
    folder it listed or read from when it last ran (recorded by its kernel, see
    :mod:`livingreview.kernel`; compared with a :class:`DataSnapshot` taken before anything
-   executes).
+   executes). :func:`stale_reason` decides this, and says why for the log, one line per run
+   executed (never built, notebook changed, data changed naming the files, ...).
 3. **Execute** the other runs with papermill, in parallel, longest first, each in a kernel
    forked from a process that imported the notebooks' libraries while the data were
    validated. Executed notebooks are normalised (no timestamps, durations or paths; stable
@@ -279,21 +280,91 @@ def code_digest() -> str:
     return digest.hexdigest()
 
 
+def _input_pieces(run: Run, code: str):
+    """What a run depends on besides the data it reads, as (part, name, content): the part
+    says which kind of input the piece is (see :func:`input_parts`)."""
+    yield "parameters", "run", json.dumps({"key": run.key, "parameters": run.parameters}, sort_keys=True).encode()
+    yield "notebook", "notebook", run.notebook.read_bytes()
+    yield "code", "code", code.encode()
+    if run.reads_releases:
+        yield "changelog", "changelog", paths.CHANGELOG_FILE.read_bytes()
+    for name, folder in sorted(run.folder_parameters.items()):
+        # Recursive: the releases folder holds one sub-folder per release.
+        for path in sorted(p for p in Path(folder).rglob("*") if p.is_file()) if folder else []:
+            yield name, f"{name}:" + path.relative_to(folder).as_posix(), path.read_bytes()
+
+
 def input_hash(run: Run, code: str | None = None) -> str:
     """Content hash of what a run depends on besides the data it reads: the notebook, its
     parameters, the package code, the pinned requirements and its folder parameters."""
     digest = hashlib.sha256()
-    add = functools.partial(_add, digest)
-    add("run", json.dumps({"key": run.key, "parameters": run.parameters}, sort_keys=True).encode())
-    add("notebook", run.notebook.read_bytes())
-    add("code", (code or code_digest()).encode())
-    if run.reads_releases:
-        add("changelog", paths.CHANGELOG_FILE.read_bytes())
-    for name, folder in sorted(run.folder_parameters.items()):
-        # Recursive: the releases folder holds one sub-folder per release.
-        for path in sorted(p for p in Path(folder).rglob("*") if p.is_file()) if folder else []:
-            add(f"{name}:" + path.relative_to(folder).as_posix(), path.read_bytes())
+    for _, name, content in _input_pieces(run, code or code_digest()):
+        _add(digest, name, content)
     return digest.hexdigest()
+
+
+def input_parts(run: Run, code: str | None = None) -> dict[str, str]:
+    """The pieces of :func:`input_hash` digested by kind ("notebook", "parameters", "code",
+    "changelog", and each folder parameter by its name), recorded in the manifest so that the
+    build log can say which of them changed. Not used to decide what runs."""
+    digests: dict = {}
+    for part, name, content in _input_pieces(run, code or code_digest()):
+        _add(digests.setdefault(part, hashlib.sha256()), name, content)
+    for name in run.folder_parameters:  # an empty or absent folder is a part too
+        digests.setdefault(name, hashlib.sha256())
+    return {part: digest.hexdigest() for part, digest in sorted(digests.items())}
+
+
+# How many changed data files and folders a reason names before "+N more".
+REASON_NAMES = 3
+PART_REASONS = {"notebook": "notebook changed", "parameters": "parameters changed",
+                "code": "package code or requirements changed", "changelog": "changelog changed"}
+
+
+def _changed_data(snapshot: DataSnapshot, dependencies: dict[str, dict[str, str]]) -> list[str]:
+    """The recorded files (first) and folder listings (then, with a trailing slash) whose
+    digests differ in ``snapshot``: exactly what makes :meth:`DataSnapshot.unchanged` false."""
+    files = [path for path, digest in dependencies.get("opened", {}).items()
+             if snapshot.files.get(path, snapshot.ABSENT) != digest]
+    folders = [folder + "/" for folder, digest in dependencies.get("listed", {}).items()
+               if snapshot.listings.get(folder, snapshot.ABSENT) != digest]
+    return files + folders
+
+
+def stale_reason(run: Run, entry: dict | None, snapshot: DataSnapshot, code: str,
+                 executed: Path | None = None) -> str:
+    """Why ``run`` must execute, given its manifest ``entry`` from the last build, the data
+    ``snapshot`` and the ``code`` digest; "" when it can be reused. This decides what runs:
+    a run is stale when its inputs (:func:`input_hash`) or a data file or folder listing it
+    read differ from the recorded ones, or (with ``executed``, the folder of executed copies)
+    when its executed notebook or results are missing. Reasons that apply are joined by "; "."""
+    entry = entry or {}
+    failed = ["previous run failed"] if entry.get("failed") else []
+    if "inputs" not in entry:
+        return "; ".join(["never built", *failed])
+    reasons = []
+    if entry["inputs"] != input_hash(run, code):
+        recorded, current = entry.get("parts"), input_parts(run, code)
+        if recorded is None:  # recorded by a build that did not keep the parts
+            reasons.append("notebook, parameters or code changed")
+        else:
+            for part in sorted(set(recorded) | set(current), key=lambda p: (p not in PART_REASONS, p)):
+                if recorded.get(part) != current.get(part):
+                    reason = PART_REASONS.get(part, f"{part} changed")
+                    if part == "notebook":
+                        reason += f" ({paths.relative_to_root(run.notebook)})"
+                    reasons.append(reason)
+            if not reasons:  # the parts agree but the hash does not: say so rather than nothing
+                reasons.append("inputs changed")
+    changed = _changed_data(snapshot, entry.get("data", {}))
+    if changed:
+        shown = changed[:REASON_NAMES]
+        more = [f"+{len(changed) - len(shown)} more"] if len(changed) > len(shown) else []
+        reasons.append(f"data changed ({', '.join(shown + more)})")
+    if executed is not None and not all((Path(executed) / name).is_file()
+                                        for name in (run.executed_name, run.results_name)):
+        reasons.append(failed.pop() if failed else "executed copy missing")
+    return "; ".join(reasons + (failed if reasons else []))
 
 
 def _manifest(layout: BuildLayout) -> dict:
@@ -306,8 +377,9 @@ def _manifest(layout: BuildLayout) -> dict:
 
 
 def read_manifest(layout: BuildLayout) -> dict[str, dict]:
-    """Run key -> {"inputs": hash, "seconds": time, "data": dependencies} of the last
-    successful build (empty when there is none)."""
+    """Run key -> {"inputs": hash, "parts": {kind: digest}, "seconds": time, "data":
+    dependencies} of the last successful run of each notebook (empty when there is none); a
+    run whose last execution failed is marked ``"failed": true`` (see :func:`stale_reason`)."""
     return dict(_manifest(layout).get("runs", {}))
 
 
@@ -838,13 +910,13 @@ def _build(data_dir: Path, layout: BuildLayout, jobs: int | None, log, notebooks
     runs = plan_runs(data_dir, notebooks_dir)
     manifest, published_site = read_manifest(layout), read_manifest_site(layout)
 
-    def stale_runs(phase: list[Run]) -> tuple[list[Run], dict[str, str]]:
-        inputs = {run.key: input_hash(run, code) for run in phase}
-        return [run for run in phase
-                if manifest.get(run.key, {}).get("inputs") != inputs[run.key]
-                or not snapshot.unchanged(manifest[run.key].get("data", {}))
-                or not (layout.executed / run.executed_name).is_file()
-                or not (layout.executed / run.results_name).is_file()], inputs
+    def stale_runs(phase: list[Run]) -> tuple[list[Run], dict[str, dict], dict[str, str]]:
+        """The runs of ``phase`` to execute, with every run's inputs (as the manifest records
+        them) and each stale run's reason."""
+        inputs = {run.key: {"inputs": input_hash(run, code), "parts": input_parts(run, code)} for run in phase}
+        reasons = {run.key: stale_reason(run, manifest.get(run.key), snapshot, code, layout.executed)
+                   for run in phase}
+        return [run for run in phase if reasons[run.key]], inputs, reasons
 
     pages = [run for run in runs if not run.compares_results]
     comparing = [run for run in runs if run.compares_results]
@@ -879,13 +951,14 @@ def _build(data_dir: Path, layout: BuildLayout, jobs: int | None, log, notebooks
     reused: list[str] = []
     completed: dict[str, dict] = {}
 
-    def execute_stale(phase: list[Run], stale: list[Run], inputs: dict[str, str]) -> None:
+    def execute_stale(phase: list[Run], stale: list[Run], inputs: dict[str, dict], reasons: dict[str, str]) -> None:
         kept = [run.key for run in phase if run not in stale]
         entries.update({key: manifest[key] for key in kept})
         if kept:
             log(f"book: reusing {len(kept)} notebook(s) whose inputs are unchanged: {', '.join(kept)}")
         if stale:
-            log(f"book: executing {len(stale)} notebook(s): {', '.join(r.key for r in stale)}")
+            log(f"book: executing {len(stale)} notebook(s):\n"
+                + "\n".join(f"  {run.key}: {reasons[run.key]}" for run in stale))
         # Longest first (by the last build's times), so that no long run starts last.
         stale.sort(key=lambda run: -manifest.get(run.key, {}).get("seconds", float("inf")))
         errors = execute_runs(stale, data_dir, layout, jobs or os.cpu_count() or 1, completed, forker)
@@ -894,8 +967,10 @@ def _build(data_dir: Path, layout: BuildLayout, jobs: int | None, log, notebooks
             if run.key not in errors:
                 outcome = completed[run.key]
                 entries[run.key] = manifest[run.key] = {
-                    "inputs": inputs[run.key], "seconds": round(outcome["seconds"], 1),
+                    **inputs[run.key], "seconds": round(outcome["seconds"], 1),
                     "data": snapshot.dependencies(outcome["opened"], outcome["listed"])}
+            else:  # kept as it was (still stale), marked so that the next log says why
+                manifest[run.key] = {**manifest.get(run.key, {}), "failed": True}
         _write_manifest(layout, manifest)
         if errors:
             raise BuildError("notebook execution failed; the published site is unchanged:\n"

@@ -7,7 +7,9 @@ import shutil
 
 import nbformat
 
-from livingreview.build import DataSnapshot, INJECTED_CELL_ID, input_hash, normalise_notebook, plan_runs
+from livingreview import paths
+from livingreview.build import (DataSnapshot, INJECTED_CELL_ID, input_hash, input_parts, normalise_notebook,
+                                plan_runs, stale_reason)
 from livingreview.kernel import read_record
 
 from .conftest import COMPARISON_RUNS, SYNTHESIS_RUNS, TEACHING_RUNS
@@ -55,6 +57,99 @@ def test_a_run_depends_on_the_files_it_opened_and_the_folders_it_listed_or_read_
     assert absent["opened"] == {"certainty.yaml": DataSnapshot.ABSENT}
     (data_copy / "certainty.yaml").write_text("{}", encoding="utf-8")
     assert not DataSnapshot(data_copy).unchanged(absent)
+
+
+def _append(path, text="\n"):
+    path.write_text(path.read_text(encoding="utf-8") + text, encoding="utf-8")
+
+
+def _entry(run, snapshot, opened, listed=(), code="code"):
+    """A manifest entry as a successful build records it."""
+    return {"inputs": input_hash(run, code), "parts": input_parts(run, code), "seconds": 1.0,
+            "data": snapshot.dependencies(list(opened), list(listed))}
+
+
+def test_the_reason_a_run_executes_never_built_or_nothing_when_unchanged(data_copy):
+    run = {r.key: r for r in plan_runs(data_copy)}["studies/doe2024"]
+    snapshot = DataSnapshot(data_copy)
+    assert stale_reason(run, None, snapshot, "code") == "never built"
+    assert stale_reason(run, {}, snapshot, "code") == "never built"
+    assert stale_reason(run, {"failed": True}, snapshot, "code") == "never built; previous run failed"
+    entry = _entry(run, snapshot, ["studies/doe2024/outcomes.csv"])
+    assert stale_reason(run, entry, snapshot, "code") == ""  # reused
+
+
+def test_the_reason_names_the_changed_notebook_parameters_or_code(data_copy, tmp_path):
+    notebooks = tmp_path / "notebooks"
+    shutil.copytree(paths.NOTEBOOKS_DIR, notebooks)
+    runs = {r.key: r for r in plan_runs(data_copy, notebooks)}
+    snapshot = DataSnapshot(data_copy)
+    entries = {key: _entry(run, snapshot, ["review.yaml"]) for key, run in runs.items()}
+    index = runs["index"]
+    notebook = nbformat.read(index.notebook, as_version=4)
+    notebook.cells.append(nbformat.v4.new_markdown_cell("An added paragraph."))
+    nbformat.write(notebook, index.notebook)
+    assert stale_reason(index, entries["index"], snapshot, "code") == (
+        f"notebook changed ({paths.relative_to_root(index.notebook)})")
+    assert stale_reason(runs["methods"], entries["methods"], snapshot, "code") == ""
+    assert stale_reason(runs["methods"], entries["methods"], snapshot, "other code") == (
+        "package code or requirements changed")
+    runs["methods"].parameters = {"site_status": "Draft"}
+    assert stale_reason(runs["methods"], entries["methods"], snapshot, "code") == "parameters changed"
+    # An entry recorded before the parts were kept still gets a reason.
+    del entries["index"]["parts"]
+    assert stale_reason(index, entries["index"], snapshot, "code") == "notebook, parameters or code changed"
+
+
+def test_the_reason_names_the_changed_data_file(data_copy):
+    run = {r.key: r for r in plan_runs(data_copy)}["studies/doe2024"]
+    entry = _entry(run, DataSnapshot(data_copy), ["studies/doe2024/outcomes.csv", "review.yaml"])
+    _append(data_copy / "studies/doe2024/outcomes.csv")
+    assert stale_reason(run, entry, DataSnapshot(data_copy), "code") == "data changed (studies/doe2024/outcomes.csv)"
+    # With the notebook's other inputs changed too, both reasons are given.
+    assert stale_reason(run, entry, DataSnapshot(data_copy), "other code") == (
+        "package code or requirements changed; data changed (studies/doe2024/outcomes.csv)")
+
+
+def test_the_reason_names_the_folder_whose_listing_changed(data_copy):
+    run = {r.key: r for r in plan_runs(data_copy)}["synthesis/response"]
+    entry = _entry(run, DataSnapshot(data_copy), ["studies/doe2024/outcomes.csv"], ["studies"])
+    shutil.copytree(data_copy / "studies/doe2024", data_copy / "studies/new2026")
+    assert stale_reason(run, entry, DataSnapshot(data_copy), "code") == "data changed (studies/)"
+    # Files opened come first, then folders; the data folder itself is "./".
+    entry = _entry(run, DataSnapshot(data_copy), ["review.yaml", "studies/doe2024/outcomes.csv"], ["studies"])
+    _append(data_copy / "studies/doe2024/outcomes.csv")
+    (data_copy / "certainty.yaml").write_text("{}", encoding="utf-8")
+    assert stale_reason(run, entry, DataSnapshot(data_copy), "code") == (
+        "data changed (studies/doe2024/outcomes.csv, ./)")
+
+
+def test_the_reason_names_three_changed_data_files_then_how_many_more(data_copy):
+    run = {r.key: r for r in plan_runs(data_copy)}["synthesis/response"]
+    tables = ["adverse_events.csv", "at_risk.csv", "baseline.csv", "outcomes.csv", "subgroups.csv"]
+    opened = [f"studies/doe2024/{name}" for name in tables]
+    entry = _entry(run, DataSnapshot(data_copy), opened, ["studies"])
+    for path in opened:
+        _append(data_copy / path)
+    (data_copy / "studies/doe2024/notes.txt").write_text("new", encoding="utf-8")  # its folder's listing too
+    assert stale_reason(run, entry, DataSnapshot(data_copy), "code") == (
+        "data changed (studies/doe2024/adverse_events.csv, studies/doe2024/at_risk.csv, "
+        "studies/doe2024/baseline.csv, +3 more)")
+
+
+def test_the_reason_says_when_the_executed_copy_is_missing_or_the_last_run_failed(data_copy, tmp_path):
+    run = {r.key: r for r in plan_runs(data_copy)}["studies/doe2024"]
+    snapshot = DataSnapshot(data_copy)
+    entry = _entry(run, snapshot, ["studies/doe2024/outcomes.csv"])
+    executed = tmp_path / "executed"
+    assert stale_reason(run, entry, snapshot, "code", executed) == "executed copy missing"
+    assert stale_reason(run, {**entry, "failed": True}, snapshot, "code", executed) == "previous run failed"
+    assert stale_reason(run, {**entry, "failed": True}, snapshot, "other code", executed) == (
+        "package code or requirements changed; previous run failed")
+    for name in (run.executed_name, run.results_name):
+        (executed / name).parent.mkdir(parents=True, exist_ok=True)
+        (executed / name).write_text("", encoding="utf-8")
+    assert stale_reason(run, entry, snapshot, "code", executed) == ""
 
 
 def test_the_kernel_records_the_data_files_opened_and_folders_listed_under_its_root(data_copy, tmp_path):
