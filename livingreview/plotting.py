@@ -578,29 +578,36 @@ def plot_ae_heatmap(matrix: pd.DataFrame, ax=None, label: str = "Patients (%)"):
     return ax
 
 
-JUDGEMENT_COLOURS = {"low": "#1a9850", "moderate": "#fee08b", "serious": "#f46d43", "critical": "#a50026",
-                     "no_information": "#bdbdbd", "not_reported": "#f46d43", "reported_inadequately": "#fee08b",
-                     "reported_adequately": "#1a9850", "2": "#1a9850", "1": "#fee08b", "0": "#f46d43"}
-# MINORS scores each item 0 (not reported), 1 (reported inadequately) or 2 (adequately).
-JUDGEMENT_NAMES = {"2": "2: reported adequately", "1": "1: reported inadequately", "0": "0: not reported"}
+UNKNOWN_LEVEL = {"label": "Not in the tool's levels", "colour": "#bdbdbd"}
 
 
-def plot_traffic_light(judgements: pd.DataFrame, ax=None):
+def plot_traffic_light(judgements: pd.DataFrame, levels: dict[str, dict], ax=None):
     """Risk-of-bias traffic lights: one row per study, one column per domain (and overall).
 
     ``judgements`` has study_id, domain (label) and judgement; a domain a study's tool does
-    not have is left blank.
+    not have is left blank. ``levels`` is the tool's ``levels`` in rob_tools.yaml: each
+    judgement's label and colour; each light also carries the label's first character, so
+    colour is never the only mark.
     """
     ax = _axes(ax)
+    levels = {str(k): v for k, v in levels.items()}
     studies = list(dict.fromkeys(judgements["study_id"]))
     domains = list(dict.fromkeys(judgements["domain"]))
     for row in judgements.to_dict("records"):
         x, y = domains.index(row["domain"]), studies.index(row["study_id"])
-        colour = JUDGEMENT_COLOURS.get(str(row["judgement"]), "#bdbdbd")
-        ax.scatter(x, y, s=320, color=colour, edgecolor="#333", linewidth=0.5)
-        ax.text(x, y, str(row["judgement"])[:1].upper(), ha="center", va="center", fontsize=9)
+        level = levels.get(str(row["judgement"]), UNKNOWN_LEVEL)
+        ax.scatter(x, y, s=320, color=level["colour"], edgecolor="#333", linewidth=0.5)
+        ax.text(x, y, str(level["label"])[:1].upper(), ha="center", va="center", fontsize=9)
+    # Columns are numbered (D1, D2, ...) and named in a key under the lights: full domain names
+    # as column labels would collide at any width a page can give them.
+    codes = ["Overall" if d == "Overall" else f"D{i + 1}" for i, d in enumerate(domains)]
     ax.set_xticks(range(len(domains)))
-    ax.set_xticklabels([textwrap.fill(d, 22) for d in domains], rotation=90, fontsize=9)
+    ax.set_xticklabels(codes, fontsize=9)
+    ax.xaxis.set_ticks_position("top")
+    key = [f"{code}: {domain}" for code, domain in zip(codes, domains) if code != "Overall"]
+    # The key starts at the figure's left edge and the legend ends at its right, so they never meet.
+    at_left = matplotlib.transforms.blended_transform_factory(ax.figure.transFigure, ax.transAxes)
+    ax.text(0.01, -0.02, "\n".join(key), transform=at_left, ha="left", va="top", fontsize=9)
     names = (dict(zip(judgements["study_id"], judgements["label"])) if "label" in judgements
              else {s: s for s in studies})
     status = dict(zip(judgements["study_id"], judgements["status"])) if "status" in judgements else {}
@@ -610,12 +617,16 @@ def plot_traffic_light(judgements: pd.DataFrame, ax=None):
     ax.set_xlim(-0.6, len(domains) - 0.4)
     ax.set_ylim(len(studies) - 0.4, -0.6)
     ax.set_frame_on(False)
-    handles = [plt.Line2D([], [], marker="o", linestyle="", color=c, markeredgecolor="#333",
-                          label=JUDGEMENT_NAMES.get(j, j.replace("_", " ")))
-               for j, c in JUDGEMENT_COLOURS.items() if j in set(map(str, judgements["judgement"]))]
+    shown = set(map(str, judgements["judgement"]))
+    handles = [plt.Line2D([], [], marker="o", linestyle="", color=level["colour"], markeredgecolor="#333",
+                          label=level["label"])
+               for judgement, level in levels.items() if judgement in shown]
+    handles += [plt.Line2D([], [], marker="o", linestyle="", color=UNKNOWN_LEVEL["colour"], markeredgecolor="#333",
+                           label=f"{judgement}: {UNKNOWN_LEVEL['label'].lower()}")
+                for judgement in sorted(shown - set(levels))]
     if any(left_out):
         handles.append(plt.Line2D([], [], marker="s", linestyle="", color=LEFT_OUT_COLOUR, label=LEFT_OUT_LEGEND))
-    ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.01, 1), frameon=False, fontsize=9)
+    ax.legend(handles=handles, loc="upper right", bbox_to_anchor=(1.0, -0.02), frameon=False, fontsize=9)
     for tick, flag in zip(ax.get_yticklabels(), left_out):
         if flag:
             tick.set_color(LEFT_OUT_COLOUR)

@@ -12,12 +12,12 @@ import pandas as pd
 from . import paths
 from .data import Study, read_yaml
 
-DESIGN_LABELS = {
-    "single_arm_trial": "Prospective single-arm trial",
-    "nonrandomised_controlled_trial": "Non-randomised controlled trial",
-    "retrospective_cohort": "Retrospective cohort",
-    "retrospective_comparative": "Retrospective comparative cohort",
-}
+DESIGNS_FILE_NAME = "vocabulary/designs.yaml"
+
+
+def load_designs(data_dir: Path = paths.DATA_DIR) -> dict[str, dict]:
+    """The designs a study can have: id -> label, randomised, comparative, rob_tools."""
+    return read_yaml(Path(data_dir) / DESIGNS_FILE_NAME) or {}
 
 
 def load_review(data_dir: Path = paths.DATA_DIR) -> dict:
@@ -74,7 +74,15 @@ def search_schedule(data_dir: Path = paths.DATA_DIR) -> SearchSchedule:
 def design_label(study: Study) -> str:
     """Readable design of a study."""
     kind = study.meta["design"]["type"]
-    return DESIGN_LABELS.get(kind, kind.replace("_", " ").capitalize())
+    design = load_designs(study.folder.parent.parent).get(kind, {})
+    label = design.get("label", kind.replace("_", " ").capitalize())
+    blinding = study.meta["design"].get("blinding")
+    return f"{label} ({blinding.replace('_', '-')})" if blinding else label
+
+
+def is_randomised(study: Study) -> bool:
+    """Whether the study's patients were randomised to its arms (designs.yaml)."""
+    return bool(load_designs(study.folder.parent.parent).get(study.meta["design"]["type"], {}).get("randomised"))
 
 
 REPORT_TYPE_LABELS = {"journal_article": "journal article", "conference_abstract": "conference abstract",

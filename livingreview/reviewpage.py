@@ -208,6 +208,9 @@ class ReviewPage:
         parts = []
         for tool in self.rob_tools.values():
             domains = pd.DataFrame({"Domain": [d["label"] for d in tool["domains"]]})
-            parts.append(table_html(domains, f"{tool['name']}: {tool['applies_to']} Judgements: "
-                                             f"{', '.join(tool['judgements'])}."))
+            from .risk_of_bias import level_label
+
+            judgements = ", ".join(level_label(tool, j) for j in tool["judgements"])
+            parts.append(table_html(domains, f"{tool['name']}: {' '.join(tool['applies_to'].split())} "
+                                             f"Judgements: {judgements}."))
         return HTML('<div class="lr-table-wrapper">' + "".join(parts) + "</div>")

@@ -1,9 +1,9 @@
 """Risk-of-bias judgements, kept as data.
 
 Each study folder may hold ``risk_of_bias.yaml``: the review's judgement of that study with
-one tool from ``data/vocabulary/rob_tools.yaml`` (ROBINS-I for non-randomised comparisons,
-MINORS for single-arm studies), every domain judged with a rationale and, where the paper
-says something relevant, verbatim supporting quotes.
+one tool from ``data/vocabulary/rob_tools.yaml`` (the tools, their domains and how each
+judgement is named and coloured are data there), every domain judged with a rationale and,
+where the paper says something relevant, verbatim supporting quotes.
 """
 
 from __future__ import annotations
@@ -44,6 +44,13 @@ def domain_table(judgement: dict, tools: dict[str, dict]) -> pd.DataFrame:
     rows.append({"domain": "Overall", "judgement": overall["judgement"],
                  "rationale": overall["rationale"], "support": _support_text(overall.get("support"))})
     return pd.DataFrame(rows, columns=["domain", "judgement", "rationale", "support"])
+
+
+def level_label(tool: dict, judgement) -> str:
+    """How pages name a judgement of ``tool``: its level's label in rob_tools.yaml ('Some
+    concerns'), else the code in words."""
+    level = (tool.get("levels") or {}).get(str(judgement))
+    return str(level["label"]) if level else str(judgement).replace("_", " ")
 
 
 def total_score(judgement: dict, tools: dict[str, dict]) -> tuple[int, int] | None:

@@ -29,7 +29,7 @@ from .reconstruct import analyse_arm, compare_arms, survival_inputs
 from .response import format_ci, primary_rate, response_rates
 from .results import reconstruction_results, study_results, write_results
 from .review import design_label, load_review, report_label, study_size
-from .risk_of_bias import domain_table, load_judgement, load_tools, total_score
+from .risk_of_bias import domain_table, level_label, load_judgement, load_tools, total_score
 from .safety import GRADE_3_PLUS, ae_rates, format_percent, grade5_events
 from .subgroups import subgroup_ratios
 from .survival import printed_survival
@@ -269,14 +269,13 @@ class StudyPage:
 
     def _rob_facts(self) -> dict[str, object]:
         if self.judgement is None:
-            return {"rob_tool": "none yet", "rob_overall": "not yet appraised", "rob_score": NOT_REPORTED}
+            return {"rob_tool": "none yet", "rob_overall": "not yet appraised"}
         tool = self.rob_tools[self.judgement["tool"]]
         score = total_score(self.judgement, self.rob_tools)
-        return {
-            "rob_tool": tool["name"],
-            "rob_overall": self.judgement["overall"]["judgement"].replace("_", " "),
-            "rob_score": NOT_REPORTED if score is None else f"{score[0]} of {score[1]}",
-        }
+        overall = level_label(tool, self.judgement["overall"]["judgement"])
+        # Only a scored tool (MINORS) has a score; a judgement-based one (ROBINS-I, RoB 2) has none.
+        return {"rob_tool": tool["name"],
+                "rob_overall": overall if score is None else f"{overall} (item score {score[0]} of {score[1]})"}
 
     # ------------------------------------------------------------------ sections
 
@@ -719,7 +718,8 @@ class StudyPage:
         if self.judgement is None:
             return paragraph("This study has not yet been appraised for risk of bias.")
         frame = domain_table(self.judgement, self.rob_tools)
-        judgements = {str(k): str(k).replace("_", " ") for k in frame["judgement"]}
+        tool = self.rob_tools[self.judgement["tool"]]
+        judgements = {str(k): level_label(tool, k) for k in frame["judgement"]}
         reader = pd.DataFrame({"Domain": frame["domain"], "Judgement": frame["judgement"].map(lambda j: judgements[str(j)]),
                                "Rationale": [Rich(r) for r in frame["rationale"]]})
         support = pd.DataFrame({"Domain": frame["domain"], "Supporting text": [Rich(t) for t in frame["support"]]})

@@ -26,7 +26,7 @@ from .integrity import decision as integrity_decision
 from .meta import GLMM
 from .reconstruct import compare_arms, survival_inputs
 from .results import CERTAINTY_LEVELS, CERTAINTY_STATISTIC, RESULT_COLUMNS, write_results
-from .risk_of_bias import load_judgement, load_tools
+from .risk_of_bias import level_label, load_judgement, load_tools
 from .safety import ANY_GRADE
 from .review import design_label
 from .synthesispage import SynthesisPage
@@ -178,7 +178,8 @@ class Chapters(SynthesisPage):
 
     def bias_key_message(self):
         judged = [load_judgement(s.folder) for s in self.studies]
-        overall = [str(j["overall"]["judgement"]).replace("_", " ") for j in judged if j is not None]
+        overall = [level_label(self.rob_tools[j["tool"]], j["overall"]["judgement"]).lower()
+                   for j in judged if j is not None]
         counts = {level: overall.count(level) for level in dict.fromkeys(overall)}
         rob = ("Risk of bias, overall: " + ", ".join(f"{n} of {len(overall)} studies {level}"
                                                      for level, n in counts.items()) + "." if overall else "")
@@ -911,17 +912,24 @@ class Chapters(SynthesisPage):
             return None
         tools = list(dict.fromkeys(frame["tool"]))
         fig, axes = plt.subplots(len(tools), 1, squeeze=False,
-                                 figsize=(8, sum(0.55 * frame.loc[frame["tool"] == t, "study_id"].nunique() + 3.2
+                                 figsize=(8, sum(0.45 * frame.loc[frame["tool"] == t, "study_id"].nunique()
+                                                 + 0.2 * frame.loc[frame["tool"] == t, "domain"].nunique() + 1.2
                                                  for t in tools)))
+        levels = {t["name"]: t.get("levels", {}) for t in self.rob_tools.values()}
         for ax, tool in zip(axes[:, 0], tools):
-            plot_traffic_light(frame[frame["tool"] == tool], ax=ax)
+            plot_traffic_light(frame[frame["tool"] == tool], levels[tool], ax=ax)
             ax.set_title(f"Risk of bias: {tool}", loc="left")
         fig.tight_layout()
         overall = frame[frame["domain"] == "Overall"]
         return describe(fig, "Risk-of-bias traffic lights, one row per study and one column per domain. Overall: "
                              + "; ".join(f"{r['label']}" + (f" ({r['status']})" if r["status"] else "")
-                                         + f" ({r['tool']}): {r['judgement'].replace('_', ' ')}"
+                                         + f" ({r['tool']}): {self._level_label(r['tool'], r['judgement'])}"
                                          for r in overall.to_dict("records")) + ".")
+
+    def _level_label(self, tool_name: str, judgement: str) -> str:
+        """How a tool's judgement is named (its level's label in rob_tools.yaml)."""
+        tool = next((t for t in self.rob_tools.values() if t["name"] == tool_name), {})
+        return str((tool.get("levels") or {}).get(str(judgement), {}).get("label", str(judgement).replace("_", " ")))
 
     @cached_property
     def integrity_checks(self) -> dict[str, dict]:

@@ -115,6 +115,6 @@ def test_study_page_facts_are_glued_values(tmp_path):
     assert facts["orr_anlotinib"].startswith("68.4% (26 of 38, efficacy-evaluable patients, the study's main analysis "
                                              "population; exact 95% CI 51.3–82.5)")
     assert facts["rob_tool"] == "MINORS (non-comparative items)"
-    assert facts["rob_score"] == "12 of 16"
+    assert facts["rob_overall"].endswith("(item score 12 of 16)")
     assert facts["n_patients"] == 40
     assert all(not (isinstance(v, float) and math.isnan(v)) for v in facts.values())

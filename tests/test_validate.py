@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from livingreview import paths
 from livingreview.validate import Problem, validate_data_dir
 
 from .conftest import VALID_DATA, edit_csv
@@ -110,7 +111,7 @@ BROKEN_INPUTS = [
     ("yaml_bad_date", lambda d: _replace(d / STUDY / "study.yaml", "start: 2020-01", "start: January 2020"),
      ["study.yaml", "key 'enrolment_period.start'", "'January 2020'", "text matching"]),
     ("yaml_bad_design", lambda d: _replace(d / STUDY / "study.yaml", "type: single_arm_trial", "type: rct"),
-     ["study.yaml", "key 'design.type'", "'rct'", "one of single_arm_trial"]),
+     ["study.yaml", "key 'design.type'", "'rct'", "one of randomised_controlled_trial"]),
     ("study_id_not_folder", lambda d: _replace(d / STUDY / "study.yaml", "study_id: doe2024", "study_id: doe2025"),
      ["study.yaml", "key 'study_id'", "'doe2025'", "the folder name 'doe2024'"]),
     ("vocabulary_duplicate_term", lambda d: _append_line(
@@ -253,3 +254,18 @@ def test_a_benchmark_citing_a_mirror_or_news_page_is_rejected(tmp_path, column):
     problems = validate_benchmarks(data)
     assert [(p.row, p.column) for p in problems] == [(3, column)]
     assert "DOI" in problems[0].expected and "PubMed" in problems[0].expected
+
+
+def test_the_design_vocabulary_matches_the_schema_and_names_known_tools():
+    import yaml
+
+    from livingreview.review import load_designs
+    from livingreview.risk_of_bias import load_tools
+
+    schema = yaml.safe_load((paths.DATA_DIR / "study.schema.yaml").read_text(encoding="utf-8"))
+    enum = schema["properties"]["design"]["properties"]["type"]["enum"]
+    designs = load_designs()
+    assert list(designs) == enum
+    assert all(tool in load_tools() for design in designs.values() for tool in design["rob_tools"])
+    for tool in load_tools().values():  # every judgement a tool allows is named and coloured
+        assert set(tool["judgements"]) | set(tool["overall_judgements"]) <= set(map(str, tool["levels"]))
