@@ -60,6 +60,40 @@ def control_arms(study: Study) -> list[str]:
     return [a["arm_id"] for a in study.meta["arms"] if not a.get("anlotinib")]
 
 
+def is_monotherapy(study: Study, arm: str) -> bool:
+    """Whether an anlotinib arm gives anlotinib alone (its ``partners`` list is empty)."""
+    meta = study.arms.get(arm, {})
+    return bool(meta.get("anlotinib")) and not meta.get("partners")
+
+
+def regimen_label(study: Study, arm: str) -> str:
+    """'anlotinib alone', 'anlotinib + chemotherapy, PD-1 inhibitor', 'no anlotinib'."""
+    meta = study.arms.get(arm, {})
+    if not meta.get("anlotinib"):
+        return "no anlotinib"
+    partners = [str(p).replace("_", " ") for p in meta.get("partners") or []]
+    return "anlotinib + " + ", ".join(partners) if partners else "anlotinib alone"
+
+
+def combines_monotherapy(study: Study) -> bool:
+    """Whether the review allows pooling anlotinib alone with combinations (review.yaml
+    pooling.combine_monotherapy; no, by default)."""
+    from .review import load_review
+
+    return bool((load_review(study.folder.parent.parent).get("pooling") or {}).get("combine_monotherapy"))
+
+
+def pooled_anlotinib_arms(study: Study) -> list[str]:
+    """The anlotinib arms whose rates the pools use: every one, except arms of anlotinib alone
+    when the review keeps monotherapy apart from combinations."""
+    return [a for a in anlotinib_arms(study) if not is_monotherapy(study, a) or combines_monotherapy(study)]
+
+
+def monotherapy_left_out(studies: list[Study]) -> list[tuple[Study, str]]:
+    """(study, arm) of every anlotinib-alone arm the pools leave out."""
+    return [(s, a) for s in studies for a in anlotinib_arms(s) if a not in pooled_anlotinib_arms(s)]
+
+
 def two_arm_studies(studies: list[Study]) -> list[Study]:
     """The studies with an anlotinib arm and a control arm (from their metadata alone, so that
     a comparison reads no single-arm study's tables)."""
@@ -102,7 +136,7 @@ def arm_rates(studies: list[Study], endpoint: str, arms: str = "anlotinib") -> p
     """
     rows = []
     for study in studies:
-        chosen = anlotinib_arms(study) if arms == "anlotinib" else control_arms(study)
+        chosen = pooled_anlotinib_arms(study) if arms == "anlotinib" else control_arms(study)
         rates = response_rates(study)
         for arm in chosen:
             row = _rate_row(study, rates, arm, endpoint, efficacy_population(study))
@@ -389,6 +423,10 @@ def grade3_rates(studies: list[Study], vocabulary: pd.DataFrame, arms: str = "an
     if rates.empty:
         return pd.DataFrame(columns=RATE_COLUMNS)
     wanted = rates["anlotinib"] if arms == "anlotinib" else ~rates["anlotinib"].astype(bool)
+    if arms == "anlotinib":  # arms of anlotinib alone are kept apart from combinations
+        pooled = {(s.study_id, a) for s in studies for a in pooled_anlotinib_arms(s)}
+        wanted = wanted & pd.Series([(sid, arm) in pooled for sid, arm in zip(rates["study_id"], rates["arm"])],
+                                    index=rates.index)
     chosen = rates[(rates["term"] == ANY_EVENT_TERM) & (rates["band"] == GRADE_3_PLUS) & wanted]
     labels = {s.study_id: s.meta["label"] for s in studies}
     names = {s.study_id: s.name for s in studies}

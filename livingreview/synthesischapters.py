@@ -104,6 +104,17 @@ class Chapters(SynthesisPage):
     def excluded_studies(self) -> list[str]:
         return [s.study_id for s in self.studies if integrity_decision(s) == EXCLUDE]
 
+    def regimen_note(self):
+        """The arms of anlotinib alone that the pools keep apart from combinations, if any."""
+        from IPython.display import HTML
+
+        left = synthesis.monotherapy_left_out(self.main_studies)
+        if not left:
+            return HTML("")
+        arms = "; ".join(f"{s.name} ({synthesis.arm_label(s, a)})" for s, a in left)
+        return paragraph(f"Anlotinib alone is not pooled with anlotinib combinations (review.yaml, pooling): "
+                         f"{arms} is shown on its study page and in no pool below.")
+
     def exclusion_note(self):
         """The studies the main analyses below leave out, each with its status and reason."""
         from IPython.display import HTML
@@ -529,8 +540,65 @@ class Chapters(SynthesisPage):
                                                            if self._integrity_label(s) else "")
                                           for s in sorted(frame["study_id"].unique())) if not frame.empty else "none"}
 
+    def _comparative_studies(self) -> list:
+        frame = self.comparison_rows
+        ids = sorted(frame["study_id"].unique()) if not frame.empty else []
+        return [s for s in self.studies if s.study_id in ids]
+
+    def comparative_differences(self) -> str:
+        """Why the comparative studies are not pooled, from their settings and designs."""
+        from .review import design_label
+
+        studies = self._comparative_studies()
+        if len(studies) < 2:
+            return "With one comparative study there is nothing to pool."
+        settings = list(dict.fromkeys(self.setting_label(s.meta["setting_group"]) for s in studies))
+        designs = list(dict.fromkeys(design_label(s) for s in studies))
+        parts = []
+        if len(settings) > 1:
+            parts.append("setting (" + "; ".join(_lower_first(x) for x in settings) + ")")
+        if len(designs) > 1:
+            parts.append("design (" + "; ".join(_lower_first(x) for x in designs) + ")")
+        if not parts:
+            return "They share setting and design but are too few to pool with any confidence."
+        return "The studies are not pooled: they differ in " + " and ".join(parts) + "."
+
+    def allocation_list(self):
+        """How patients came to be in each arm of every comparative study: its design, the
+        allocation as the report states it (study.yaml), and the risk-of-bias rationale on
+        confounding or randomisation."""
+        from .display import Rich, html_block, status_badge_html
+        from .integrity import study_status
+        from .review import design_label, is_randomised
+
+        studies = self._comparative_studies()
+        if not studies:
+            return paragraph("No study compares an anlotinib arm with a control arm.")
+        items = []
+        for study in studies:
+            allocation = (study.meta.get("design") or {}).get("allocation") or "Allocation not stated in the report."
+            judgement = load_judgement(study.folder) or {}
+            bias = next((d for d in judgement.get("domains", []) if d["domain"] in ("confounding", "randomisation")), None)
+            text = " ".join(str(allocation).split())
+            if bias:
+                text += f" Risk of bias ({bias['domain']}): {' '.join(str(bias['rationale']).split())}"
+            badge = status_badge_html(study_status(study))
+            items.append(f"<li><strong>{html.escape(study.name)}</strong>{' ' + badge if badge else ''} "
+                         f"<strong>({html.escape(_lower_first(design_label(study)))}).</strong> "
+                         f"{Rich(text).to_html()}</li>")
+        randomised = [s.name for s in studies if is_randomised(s)]
+        observational = [s.name for s in studies if not is_randomised(s)]
+        closing = []
+        if observational:
+            closing.append(f"Without randomisation ({', '.join(observational)}) the ratios estimate association, "
+                           "not the effect of adding anlotinib.")
+        if randomised:
+            closing.append(f"With randomisation ({', '.join(randomised)}) they estimate the effect of being assigned "
+                           "the anlotinib arm, within that trial's risk of bias.")
+        return html_block(f"<ul>{''.join(items)}</ul>", paragraph(" ".join(closing)))
+
     def glue_comparative_facts(self) -> None:
-        glue_facts(self.comparative_facts())
+        glue_facts(self.comparative_facts() | {"comp_not_pooled": self.comparative_differences()})
 
     def write_comparative_results(self, path: str | Path) -> None:
         rows = []

@@ -17,6 +17,7 @@ import pandas as pd
 from scipy import stats
 
 from .. import synthesis
+from ..review import is_randomised
 from ..data import Study
 from ..display import humanise
 from ..integrity import EXCLUDE, study_status
@@ -39,9 +40,10 @@ def integrity_label(study: Study) -> str:
 
 
 def comparative_studies(studies: list[Study]) -> list[Study]:
-    """Studies with an anlotinib arm and a control arm; those the main analyses use come
-    first, so that an excluded study is chosen as an example only when no other fits."""
-    found = [s for s in studies if synthesis.anlotinib_arms(s) and synthesis.control_arms(s)]
+    """Studies with an anlotinib arm and a control arm that did not randomise (the chapter's
+    subject); those the main analyses use come first, so that an excluded study is chosen as
+    an example only when no other fits."""
+    found = [s for s in studies if synthesis.anlotinib_arms(s) and synthesis.control_arms(s) and not is_randomised(s)]
     return sorted(found, key=lambda s: (integrity_decision(s) == EXCLUDE, s.study_id))
 
 
@@ -317,8 +319,15 @@ def chapter_facts(studies: list[Study]) -> dict[str, object]:
     the example does not exist."""
     facts: dict[str, object] = {}
     comparative = comparative_studies(studies)
-    facts["nr_comparative"] = ", ".join(s.study_id for s in comparative) or "none"
+    facts["nr_comparative"] = ", ".join(s.name for s in comparative) or "none"
     facts["nr_n_comparative"] = len(comparative)
+    single = [s for s in studies if not synthesis.control_arms(s)]
+    randomised = [s for s in studies if is_randomised(s) and synthesis.control_arms(s)]
+    facts["nr_evidence"] = (f"Of the review's {len(studies)} studies, {len(single)} have no control arm; "
+                            f"{len(comparative)} compare an anlotinib arm with a control arm without "
+                            f"randomisation ({facts['nr_comparative']})"
+                            + (f", and {len(randomised)} randomised ({', '.join(s.name for s in randomised)})"
+                               if randomised else "") + ".")
 
     choice = patient_choice_example(studies)
     if choice is None:
