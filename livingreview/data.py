@@ -65,6 +65,9 @@ def typed(frame: pd.DataFrame, spec: TableSpec) -> pd.DataFrame:
     return out
 
 
+ERRATA_TABLE = "errata"
+
+
 class StudyTables(Mapping):
     """A study's tables by name, each read from its file when first used.
 
@@ -76,13 +79,28 @@ class StudyTables(Mapping):
         self.folder = Path(folder)
         self._read: dict[str, pd.DataFrame] = {}
 
-    def __getitem__(self, name: str) -> pd.DataFrame:
+    def raw(self, name: str) -> pd.DataFrame:
+        """The table as curated, every row, superseded ones included (the data views' history)."""
         if name not in self._read:
             spec = load_dictionary().study_tables[name]  # KeyError for an unknown table
             path = self.folder / spec.file
             self._read[name] = (read_csv_text(path) if spec.required or path.is_file()
                                 else empty_table(spec))
         return self._read[name]
+
+    def superseded(self, name: str) -> set[int]:
+        """Data rows of ``name`` that an erratum replaced (errata.csv)."""
+        if name == ERRATA_TABLE or not (self.folder / f"{ERRATA_TABLE}.csv").is_file():
+            return set()
+        refs = [str(r).split(":") for r in self.raw(ERRATA_TABLE)["superseded"]]
+        return {int(row) for table, row in refs if table == name}
+
+    def __getitem__(self, name: str) -> pd.DataFrame:
+        """The table's current rows: a row an erratum replaced is left out (its replacement, a
+        later row, holds the corrected value)."""
+        frame = self.raw(name)
+        gone = self.superseded(name)
+        return frame[~frame[ROW_COLUMN].isin(gone)] if gone else frame
 
     def __iter__(self):
         return iter(load_dictionary().study_tables)

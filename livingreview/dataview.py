@@ -83,10 +83,30 @@ def _value(spec: TableSpec, column: str, value: str, study: Study) -> str:
     return rich_text(humanise(value, study) if column_spec.type == "id" else value)
 
 
+def _corrections(study: Study) -> dict[tuple[str, int], str]:
+    """What the data view says on a row an erratum replaced, and on the row that replaces it."""
+    from .curated import parse_row_refs
+
+    notes: dict[tuple[str, int], str] = {}
+    errata = study.tables.raw("errata")
+    for erratum in errata.to_dict("records"):
+        (table, old), = parse_row_refs(erratum["superseded"])
+        (_, new), = parse_row_refs(erratum["replaced_by"])
+        notes[(table, old)] = (f'<p class="mismatch">Superseded by <a href="#row-{new}">row {new}</a>: a correction '
+                               f"published {html.escape(erratum['date'])} ({html.escape(erratum['source'])}). "
+                               "Pages and analyses use the corrected value; this row is its history.</p>")
+        notes[(table, new)] = (f'<p>Corrects <a href="#row-{old}">row {old}</a> (correction published '
+                               f"{html.escape(erratum['date'])}).</p>")
+    return notes
+
+
 def render_table_view(study: Study, name: str, spec: TableSpec, frame: pd.DataFrame,
-                      findings: dict[tuple[str, int], list[dict]], site_root: str = "../../..") -> str:
-    """The HTML page of one study's table (see the module docstring)."""
+                      findings: dict[tuple[str, int], list[dict]], site_root: str = "../../..",
+                      corrections: dict[tuple[str, int], str] | None = None) -> str:
+    """The HTML page of one study's table (see the module docstring); ``corrections`` marks the
+    rows an erratum replaced and their replacements."""
     rows = []
+    corrections = corrections or {}
     for row in frame.to_dict("records"):
         number = int(row["row"])
         apart = SHOWN_APART + (SIDES if name == FINDINGS_TABLE else ())
@@ -100,7 +120,8 @@ def render_table_view(study: Study, name: str, spec: TableSpec, frame: pd.DataFr
                                              if row.get("source_type") else "", html.escape(row.get("source", ""))]))
             quote = f"<blockquote>{rich_text(row['quote'])}</blockquote>" if row.get("quote") else ""
         rows.append(f'<article id="row-{number}"><h2>Row {number} <small>(line {number + 1} of '
-                    f'{html.escape(spec.file)})</small></h2><p>Printed in: {where or "not stated"}</p>{quote}'
+                    f'{html.escape(spec.file)})</small></h2>{corrections.get((name, number), "")}'
+                    f'<p>Printed in: {where or "not stated"}</p>{quote}'
                     f"<dl>{values}</dl>{_verdicts_html(findings.get((name, number), []), study)}</article>")
     title = f"{study.name}: {humanise(name)} (data)"
     return (
@@ -124,11 +145,13 @@ def write_data_views(data_dir: Path, target: Path) -> list[Path]:
     for study in load_studies(data_dir):
         findings = _findings_by_row(audit_study(study, vocabulary))
         folder = Path(target) / "studies" / study.study_id
+        corrections = _corrections(study)
         for name, spec in dictionary.study_tables.items():
             if not (study.folder / spec.file).is_file():
                 continue
             path = folder / (spec.file.removesuffix(".csv") + ".html")
             path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text(render_table_view(study, name, spec, study.tables[name], findings), encoding="utf-8")
+            path.write_text(render_table_view(study, name, spec, study.tables.raw(name), findings, corrections=corrections),
+                            encoding="utf-8")
             written.append(path)
     return written

@@ -621,6 +621,24 @@ class StudyPage:
         })
         return table(shown)
 
+    def corrections_table(self):
+        """Numbers a published correction changed: the first value and the corrected one, each
+        linked to its data row, with the correction's date and source."""
+        from .curated import parse_row_refs
+
+        errata = self.study.tables.raw("errata")
+        if errata.empty:
+            return paragraph("No correction of this report has been recorded.")
+        rows = []
+        for erratum in errata.to_dict("records"):
+            (table_name, old), = parse_row_refs(erratum["superseded"])
+            (_, new), = parse_row_refs(erratum["replaced_by"])
+            raw = self.study.tables.raw(table_name).set_index("row")
+            rows.append({"Published": erratum["date"], "Correction": Rich(f"*{erratum['source']}*: “{erratum['quote']}”"),
+                         "First printed": Joined((Rich(raw.loc[old, "quote"]), self._link(f"{table_name}.csv", old))),
+                         "Now": Joined((Rich(raw.loc[new, "quote"]), self._link(f"{table_name}.csv", new)))})
+        return table(pd.DataFrame(rows), "Corrections: pages and analyses use the corrected value")
+
     def deaths_table(self):
         """Deaths from adverse events (grade 5) as printed, each linked to its data row."""
         deaths = grade5_events(self.study)

@@ -600,6 +600,35 @@ CLAIM_NEEDS = {"fold_change": (("stated",), (2, 2)), "all": ((), (1, None)), "no
                "schedule": (("stated", "range_start", "range_end"), (0, 0))}
 
 
+def _errata_problems(path: Path, sizes: dict[str, int]) -> list[Problem]:
+    """Each erratum replaces an existing row by a later row of the same table, once, on a date."""
+    from .curated import parse_row_refs, ref_problems
+
+    file, problems, replaced = paths.relative_to_root(path), [], {}
+    for row in read_csv_text(path).to_dict("records"):
+        number = int(row[ROW_COLUMN])
+        wrong = {c: ref_problems(row[c], sizes) for c in ("superseded", "replaced_by")}
+        problems += [Problem(file, number, c, row[c], "; ".join(w)) for c, w in wrong.items() if w]
+        if any(wrong.values()):
+            continue
+        refs = {c: parse_row_refs(row[c]) for c in ("superseded", "replaced_by")}
+        single = [c for c, r in refs.items() if len(r) != 1 or r[0][1] is None]
+        problems += [Problem(file, number, c, row[c], "one data row, as table:row") for c in single]
+        if single:
+            continue
+        (old_table, old_row), (new_table, new_row) = refs["superseded"][0], refs["replaced_by"][0]
+        if new_table != old_table or new_row <= old_row:
+            problems.append(Problem(file, number, "replaced_by", row["replaced_by"],
+                                    f"a later row of the same table as {row['superseded']} (an appended row)"))
+        if row["superseded"] in replaced:
+            problems.append(Problem(file, number, "superseded", row["superseded"],
+                                    f"a row replaced once (row {replaced[row['superseded']]} replaces it already)"))
+        replaced.setdefault(row["superseded"], number)
+        if not re.fullmatch(r"[0-9]{4}(-[0-9]{2}(-[0-9]{2})?)?", row["date"]):
+            problems.append(Problem(file, number, "date", row["date"], "an ISO date as precise as printed"))
+    return problems
+
+
 def validate_references(folder: Path) -> list[Problem]:
     """Row references of claims.csv and findings.csv name existing data rows; each claim has
     what its rule needs; finding ids are F1, F2, ... used once; a finding's second side has
@@ -643,6 +672,9 @@ def validate_references(folder: Path) -> list[Problem]:
                 missing = "quote_b" if row["source_b"].strip() else "source_b"
                 problems.append(Problem(file, number, missing, None,
                                         "both the place and the quote of the second side, or neither"))
+    errata_path = folder / "errata.csv"
+    if errata_path.is_file():
+        problems += _errata_problems(errata_path, sizes)
     integrity_path = folder / INTEGRITY_FILE
     if integrity_path.is_file():
         known = set(read_csv_text(findings_path)["finding_id"]) if findings_path.is_file() else set()
