@@ -77,7 +77,7 @@ def design_label(study: Study) -> str:
     design = load_designs(study.folder.parent.parent).get(kind, {})
     label = design.get("label", kind.replace("_", " ").capitalize())
     blinding = study.meta["design"].get("blinding")
-    return f"{label} ({blinding.replace('_', '-')})" if blinding else label
+    return f"{label}, {blinding.replace('_', '-')}" if blinding else label
 
 
 def is_randomised(study: Study) -> bool:

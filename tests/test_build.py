@@ -343,3 +343,81 @@ def test_a_cold_build_on_a_fresh_clone_lists_the_changes_since_the_latest_releas
     assert "Draft since release 0.2.0 of 2026-11-01" in index  # the status line
     assert "This site: Draft since release 0.2.0 (2026-11-01)." in (fresh / "html" / "changelog.html").read_text(
         encoding="utf-8").replace("<strong>", "").replace("</strong>", "")
+
+
+# A made-up randomised, double-blind, placebo-controlled trial of anlotinib alone in a setting
+# the fixture review has no study in: added by data only, then removed.
+RANDOMISED_STUDY = FIXTURES / "new_study" / "rct2027"
+
+
+def _text(page: Path) -> str:
+    """A page's content as a reader reads it: no tags, entities decoded, spaces folded."""
+    import html
+
+    text = " ".join(html.unescape(re.sub(r"<[^>]+>", " ", article(page))).split())
+    return re.sub(r"\(\s+", "(", re.sub(r"\s+([.,;:)])", r"\1", text))
+
+
+def _data_package(site: Path) -> dict[str, bytes]:
+    import zipfile
+
+    (package,) = site.glob("_downloads/*/curated-data.zip")
+    with zipfile.ZipFile(package) as archive:
+        return {name: archive.read(name) for name in archive.namelist()}
+
+
+@pytest.mark.slow
+def test_a_randomised_monotherapy_trial_added_by_data_only_is_shown_as_what_it_is_and_removed_cleanly(book, tmp_path):
+    import base64
+
+    from livingreview import synthesis
+    from livingreview.data import load_studies
+
+    original_data, original_build, _ = book
+    data, build = tmp_path / "data", tmp_path / "build"
+    shutil.copytree(original_data, data)
+    shutil.copytree(original_build, build)
+    build_book(data, build, jobs=2, log=lambda *_: None)  # up to date after the other tests' edits
+    site = build / "html"
+    results_before = (build / "results/results.csv").read_bytes()
+    package_before = _data_package(site)
+    pages_before = sorted(p.relative_to(site).as_posix() for p in site.rglob("*.html"))
+
+    shutil.copytree(RANDOMISED_STUDY, data / "studies" / RANDOMISED_STUDY.name)
+    build_book(data, build, jobs=2, log=lambda *_: None)
+
+    page = _text(site / "studies/rct2027.html")
+    assert "Randomised controlled trial, double-blind" in page and "journal article (abstract only)" in page
+    assert "Judged with RoB 2; overall: High." in page
+    for level in ("Low", "Some concerns", "High"):  # every level by its label, none by its code
+        assert level in page
+    assert "some_concerns" not in page and "score" not in page.split("Judged with RoB 2")[1][:60]
+    # Its deaths (grade 5) are shown on its page and in the safety chapter.
+    assert "Deaths from adverse events (grade 5)" in page
+    assert re.search(r"Rct 2027 Anlotinib Any adverse event 1 60", _text(site / "synthesis/safety.html"))
+    # The traffic lights colour each of its levels from the vocabulary, in a chart of RoB 2 alone.
+    bias = article(site / "synthesis/bias_integrity_certainty.html")
+    svgs = [base64.b64decode(src).decode() for src in re.findall(r'src="data:image/svg\+xml;base64,([^"]+)"', bias)]
+    rob2 = next(svg for svg in svgs if "Risk of bias: RoB 2" in svg)
+    assert all(colour in rob2 for colour in ("#1a9850", "#fee08b", "#d73027"))
+    # Anlotinib alone is not pooled with the combinations, and the chapters say so.
+    studies = load_studies(data)
+    assert "rct2027" not in set(synthesis.arm_rates(studies, "ORR")["study_id"])
+    assert "Rct 2027 (Anlotinib) is shown on its study page and in no pool below" in _text(site / "synthesis/response.html")
+    # No row of another setting shows its estimates; no prose calls it non-randomised.
+    summary = _text(site / "synthesis/summary_of_findings.html")
+    first_line = summary.split("Later-line treatment")[0]
+    assert "Rct 2027" not in first_line and "0.46" not in first_line
+    for path in site.rglob("*.html"):
+        if "data" in path.relative_to(site).parts or path.name in ("search.html", "genindex.html"):
+            continue
+        text = _text(path) if '<article class="bd-article"' in path.read_text(encoding="utf-8") else ""
+        assert not re.search(r"Rct 2027[^.]{0,120}(non-randomised|did not randomise)"
+                             r"|(non-randomised|did not randomise)[^.]{0,120}Rct 2027", text), path.name
+
+    # Removing it again leaves the site, results.csv and the data package as they were.
+    shutil.rmtree(data / "studies" / RANDOMISED_STUDY.name)
+    build_book(data, build, jobs=2, log=lambda *_: None)
+    assert (build / "results/results.csv").read_bytes() == results_before
+    assert _data_package(site) == package_before
+    assert sorted(p.relative_to(site).as_posix() for p in site.rglob("*.html")) == pages_before
