@@ -50,8 +50,8 @@ audit: $(INSTALLED) ## recompute the papers' printed numbers; write _build/audit
 datapackage: $(INSTALLED) ## regenerate data/datapackage.json from the data dictionary
 	$(PY) -m livingreview datapackage
 
-new-study: $(INSTALLED) ## create data/studies/<ID>/ from templates: make new-study ID=smith2026 [TOOL=robins_i]
-	@test -n "$(ID)" || { echo "usage: make new-study ID=<study_id> [TOOL=minors|robins_i]"; exit 1; }
+new-study: $(INSTALLED) ## create data/studies/<ID>/ from templates: make new-study ID=smith2026 [TOOL=robins_i|rob_2]
+	@test -n "$(ID)" || { echo "usage: make new-study ID=<study_id> [TOOL=minors|robins_i|rob_2]"; exit 1; }
 	$(PY) -m livingreview new-study $(ID) --rob-tool $(or $(TOOL),minors)
 
 bench: $(INSTALLED) ## time cold/no-op/one-study builds against Jupyter Book's execution; writes book/performance/

@@ -192,8 +192,9 @@ def build_parser() -> argparse.ArgumentParser:
     new_study = commands.add_parser("new-study", help="create a study folder from templates, ready to fill")
     new_study.add_argument("study_id", help="first author's surname and year, lowercase (e.g. li2022)")
     new_study.add_argument("--rob-tool", default="minors",
-                           help="risk-of-bias tool whose domains the template lists: minors (single arm) "
-                                "or robins_i (comparison); default minors")
+                           help="risk-of-bias tool whose domains the template lists, an id of "
+                                "data/vocabulary/rob_tools.yaml: minors (single arm), robins_i "
+                                "(non-randomised comparison) or rob_2 (randomised trial); default minors")
     new_study.set_defaults(run=_new_study)
     harness = commands.add_parser("harness", help="validate the survival reconstruction by simulation")
     harness.add_argument("--replicates", type=int, default=20, help="simulated trials per design")

@@ -13,12 +13,12 @@ import yaml
 
 matplotlib.use("Agg")
 
-from livingreview import paths, wording  # noqa: E402
+from livingreview import paths, synthesis, wording  # noqa: E402
 from livingreview.certainty import SYMBOLS, certainty_text  # noqa: E402
 from livingreview.data import load_studies  # noqa: E402
 from livingreview.findingspage import result_html, summary_of_findings_html  # noqa: E402
-from livingreview.integrity import (EXCLUDED, MAIN, SENSITIVITY, analysis_set, main_analysis_studies,  # noqa: E402
-                                    sensitivity_analysis_studies, study_status)
+from livingreview.integrity import (EXCLUDED, MAIN, SENSITIVITY, analysis_set, decision,  # noqa: E402
+                                    main_analysis_studies, sensitivity_analysis_studies, study_status)
 from livingreview.plotting import LEFT_OUT_COLOUR, LEFT_OUT_LEGEND  # noqa: E402
 from livingreview.studypage import StudyPage  # noqa: E402
 from livingreview.synthesischapters import Chapters  # noqa: E402
@@ -79,7 +79,9 @@ def test_the_curated_decisions_as_the_analyses_apply_them(chapters):
     # identified" is in the sensitivity analysis only.
     assert sets["zzu_anlotinib_pd1"] == SENSITIVITY
     assert sets["carter2022"] == EXCLUDED
-    assert {s for s, v in sets.items() if v == MAIN} == {"li2022", "xu2025", "zhu2025"}
+    assert {"li2022", "xu2025", "zhu2025"} <= {s for s, v in sets.items() if v == MAIN}
+    for study in chapters.studies:  # any study: its decision sets its analyses
+        assert (sets[study.study_id] == MAIN) == (decision(study) in ("include", "not_screened")), study.study_id
     main = {s.study_id for s in chapters.main_studies}
     for endpoint, rates in chapters.response_rates.items():
         assert set(rates["study_id"]) <= main, endpoint
@@ -132,7 +134,11 @@ def test_each_setting_has_every_main_outcome_and_its_comparison(chapters):
     assert [f.outcome for f in first.comparison_findings] == [
         "ORR odds ratio", "DCR odds ratio", "PFS hazard ratio", "OS hazard ratio", "grade3 odds ratio"]
     later = chapters.findings.setting("later_line_advanced")
-    assert later.comparison_findings == []  # no comparative study
+    # A setting has comparison findings exactly when a study of its main analyses has a control arm.
+    for setting in chapters.findings.settings:
+        by_id = {s.study_id: s for s in chapters.studies}
+        comparative = [s for s in setting.main_studies if synthesis.control_arms(by_id[s])]
+        assert bool(setting.comparison_findings) == bool(comparative), setting.setting_group
     assert not _finding(chapters, "later_line_advanced", "grade3").reported
     assert _finding(chapters, "later_line_advanced", "grade3").result == "not reported"
     nodal = chapters.findings.setting("nodal_recurrence_crt")
@@ -233,10 +239,14 @@ def test_a_pool_of_different_partner_regimens_is_flagged_unless_indirectness_is_
 
 
 def test_the_curated_judgements_need_no_revision(chapters):
+    """A review gate, like the reviewed audit findings: when the studies behind a finding change
+    (a study added, a decision changed), its GRADE judgement must be revised in the data."""
     for finding in chapters.findings.all_findings():
         if finding.reported:
-            assert finding.judgement is not None, finding.label
-            assert not finding.stale, finding.label
+            where = f"{finding.setting}, {finding.label}"
+            assert finding.judgement is not None, f"{where}: add its GRADE judgement to data/certainty.yaml"
+            assert not finding.stale, (f"{where}: its judgement in data/certainty.yaml rests on other studies "
+                                       "than the analysis now uses; revise its studies and reasons")
             assert not any("must be revisited" in n for n in finding.notes), (finding.label, finding.notes)
 
 
