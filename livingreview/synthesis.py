@@ -71,7 +71,9 @@ def regimen_label(study: Study, arm: str) -> str:
     meta = study.arms.get(arm, {})
     if not meta.get("anlotinib"):
         return "no anlotinib"
-    partners = [str(p).replace("_", " ") for p in meta.get("partners") or []]
+    from .findings import PARTNER_LABELS
+
+    partners = [PARTNER_LABELS.get(str(p), str(p).replace("_", " ")) for p in meta.get("partners") or []]
     return "anlotinib + " + ", ".join(partners) if partners else "anlotinib alone"
 
 

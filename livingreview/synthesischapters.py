@@ -338,6 +338,7 @@ class Chapters(SynthesisPage):
             "Setting": [self.setting_label(g) for g in pools["group"]],
             "Model": [m.split(" (")[0] for m in pools["model"]],
             "Studies (patients)": [f"{k} ({n})" for k, n in zip(pools["k"], pools["patients"])],
+            "Regimens pooled": [self._pool_regimens(ids) for ids in pools["studies"]],
             "Pooled % (95% CI)": [f"{_pct(e)} ({_interval(lo, hi)})" + (", too imprecise to inform"
                                                                         if rate_is_uninformative(lo, hi) else "")
                                   for e, lo, hi in zip(pools["estimate"], pools["ci_low"], pools["ci_high"])],
@@ -345,6 +346,13 @@ class Chapters(SynthesisPage):
             "tau², I²": [f"{t:.3f}, {i:.1f}%" for t, i in zip(pools["tau2"], pools["i2"])],
         })
         return tables_by(shown, "Setting", empty="No setting has two or more studies to pool.")
+
+    def _pool_regimens(self, study_ids: str) -> str:
+        """The regimens a pool combines, from its studies' anlotinib arms (partners in study.yaml)."""
+        by_id = {s.study_id: s for s in self.studies}
+        regimens = [synthesis.regimen_label(by_id[i], arm) for i in str(study_ids).split(", ") if i in by_id
+                    for arm in synthesis.pooled_anlotinib_arms(by_id[i])]
+        return "; ".join(dict.fromkeys(regimens))
 
     def response_pooled_table(self, endpoint: str):
         return self.pooled_table_view(self.response_pools[endpoint])
