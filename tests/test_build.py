@@ -249,16 +249,22 @@ def article(page: Path) -> str:
     return text.split('<article class="bd-article"')[1].split("</article>")[0]
 
 
+def _built_copy(book, tmp_path: Path) -> tuple[Path, Path]:
+    """A copy of the fixture book's data and build, brought up to date after the other tests' edits."""
+    original_data, original_build, _ = book
+    data, build = tmp_path / "data", tmp_path / "build"
+    shutil.copytree(original_data, data)
+    shutil.copytree(original_build, build)
+    build_book(data, build, jobs=2, log=lambda *_: None)
+    return data, build
+
+
 @pytest.mark.slow
 def test_a_study_added_with_the_scaffold_and_data_files_appears_everywhere_it_belongs(book, tmp_path):
     from livingreview.changes import Release
     from livingreview.cli import main
 
-    original_data, original_build, _ = book
-    data, build = tmp_path / "data", tmp_path / "build"
-    shutil.copytree(original_data, data)
-    shutil.copytree(original_build, build)
-    build_book(data, build, jobs=2, log=lambda *_: None)  # up to date after the other tests' edits
+    data, build = _built_copy(book, tmp_path)
 
     # The maintainer's steps: scaffold, fill the data files, build. No code changes.
     assert main(["--data-dir", str(data), "new-study", NEW_STUDY.name]) == 0
@@ -373,11 +379,7 @@ def test_a_randomised_monotherapy_trial_added_by_data_only_is_shown_as_what_it_i
     from livingreview import synthesis
     from livingreview.data import load_studies
 
-    original_data, original_build, _ = book
-    data, build = tmp_path / "data", tmp_path / "build"
-    shutil.copytree(original_data, data)
-    shutil.copytree(original_build, build)
-    build_book(data, build, jobs=2, log=lambda *_: None)  # up to date after the other tests' edits
+    data, build = _built_copy(book, tmp_path)
     site = build / "html"
     results_before = (build / "results/results.csv").read_bytes()
     package_before = _data_package(site)
