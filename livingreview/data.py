@@ -37,8 +37,29 @@ _TextDateLoader.yaml_implicit_resolvers = {
 }
 
 
+def _mapping_without_duplicate_keys(loader, node, deep=False):
+    """A YAML mapping whose keys are all different: a repeated key is an error naming both
+    lines, where YAML itself would keep the second value and lose the first silently."""
+    seen: dict = {}
+    for key_node, _ in node.value:
+        try:
+            key = loader.construct_object(key_node, deep=True)
+            first = seen.setdefault(key, key_node.start_mark.line)
+        except TypeError:  # an unhashable key: the schema reports it
+            continue
+        if first != key_node.start_mark.line:
+            raise yaml.constructor.ConstructorError(
+                "while reading a mapping", node.start_mark,
+                f"the key '{key}' appears twice (first at line {first + 1}); a repeated key's first value "
+                "would be lost", key_node.start_mark)
+    return loader.construct_mapping(node, deep=deep)
+
+
+_TextDateLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _mapping_without_duplicate_keys)
+
+
 def read_yaml(path: Path):
-    """Parse a YAML file, keeping dates as text."""
+    """Parse a YAML file, keeping dates as text and refusing a key repeated in one mapping."""
     return yaml.load(Path(path).read_text(encoding="utf-8"), Loader=_TextDateLoader)
 
 

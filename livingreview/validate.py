@@ -485,7 +485,38 @@ def validate_study_meta(folder: Path) -> tuple[dict | None, list[Problem]]:
         if role != "reason" and population_id not in declared:
             problems.append(Problem(file, None, f"analysis_populations.{role}", population_id,
                                     f"a declared population ({', '.join(declared)})"))
+    problems += _date_problems(file, meta)
+    for i, population in enumerate(meta["populations"]):
+        if population["n"] > MAX_PATIENTS:
+            problems.append(Problem(file, None, f"populations[{i}].n", str(population["n"]),
+                                    f"at most {MAX_PATIENTS:,} patients (a plausibility bound: larger is a "
+                                    "typing error, or a registry that is not a study of this review)"))
     return (meta if not problems else None), problems
+
+
+# The most patients a population of a study of this review can plausibly have: the largest
+# trials in advanced ESCC enrol about a thousand.
+MAX_PATIENTS = 20_000
+# Where study.yaml holds dates as printed (as precise as printed: 2021, 2021-03 or 2021-03-15).
+DATE_KEYS = [("enrolment_period", "start"), ("enrolment_period", "end"), ("data_cutoff", "date"),
+             ("dates", "received"), ("dates", "revised"), ("dates", "accepted"), ("dates", "published")]
+
+
+def _date_problems(file: str, meta: dict) -> list[Problem]:
+    """Dates that match the printed-date pattern but are not on the calendar (2019-13-45)."""
+    import datetime
+
+    problems = []
+    for section, key in DATE_KEYS:
+        value = str((meta.get(section) or {}).get(key) or "")
+        parts = value.split("-")
+        if len(parts) < 2:
+            continue
+        try:
+            datetime.date(int(parts[0]), int(parts[1]), int(parts[2]) if len(parts) > 2 else 1)
+        except ValueError as exc:
+            problems.append(Problem(file, None, f"{section}.{key}", value, f"a date on the calendar ({exc})"))
+    return problems
 
 
 def _schema_expectation(error: jsonschema.ValidationError) -> str:

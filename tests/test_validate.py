@@ -269,3 +269,39 @@ def test_the_design_vocabulary_matches_the_schema_and_names_known_tools():
     assert all(tool in load_tools() for design in designs.values() for tool in design["rob_tools"])
     for tool in load_tools().values():  # every judgement a tool allows is named and coloured
         assert set(tool["judgements"]) | set(tool["overall_judgements"]) <= set(map(str, tool["levels"]))
+
+
+@pytest.mark.parametrize("old, new, key, expected", [
+    ("start: 2020-01", "start: 2019-13", "enrolment_period.start", "a date on the calendar (month must be in 1..12)"),
+    ("date: 2022-03-01", "date: 2022-02-30", "data_cutoff.date", "a date on the calendar (day is out of range"),
+])
+def test_a_date_that_is_not_on_the_calendar_is_rejected(data_copy, old, new, key, expected):
+    path = data_copy / "studies/doe2024/study.yaml"
+    text = path.read_text(encoding="utf-8")
+    assert old in text
+    path.write_text(text.replace(old, new), encoding="utf-8")
+    problems = validate_data_dir(data_copy)
+    assert [(p.column, p.value) for p in problems] == [(key, new.split(": ")[1])]
+    assert problems[0].expected.startswith(expected)
+
+
+def test_a_key_repeated_in_a_yaml_mapping_is_rejected_with_its_line(data_copy):
+    path = data_copy / "studies/doe2024/study.yaml"
+    lines = path.read_text(encoding="utf-8").splitlines()
+    number = next(i for i, line in enumerate(lines) if line.startswith("setting: "))
+    lines.insert(number + 1, "setting: a second setting")
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    (problem,) = validate_data_dir(data_copy)
+    assert problem.file.endswith("studies/doe2024/study.yaml")
+    assert f"the key 'setting' appears twice (first at line {number + 1})" in problem.expected
+    assert f"at line {number + 2}" in problem.expected
+
+
+def test_an_implausible_number_of_patients_is_rejected(data_copy):
+    path = data_copy / "studies/doe2024/study.yaml"
+    text = path.read_text(encoding="utf-8")
+    assert "n: 40," in text
+    path.write_text(text.replace("n: 40,", "n: 1000000,", 1), encoding="utf-8")
+    problems = validate_data_dir(data_copy)
+    assert [(p.column, p.value) for p in problems][:1] == [("populations[0].n", "1000000")]
+    assert "at most 20,000 patients" in problems[0].expected
