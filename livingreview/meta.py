@@ -170,12 +170,24 @@ def _log_binomial(events, totals, eta):
 
 def _conditional_modes(events, totals, mu, sd):
     """Mode and curvature-based scale of each study's random effect u ~ N(0, 1)."""
+    def objective(u):
+        eta = mu + sd * u
+        return events * eta - totals * np.logaddexp(0.0, eta) - u ** 2 / 2
+
     u = np.zeros_like(events)
-    for _ in range(100):  # Newton steps on a strictly concave function
+    for _ in range(200):  # Newton steps on a strictly concave function
         p = special.expit(mu + sd * u)
         gradient = sd * (events - totals * p) - u
         curvature = sd ** 2 * totals * p * (1 - p) + 1
         step = gradient / curvature
+        # A full Newton step can overshoot where the curvature changes fast (a study with all
+        # or no events, a large mean or spread) and then diverge; halve it until it climbs.
+        current = objective(u)
+        for _ in range(60):
+            worse = objective(u + step) < current - 1e-12
+            if not worse.any():
+                break
+            step = np.where(worse, step / 2, step)
         u = u + step
         if np.max(np.abs(step)) < 1e-13:
             break

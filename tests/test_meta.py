@@ -116,3 +116,22 @@ def test_nothing_to_pool_is_an_error():
         glmm_proportion([], [])
     with pytest.raises(ValueError):
         logit_effect_sizes([5], [3])
+
+
+# R metafor 3.8.1, rma.glmm(measure="PLO", method="ML", xi, ni): studies with every patient an
+# event, or none, where an undamped search for each study's random-effect mode used to
+# diverge (a singular Hessian and no pool).
+ALL_OR_NONE_REFERENCE = [
+    # events, totals, pooled log odds, its SE, tau^2
+    ([42, 29], [46, 29], 3.05678139, 0.96825421, 0.27788771),
+    ([42, 29, 9], [46, 29, 29], 2.25024579, 1.67421792, 6.54204331),
+    ([0, 3, 1], [20, 46, 30], -3.13549422, 0.51075389, 0.0),
+]
+
+
+@pytest.mark.parametrize("events, totals, estimate, se, tau2", ALL_OR_NONE_REFERENCE)
+def test_the_glmm_pools_studies_with_all_or_no_events_as_metafor_does(events, totals, estimate, se, tau2):
+    pooled = glmm_proportion(events, totals, labels=tuple(f"s{i}" for i in range(len(events))))
+    assert abs(pooled.estimate - estimate) <= METAFOR_TOLERANCE
+    assert abs(pooled.se - se) <= METAFOR_TOLERANCE
+    assert abs(pooled.tau2 - tau2) <= METAFOR_TOLERANCE
