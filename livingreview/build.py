@@ -294,25 +294,31 @@ def _input_pieces(run: Run, code: str):
             yield name, f"{name}:" + path.relative_to(folder).as_posix(), path.read_bytes()
 
 
+def run_inputs(run: Run, code: str | None = None) -> dict:
+    """What the manifest records of a run's inputs, from one read of them: ``inputs``, the
+    content hash of everything a run depends on besides the data it reads (the notebook, its
+    parameters, the package code, the pinned requirements and its folder parameters), and
+    ``parts``, the same pieces digested by kind ("notebook", "parameters", "code",
+    "changelog", and each folder parameter by its name) so that the build log can say which
+    of them changed."""
+    whole, parts = hashlib.sha256(), {}
+    for part, name, content in _input_pieces(run, code or code_digest()):
+        _add(whole, name, content)
+        _add(parts.setdefault(part, hashlib.sha256()), name, content)
+    for name in run.folder_parameters:  # an empty or absent folder is a part too
+        parts.setdefault(name, hashlib.sha256())
+    return {"inputs": whole.hexdigest(), "parts": {part: digest.hexdigest() for part, digest in sorted(parts.items())}}
+
+
 def input_hash(run: Run, code: str | None = None) -> str:
-    """Content hash of what a run depends on besides the data it reads: the notebook, its
-    parameters, the package code, the pinned requirements and its folder parameters."""
-    digest = hashlib.sha256()
-    for _, name, content in _input_pieces(run, code or code_digest()):
-        _add(digest, name, content)
-    return digest.hexdigest()
+    """The content hash of a run's inputs besides its data (see :func:`run_inputs`)."""
+    return run_inputs(run, code)["inputs"]
 
 
 def input_parts(run: Run, code: str | None = None) -> dict[str, str]:
-    """The pieces of :func:`input_hash` digested by kind ("notebook", "parameters", "code",
-    "changelog", and each folder parameter by its name), recorded in the manifest so that the
-    build log can say which of them changed. Not used to decide what runs."""
-    digests: dict = {}
-    for part, name, content in _input_pieces(run, code or code_digest()):
-        _add(digests.setdefault(part, hashlib.sha256()), name, content)
-    for name in run.folder_parameters:  # an empty or absent folder is a part too
-        digests.setdefault(name, hashlib.sha256())
-    return {part: digest.hexdigest() for part, digest in sorted(digests.items())}
+    """The pieces of :func:`input_hash` digested by kind (see :func:`run_inputs`). Not used to
+    decide what runs."""
+    return run_inputs(run, code)["parts"]
 
 
 # How many changed data files and folders a reason names before "+N more".
@@ -332,19 +338,21 @@ def _changed_data(snapshot: DataSnapshot, dependencies: dict[str, dict[str, str]
 
 
 def stale_reason(run: Run, entry: dict | None, snapshot: DataSnapshot, code: str,
-                 executed: Path | None = None) -> str:
+                 executed: Path | None = None, current: dict | None = None) -> str:
     """Why ``run`` must execute, given its manifest ``entry`` from the last build, the data
     ``snapshot`` and the ``code`` digest; "" when it can be reused. This decides what runs:
     a run is stale when its inputs (:func:`input_hash`) or a data file or folder listing it
     read differ from the recorded ones, or (with ``executed``, the folder of executed copies)
-    when its executed notebook or results are missing. Reasons that apply are joined by "; "."""
+    when its executed notebook or results are missing. ``current`` is the run's
+    :func:`run_inputs` when the caller has them. Reasons that apply are joined by "; "."""
     entry = entry or {}
     failed = ["previous run failed"] if entry.get("failed") else []
     if "inputs" not in entry:
         return "; ".join(["never built", *failed])
     reasons = []
-    if entry["inputs"] != input_hash(run, code):
-        recorded, current = entry.get("parts"), input_parts(run, code)
+    current = current or run_inputs(run, code)
+    if entry["inputs"] != current["inputs"]:
+        recorded, current = entry.get("parts"), current["parts"]
         if recorded is None:  # recorded by a build that did not keep the parts
             reasons.append("notebook, parameters or code changed")
         else:
@@ -913,8 +921,8 @@ def _build(data_dir: Path, layout: BuildLayout, jobs: int | None, log, notebooks
     def stale_runs(phase: list[Run]) -> tuple[list[Run], dict[str, dict], dict[str, str]]:
         """The runs of ``phase`` to execute, with every run's inputs (as the manifest records
         them) and each stale run's reason."""
-        inputs = {run.key: {"inputs": input_hash(run, code), "parts": input_parts(run, code)} for run in phase}
-        reasons = {run.key: stale_reason(run, manifest.get(run.key), snapshot, code, layout.executed)
+        inputs = {run.key: run_inputs(run, code) for run in phase}
+        reasons = {run.key: stale_reason(run, manifest.get(run.key), snapshot, code, layout.executed, inputs[run.key])
                    for run in phase}
         return [run for run in phase if reasons[run.key]], inputs, reasons
 

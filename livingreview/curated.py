@@ -82,3 +82,11 @@ def curator_findings(study: Study) -> list:
             verdict=MISMATCH, detail=str(row["explanation"]), kind=str(row["kind"]), grade=str(row["grade"]),
             other_rows=format_refs(refs)))
     return findings
+
+
+def finding_rows(curated, studies: dict[str, Study]) -> list[dict]:
+    """The findings.csv row behind each curator finding of an audit table (its ``row``), for
+    pages that show both sides; each study's table is indexed once."""
+    tables = {study_id: studies[study_id].tables[FINDINGS_TABLE].set_index("row")
+              for study_id in set(curated["study_id"])}
+    return [tables[s].loc[int(r)].to_dict() for s, r in zip(curated["study_id"], curated["row"])]

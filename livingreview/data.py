@@ -99,6 +99,7 @@ class StudyTables(Mapping):
     def __init__(self, folder: Path):
         self.folder = Path(folder)
         self._read: dict[str, pd.DataFrame] = {}
+        self._current: dict[str, pd.DataFrame] = {}  # without the rows an erratum replaced
 
     def raw(self, name: str) -> pd.DataFrame:
         """The table as curated, every row, superseded ones included (the data views' history)."""
@@ -109,19 +110,25 @@ class StudyTables(Mapping):
                                 else empty_table(spec))
         return self._read[name]
 
-    def superseded(self, name: str) -> set[int]:
-        """Data rows of ``name`` that an erratum replaced (errata.csv)."""
-        if name == ERRATA_TABLE or not (self.folder / f"{ERRATA_TABLE}.csv").is_file():
-            return set()
-        refs = [str(r).split(":") for r in self.raw(ERRATA_TABLE)["superseded"]]
-        return {int(row) for table, row in refs if table == name}
+    def corrections(self) -> list[tuple[str, int, int, dict]]:
+        """Each erratum of errata.csv as (table, row it replaces, row replacing it, the
+        erratum's row): validation has checked that both name a row of one table."""
+        if not (self.folder / f"{ERRATA_TABLE}.csv").is_file():
+            return []
+        found = []
+        for erratum in self.raw(ERRATA_TABLE).to_dict("records"):
+            table, old = str(erratum["superseded"]).split(":")
+            found.append((table, int(old), int(str(erratum["replaced_by"]).split(":")[1]), erratum))
+        return found
 
     def __getitem__(self, name: str) -> pd.DataFrame:
         """The table's current rows: a row an erratum replaced is left out (its replacement, a
         later row, holds the corrected value)."""
-        frame = self.raw(name)
-        gone = self.superseded(name)
-        return frame[~frame[ROW_COLUMN].isin(gone)] if gone else frame
+        if name not in self._current:
+            frame = self.raw(name)
+            gone = {old for table, old, _, _ in self.corrections() if table == name} if name != ERRATA_TABLE else set()
+            self._current[name] = frame[~frame[ROW_COLUMN].isin(gone)] if gone else frame
+        return self._current[name]
 
     def __iter__(self):
         return iter(load_dictionary().study_tables)

@@ -85,13 +85,8 @@ def _value(spec: TableSpec, column: str, value: str, study: Study) -> str:
 
 def _corrections(study: Study) -> dict[tuple[str, int], str]:
     """What the data view says on a row an erratum replaced, and on the row that replaces it."""
-    from .curated import parse_row_refs
-
     notes: dict[tuple[str, int], str] = {}
-    errata = study.tables.raw("errata")
-    for erratum in errata.to_dict("records"):
-        (table, old), = parse_row_refs(erratum["superseded"])
-        (_, new), = parse_row_refs(erratum["replaced_by"])
+    for table, old, new, erratum in study.tables.corrections():
         notes[(table, old)] = (f'<p class="mismatch">Superseded by <a href="#row-{new}">row {new}</a>: a correction '
                                f"published {html.escape(erratum['date'])} ({html.escape(erratum['source'])}). "
                                "Pages and analyses use the corrected value; this row is its history.</p>")

@@ -47,6 +47,16 @@ class StudyLink:
         return link + (f" {badge_html(self.badge, self.analysis_set)}" if self.badge else "")
 
 
+def study_link(study, site_root: str = "..") -> StudyLink:
+    """A study's name linked to its page (``site_root`` is the path from the page to the site
+    root; '' for a page at the root), with its badge when it is not in the main analyses."""
+    from .integrity import study_status
+
+    status = study_status(study)
+    href = f"{site_root}/studies/{study.study_id}.html" if site_root else f"studies/{study.study_id}.html"
+    return StudyLink(study.name, href, status.badge, status.analysis_set)
+
+
 def badge_html(text: str, analysis_set: str) -> str:
     """A small label such as 'excluded' beside a study's name."""
     return (f'<span class="lr-badge lr-badge-{html.escape(analysis_set)}">{html.escape(text)}</span>'
@@ -318,6 +328,16 @@ def side_html(study_id: str, source: str, quote: str, refs: str, site_root: str 
         return ""
     links = ref_links(study_id, refs, site_root) if str(refs or "").strip() else ""
     return Joined((Rich(f"*{source}*: “{quote}”"), links))
+
+
+def finding_columns(study_ids, findings: list[dict]) -> dict[str, list]:
+    """The columns every table of curator findings shows: what is inconsistent, and each side
+    as printed with its data rows (``findings`` are rows of findings.csv, one per study id)."""
+    return {
+        "What is inconsistent": [Rich(f["explanation"]) for f in findings],
+        "One side": [side_html(s, f["source_a"], f["quote_a"], f["rows_a"]) for s, f in zip(study_ids, findings)],
+        "Other side": [side_html(s, f["source_b"], f["quote_b"], f["rows_b"]) for s, f in zip(study_ids, findings)],
+    }
 
 
 # ----------------------------------------------------------------------------- curated text

@@ -344,15 +344,14 @@ def prisma_flow_figure(flow):
     its boxes, titled with the update and described (alt text) box by box."""
     from .prisma import flow_description
 
-    probe = plt.figure(figsize=(8, 1))
-    probe_ax = probe.add_axes((0, 0, 1, 1))
-    plot_prisma_flow(flow, ax=probe_ax)
-    bottom, top = probe_ax.get_ylim()
-    plt.close(probe)
-    height = (top - bottom) + 0.45
-    fig = plt.figure(figsize=(8, height))
-    ax = fig.add_axes((0, 0, 1, (top - bottom) / height))
+    fig = plt.figure(figsize=(8, 1))
+    ax = fig.add_axes((0, 0, 1, 1))
     plot_prisma_flow(flow, ax=ax)
+    # The diagram is laid out in inches: size the figure to it, with room for the title above.
+    bottom, top = ax.get_ylim()
+    height = (top - bottom) + 0.45
+    fig.set_size_inches(8, height)
+    ax.set_position((0, 0, 1, (top - bottom) / height))
     title = flow.label + (f": searches of {flow.dates}" if flow.dates else "")
     fig.text(0.01, 1 - 0.1 / height, title, ha="left", va="top", fontweight="bold", fontsize=PRISMA_FONT + 1)
     return describe(fig, flow_description(flow))

@@ -100,11 +100,6 @@ def report_label(meta: dict) -> str:
     return label
 
 
-def is_full_text(meta: dict) -> bool:
-    """Whether the review's data come from the report's full text."""
-    return bool(meta["full_text_available"])
-
-
 def study_size(study: Study) -> int:
     """Patients in the study: the largest whole-study population, else the sum over arms of
     each arm's largest population."""
@@ -135,7 +130,7 @@ def overview(studies: list[Study], review: dict) -> pd.DataFrame:
         "anlotinib_arms": sum(bool(a.get("anlotinib")) for a in s.meta["arms"]),
         "patients": study_size(s),
         "report": report_label(s.meta),
-        "full_text": is_full_text(s.meta),
+        "full_text": bool(s.meta["full_text_available"]),
     } for s in studies])
 
 

@@ -13,7 +13,7 @@ import pandas as pd
 from . import paths
 from .audit import RULE_LABELS, RULES
 from .data import Study, load_studies
-from .display import StudyLink, glue_facts, table, table_html
+from .display import glue_facts, study_link, table, table_html
 from .intervals import METHOD_LABELS, PROPORTION_CI_METHODS
 from .review import load_review, overview
 from .risk_of_bias import load_tools
@@ -172,8 +172,7 @@ class ReviewPage:
         frame = overview(self.studies, self.review)
         statuses = [study_status(s) for s in self.studies]
         shown = pd.DataFrame({
-            "Study": [StudyLink(s.name, f"{page_root}/studies/{s.study_id}.html", st.badge, st.analysis_set)
-                      for s, st in zip(self.studies, statuses)],
+            "Study": [study_link(s, page_root) for s in self.studies],
             "Design": frame["design"], "Setting": frame["setting"],
             "Patients": frame["patients"], "Report": frame["report"],
             "Analyses": [st.label.split(" (")[0] for st in statuses],

@@ -6,14 +6,14 @@ from __future__ import annotations
 
 import html
 from dataclasses import dataclass
-from functools import cached_property
 from pathlib import Path
 
 import pandas as pd
 from IPython.display import HTML
 
 from . import paths
-from .display import Joined, Link, Rich, StudyLink, details, doi_link, glue_facts, html_block, paragraph, table, table_html
+from .display import (Joined, Link, Rich, details, doi_link, glue_facts, html_block, paragraph, study_link, table,
+                      table_html)
 from .prisma import ALL_UPDATES, METHOD_LABELS, SearchRecord
 from .searchrecords import (EXCLUDE, FULL_TEXT, NOT_RETRIEVED, RECORDS_FILE_NAME, SCREENING_FILE_NAME,
                             SEARCHES_FILE_NAME, TITLE_ABSTRACT, load_searches)
@@ -41,12 +41,6 @@ class SearchPage:
         record = SearchRecord.load(data_dir)
         searches = load_searches(data_dir) if not record.is_empty else {}
         return cls(record, list(searches.get("strategies") or []), data_dir)
-
-    @cached_property
-    def study_names(self) -> dict[str, str]:
-        from .data import load_studies
-
-        return {s.study_id: s.name for s in load_studies(self.data_dir)}
 
     # ------------------------------------------------------------------ facts
 
@@ -229,10 +223,8 @@ class SearchPage:
         studies = [s for s in load_studies(self.data_dir) if analysis_set(s) == EXCLUDED]
         if not studies:
             return paragraph("No included report has been excluded after the integrity screen.")
-        statuses = [study_status(s) for s in studies]
-        frame = pd.DataFrame({"Study": [StudyLink(s.name, f"studies/{s.study_id}.html", st.badge, st.analysis_set)
-                                        for s, st in zip(studies, statuses)],
-                              "Reason": [st.reason for st in statuses]})
+        frame = pd.DataFrame({"Study": [study_link(s, "") for s in studies],
+                              "Reason": [study_status(s).reason for s in studies]})
         return table(frame, "Included reports excluded from every analysis after the integrity screen")
 
     def screening_files(self):

@@ -16,12 +16,12 @@ import pandas as pd
 
 from . import paths
 from .audit import MISMATCH, INFO, OK, RULE_LABELS, audit_study
-from .curated import CURATOR_RULE
+from .curated import CURATOR_RULE, finding_rows
 from .data import Study, load_study, load_vocabulary, study_folders
 from .dictionary import load_dictionary
-from .display import (Joined, Link, LinkList, Rich, data_link, data_view_href, definition_list, details, doi_link, finding_link,
-                      format_p, glue_facts, html_block, humanise, paragraph, ref_links, row_links, shared_columns,
-                      side_html, table, table_html)
+from .display import (Joined, Link, LinkList, Rich, data_link, data_view_href, definition_list, details, doi_link,
+                      finding_columns, finding_link, format_p, glue_facts, html_block, humanise, paragraph,
+                      ref_links, row_links, shared_columns, table, table_html)
 from .integrity import load_screen, study_status
 from .intervals import METHOD_LABELS
 from .plotting import ae_rate_figure, km_figures, mark_figure, subgroup_forest_figure
@@ -624,15 +624,11 @@ class StudyPage:
     def corrections_table(self):
         """Numbers a published correction changed: the first value and the corrected one, each
         linked to its data row, with the correction's date and source."""
-        from .curated import parse_row_refs
-
-        errata = self.study.tables.raw("errata")
-        if errata.empty:
+        corrections = self.study.tables.corrections()
+        if not corrections:
             return paragraph("No correction of this report has been recorded.")
         rows = []
-        for erratum in errata.to_dict("records"):
-            (table_name, old), = parse_row_refs(erratum["superseded"])
-            (_, new), = parse_row_refs(erratum["replaced_by"])
+        for table_name, old, new, erratum in corrections:
             raw = self.study.tables.raw(table_name).set_index("row")
             rows.append({"Published": erratum["date"], "Correction": Rich(f"*{erratum['source']}*: “{erratum['quote']}”"),
                          "First printed": Joined((Rich(raw.loc[old, "quote"]), self._link(f"{table_name}.csv", old))),
@@ -703,16 +699,13 @@ class StudyPage:
             curated = self.audit[self.audit["rule"] == CURATOR_RULE]
         if curated.empty:
             return paragraph("The curator recorded no inconsistency beyond the computed checks.")
-        rows = self.study.tables["findings"].set_index("row")
-        records = [rows.loc[int(r)] for r in curated["row"]]
+        records = finding_rows(curated, {self.study_id: self.study})
         shown = pd.DataFrame({
             "Finding": [Link(f"{r['finding_id']}", data_view_href(self.study_id, "findings.csv", int(n)))
                         for n, r in zip(curated["row"], records)],
             "Kind (how sure)": [f"{self._code_label('findings', 'kind', k)} ({self._code_label('findings', 'grade', g)})"
                                 for k, g in zip(curated["kind"], curated["grade"])],
-            "What is inconsistent": [Rich(r["explanation"]) for r in records],
-            "One side": [side_html(self.study_id, r["source_a"], r["quote_a"], r["rows_a"]) for r in records],
-            "Other side": [side_html(self.study_id, r["source_b"], r["quote_b"], r["rows_b"]) for r in records],
+            **finding_columns(curated["study_id"], records),
         })
         return table(shown, "Inconsistencies the curator found in reading the paper")
 

@@ -18,7 +18,8 @@ from .data import read_csv_text
 from .certainty import load_judgements
 from .dictionary import load_dictionary
 from .display import (Joined, Link, Rich, StudyLink, data_link, degrees_of_freedom, details, doi_link,
-                      format_p, glue_facts, html_block, key_message, paragraph, row_links, table, tables_by)
+                      format_p, glue_facts, html_block, key_message, paragraph, row_links, study_link, table,
+                      tables_by)
 from .integrity import (EXCLUDE, MAIN, SENSITIVITY_ONLY, analysis_set, left_out_of_main,
                         load_checks, load_screen, main_analysis_studies, screen_table,
                         sensitivity_analysis_studies, study_status)
@@ -126,8 +127,7 @@ class Chapters(SynthesisPage):
 
     def _study_link(self, study_id: str) -> StudyLink:
         """The study's name linked to its page, with its badge when it is not in the main analyses."""
-        status = study_status(self._study(study_id))
-        return StudyLink(self.names[study_id], f"../studies/{study_id}.html", status.badge, status.analysis_set)
+        return study_link(self._study(study_id))
 
     @staticmethod
     def _result(scope: str, arm: str, population: str, endpoint: str, statistic: str, estimate: float,
@@ -575,8 +575,7 @@ class Chapters(SynthesisPage):
         """How patients came to be in each arm of every comparative study: its design, the
         allocation as the report states it (study.yaml), and the risk-of-bias rationale on
         confounding or randomisation."""
-        from .display import Rich, html_block, status_badge_html
-        from .integrity import study_status
+        from .display import status_badge_html
         from .review import design_label, is_randomised
 
         studies = self._comparative_studies()
@@ -825,21 +824,18 @@ class Chapters(SynthesisPage):
     def deaths_table(self):
         """Every study's deaths from adverse events (grade 5), as printed, per arm; a study that
         says nothing about grade 5 is named as such."""
-        from .integrity import study_status
         from .safety import grade5_events
 
         rows, silent = [], []
         for study in self.studies:
             deaths = grade5_events(study)
-            status = study_status(study)
             if deaths.empty:
                 silent.append(study.name)
                 continue
             for d in deaths.to_dict("records"):
                 arm = study.arms.get(d["arm"], {}).get("label", "All patients")
                 rows.append({
-                    "Study": StudyLink(study.name, f"../studies/{study.study_id}.html", status.badge,
-                                       status.analysis_set),
+                    "Study": study_link(study),
                     "Arm": arm, "Term": "Any adverse event" if d["term"] == "Any" else d["term"],
                     "Deaths, as printed": d["deaths"], "Patients": d["denominator"],
                     "Data": data_link(study.study_id, "adverse_events.csv", int(d["row"]))})

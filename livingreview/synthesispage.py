@@ -11,9 +11,9 @@ import pandas as pd
 from . import paths
 from .audit import MISMATCH, OK, RULE_LABELS, RULES, VERDICT_WORDS, audit_studies
 from .data import Study, load_studies, load_vocabulary
-from .curated import CURATOR_RULE, GRADES, KINDS
-from .display import (Joined, Rich, StudyLink, finding_link, glue_facts, html_block, humanise, paragraph,
-                      ref_links, table, tables_by)
+from .curated import CURATOR_RULE, GRADES, KINDS, finding_rows
+from .display import (Joined, finding_columns, finding_link, glue_facts, html_block, humanise, paragraph,
+                      ref_links, study_link, table, tables_by)
 from .reconstruct import follow_up_window
 from .review import design_label, load_review, report_label, study_size
 
@@ -38,17 +38,14 @@ class SynthesisPage:
 
     def evidence_table(self):
         """The studies side by side, each linked to its page."""
-        from .integrity import study_status
-
         rows = []
         settings = self.review.get("setting_groups", {})
         for study in self.studies:
             meta = study.meta
             anlotinib_arms = [a for a in meta["arms"] if a.get("anlotinib")]
             follow_up = meta.get("median_follow_up") or {}
-            status = study_status(study)
             rows.append({
-                "Study": StudyLink(study.name, f"../studies/{study.study_id}.html", status.badge, status.analysis_set),
+                "Study": study_link(study),
                 "Design": f"{design_label(study)} ({report_label(meta)})",
                 "Setting": f"{settings.get(meta['setting_group'], meta['setting'])} ({meta['line_of_therapy']})",
                 "Patients (arms)": f"{study_size(study)} ({len(meta['arms'])})",
@@ -198,7 +195,6 @@ class SynthesisPage:
 
     def curator_findings(self):
         """Every curator's finding, grouped by kind, with both sides and their data rows."""
-        from .display import side_html
         from .dictionary import load_dictionary
 
         curated = self.audit[self.audit["rule"] == CURATOR_RULE]
@@ -206,27 +202,16 @@ class SynthesisPage:
             return paragraph("The curators recorded no inconsistency beyond the computed checks.")
         dictionary = load_dictionary()
         by_id = {s.study_id: s for s in self.studies}
-        records = [by_id[s].tables["findings"].set_index("row").loc[int(r)]
-                   for s, r in zip(curated["study_id"], curated["row"])]
+        records = finding_rows(curated, by_id)
         order = {k: i for i, k in enumerate(KINDS)}
         shown = pd.DataFrame({
             "Kind": [dictionary.label("findings", "kind", k).capitalize() for k in curated["kind"]],
-            "Study": [self._study_link(s) for s in curated["study_id"]],
+            "Study": [study_link(by_id[s]) for s in curated["study_id"]],
             "How sure": [dictionary.label("findings", "grade", g) for g in curated["grade"]],
-            "What is inconsistent": [Rich(r["explanation"]) for r in records],
-            "One side": [side_html(s, r["source_a"], r["quote_a"], r["rows_a"]) for s, r in zip(curated["study_id"], records)],
-            "Other side": [side_html(s, r["source_b"], r["quote_b"], r["rows_b"])
-                           for s, r in zip(curated["study_id"], records)],
+            **finding_columns(curated["study_id"], records),
             "_order": [order[k] for k in curated["kind"]],
         }).sort_values("_order", kind="stable").drop(columns="_order")
         return tables_by(shown, "Kind")
-
-    def _study_link(self, study_id: str) -> StudyLink:
-        from .integrity import study_status
-
-        study = next(s for s in self.studies if s.study_id == study_id)
-        status = study_status(study)
-        return StudyLink(study.name, f"../studies/{study_id}.html", status.badge, status.analysis_set)
 
     def audit_findings(self):
         """Every computed finding that is not ok, grouped by rule, each linked to its data rows."""
@@ -234,14 +219,10 @@ class SynthesisPage:
             ["rule", "study_id", "table"], kind="stable")
         links = [Joined((finding_link(s, t, r), ref_links(s, o) if o else ""))
                  for s, t, r, o in zip(findings["study_id"], findings["table"], findings["row"], findings["other_rows"])]
-        from .integrity import study_status
-
         by_id = {s.study_id: s for s in self.studies}
-        statuses = {s.study_id: study_status(s) for s in self.studies}
         shown = pd.DataFrame({
             "Rule": findings["rule"].map(RULE_LABELS) + " (" + findings["verdict"].map(VERDICT_WORDS) + ")",
-            "Study": [StudyLink(by_id[s].name, f"../studies/{s}.html", statuses[s].badge, statuses[s].analysis_set)
-                      for s in findings["study_id"]],
+            "Study": [study_link(by_id[s]) for s in findings["study_id"]],
             "Finding": [humanise(f"{q}: {d}" if d else q, by_id[s])
                         for q, d, s in zip(findings["quantity"], findings["detail"], findings["study_id"])],
             "Printed → recomputed": [humanise(f"{p} → {r}", by_id[s]) for p, r, s in

@@ -133,10 +133,9 @@ def test_each_setting_has_every_main_outcome_and_its_comparison(chapters):
     assert [f.outcome for f in first.arm_findings] == ["ORR", "DCR", "PFS", "OS", "grade3"]
     assert [f.outcome for f in first.comparison_findings] == [
         "ORR odds ratio", "DCR odds ratio", "PFS hazard ratio", "OS hazard ratio", "grade3 odds ratio"]
-    later = chapters.findings.setting("later_line_advanced")
     # A setting has comparison findings exactly when a study of its main analyses has a control arm.
+    by_id = {s.study_id: s for s in chapters.studies}
     for setting in chapters.findings.settings:
-        by_id = {s.study_id: s for s in chapters.studies}
         comparative = [s for s in setting.main_studies if synthesis.control_arms(by_id[s])]
         assert bool(setting.comparison_findings) == bool(comparative), setting.setting_group
     assert not _finding(chapters, "later_line_advanced", "grade3").reported

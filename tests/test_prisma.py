@@ -12,7 +12,7 @@ import pytest
 
 from livingreview import paths
 from livingreview.prisma import ALL_UPDATES, SearchRecord
-from livingreview.searchrecords import RECORD_COLUMNS, SCREENING_COLUMNS, SearchRun, load_records, load_screening
+from livingreview.searchrecords import RECORD_COLUMNS, SCREENING_COLUMNS, SearchRun, load_records
 
 
 def _run(run_id: str, update: str, method: str = "database", date: str = "2026-12-01") -> SearchRun:
