@@ -37,6 +37,16 @@ _TextDateLoader.yaml_implicit_resolvers = {
 }
 
 
+class DuplicateKeyError(yaml.constructor.ConstructorError):
+    """A key repeated in one YAML mapping; ``key`` names it, ``problem_mark`` its second line."""
+
+    def __init__(self, key, first_line: int, context_mark, problem_mark):
+        super().__init__("while reading a mapping", context_mark,
+                         f"the key '{key}' appears twice (first at line {first_line}); a repeated key's first "
+                         "value would be lost", problem_mark)
+        self.key = str(key)
+
+
 def _mapping_without_duplicate_keys(loader, node, deep=False):
     """A YAML mapping whose keys are all different: a repeated key is an error naming both
     lines, where YAML itself would keep the second value and lose the first silently."""
@@ -48,10 +58,7 @@ def _mapping_without_duplicate_keys(loader, node, deep=False):
         except TypeError:  # an unhashable key: the schema reports it
             continue
         if first != key_node.start_mark.line:
-            raise yaml.constructor.ConstructorError(
-                "while reading a mapping", node.start_mark,
-                f"the key '{key}' appears twice (first at line {first + 1}); a repeated key's first value "
-                "would be lost", key_node.start_mark)
+            raise DuplicateKeyError(key, first + 1, node.start_mark, key_node.start_mark)
     return loader.construct_mapping(node, deep=deep)
 
 

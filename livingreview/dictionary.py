@@ -86,6 +86,7 @@ class Dictionary:
 
     study_tables: dict[str, TableSpec]
     vocabularies: dict[str, TableSpec]
+    plausibility: dict[str, float] = field(default_factory=dict)  # bound name -> largest plausible value
 
     def column(self, table: str, column: str) -> ColumnSpec:
         """A column of a study table or vocabulary, by their names."""
@@ -123,4 +124,5 @@ def load_dictionary(path: Path = paths.DICTIONARY_FILE) -> Dictionary:
     return Dictionary(
         study_tables={n: _table(n, s, shared) for n, s in raw["tables"].items()},
         vocabularies={n: _table(n, s, shared) for n, s in raw.get("vocabulary", {}).items()},
+        plausibility=dict(raw.get("plausibility", {})),
     )

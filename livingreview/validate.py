@@ -51,15 +51,18 @@ class Problem:
     """One validation problem, located as precisely as the input allows."""
 
     file: str
-    row: int | None
-    column: str | None
+    row: int | None  # a table's data row (1-based); None for YAML files
+    column: str | None  # a table's column, or a YAML file's key path ("populations[0].n")
     value: str | None
     expected: str
+    line: int | None = None  # a YAML file's line (1-based)
 
     def __str__(self) -> str:
         where = [self.file]
         if self.row is not None:
             where.append(f"row {self.row} (line {self.row + 1})")
+        if self.line is not None:
+            where.append(f"line {self.line}")
         if self.column is not None:
             kind = "key" if self.file.endswith((".yaml", ".yml")) else "column"
             where.append(f"{kind} '{self.column}'")
@@ -301,6 +304,9 @@ def validate_table(path: Path, spec: TableSpec, references: dict[str, list[str]]
     file = paths.relative_to_root(path)
     if not path.is_file():
         return [Problem(file, None, None, None, f"the file to exist (table '{spec.name}')")]
+    undecodable = _not_utf8(path)
+    if undecodable:
+        return [undecodable]
     if not path.read_text(encoding="utf-8").strip():
         return [Problem(file, None, None, None, "a header row: " + ",".join(spec.column_names))]
     try:
@@ -369,15 +375,17 @@ def _load_yaml(path: Path) -> tuple[object, list[Problem]]:
     file = paths.relative_to_root(path)
     if not path.is_file():
         return None, [Problem(file, None, None, None, "the file to exist")]
+    undecodable = _not_utf8(path)
+    if undecodable:
+        return None, [undecodable]
     try:
         content = read_yaml(path)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = None if mark is None else mark.line + 1
         reason = getattr(exc, "problem", None) or str(exc)
-        return None, [Problem(file, None if line is None else line - 1, None, None,
-                              f"well-formed YAML ({reason}"
-                              + (f", at line {line}" if line else "") + ")")]
+        return None, [Problem(file, None, getattr(exc, "key", None), None, f"well-formed YAML ({reason})",
+                              line=line)]
     if not isinstance(content, dict):
         return None, [Problem(file, None, None, None, "a YAML mapping")]
     unfilled = [Problem(file, None, key, str(value), "the extracted value, not the new-study placeholder "
@@ -386,6 +394,63 @@ def _load_yaml(path: Path) -> tuple[object, list[Problem]]:
     if unfilled:
         return None, unfilled  # the schema's complaints about placeholders would only repeat these
     return content, []
+
+
+def _not_utf8(path: Path) -> Problem | None:
+    """A problem naming the first byte of ``path`` that is not UTF-8 (its offset and line), or
+    None when the file decodes."""
+    raw = path.read_bytes()
+    try:
+        raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw.count(b"\n", 0, exc.start) + 1
+        return Problem(paths.relative_to_root(path), None, None, f"byte 0x{raw[exc.start]:02x}",
+                       f"UTF-8 text (the byte at offset {exc.start}, on line {line}, is not UTF-8: save the "
+                       "file as UTF-8)")
+    return None
+
+
+def yaml_key_lines(path: Path) -> dict[str, int]:
+    """The line (1-based) of each key path of a YAML file, as validation names keys:
+    "data_cutoff.date", "populations[0].n"; empty when the file does not parse."""
+    try:
+        root = yaml.compose(path.read_text(encoding="utf-8"), Loader=yaml.SafeLoader)
+    except (yaml.YAMLError, UnicodeDecodeError):
+        return {}
+    lines: dict[str, int] = {}
+
+    def walk(node, prefix: str) -> None:
+        if isinstance(node, yaml.MappingNode):
+            for key, value in node.value:
+                name = f"{prefix}.{key.value}" if prefix else str(key.value)
+                lines.setdefault(name, key.start_mark.line + 1)
+                walk(value, name)
+        elif isinstance(node, yaml.SequenceNode):
+            for index, item in enumerate(node.value):
+                name = f"{prefix}[{index}]"
+                lines.setdefault(name, item.start_mark.line + 1)
+                walk(item, name)
+
+    walk(root, "")
+    return lines
+
+
+def with_yaml_lines(problems: list[Problem]) -> list[Problem]:
+    """Each problem about a YAML key, with the key's line added where the file shows it."""
+    from dataclasses import replace
+
+    found: dict[str, dict[str, int]] = {}
+    located = []
+    for problem in problems:
+        if problem.file.endswith((".yaml", ".yml")) and problem.column and problem.line is None:
+            if problem.file not in found:
+                path = Path(problem.file)
+                found[problem.file] = yaml_key_lines(path if path.is_absolute() else paths.PROJECT_ROOT / path)
+            line = found[problem.file].get(problem.column)
+            if line is not None:
+                problem = replace(problem, line=line)
+        located.append(problem)
+    return located
 
 
 def _placeholders(content, key: str = "") -> list[tuple[str, object]]:
@@ -486,17 +551,29 @@ def validate_study_meta(folder: Path) -> tuple[dict | None, list[Problem]]:
             problems.append(Problem(file, None, f"analysis_populations.{role}", population_id,
                                     f"a declared population ({', '.join(declared)})"))
     problems += _date_problems(file, meta)
-    for i, population in enumerate(meta["populations"]):
-        if population["n"] > MAX_PATIENTS:
-            problems.append(Problem(file, None, f"populations[{i}].n", str(population["n"]),
-                                    f"at most {MAX_PATIENTS:,} patients (a plausibility bound: larger is a "
-                                    "typing error, or a registry that is not a study of this review)"))
+    problems += _implausible(file, meta)
     return (meta if not problems else None), problems
 
 
-# The most patients a population of a study of this review can plausibly have: the largest
-# trials in advanced ESCC enrol about a thousand.
-MAX_PATIENTS = 20_000
+def _implausible(file: str, meta: dict) -> list[Problem]:
+    """Values of study.yaml beyond the data dictionary's plausibility bounds."""
+    bounds = load_dictionary().plausibility
+    problems = []
+    most_patients = bounds.get("patients_per_population")
+    for i, population in enumerate(meta["populations"]):
+        if most_patients is not None and population["n"] > most_patients:
+            problems.append(Problem(file, None, f"populations[{i}].n", str(population["n"]),
+                                    f"at most {most_patients:,} patients (the data dictionary's plausibility "
+                                    "bound: larger is a typing error, or a registry that is not a study of "
+                                    "this review)"))
+    longest = bounds.get("follow_up_months")
+    for key, value in (meta.get("median_follow_up") or {}).items():
+        if key in ("months", "low", "high") and longest is not None and value > longest:
+            problems.append(Problem(file, None, f"median_follow_up.{key}", str(value),
+                                    f"at most {longest:g} months of follow-up (the data dictionary's "
+                                    "plausibility bound: larger is a typing error, e.g. days for months)"))
+    return problems
+
 # Where study.yaml holds dates as printed (as precise as printed: 2021, 2021-03 or 2021-03-15).
 DATE_KEYS = [("enrolment_period", "start"), ("enrolment_period", "end"), ("data_cutoff", "date"),
              ("dates", "received"), ("dates", "revised"), ("dates", "accepted"), ("dates", "published")]
@@ -788,7 +865,7 @@ def validate_data_dir(data_dir: Path = paths.DATA_DIR, known_valid=None) -> list
             if review is not None and not review_problems:
                 problems += eligibility_problems(folder, review)
     problems += validate_search(data_dir)
-    return problems
+    return with_yaml_lines(problems)
 
 
 def eligibility_problems(folder: Path, review: dict) -> list[Problem]:

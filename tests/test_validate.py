@@ -103,7 +103,7 @@ BROKEN_INPUTS = [
     ("missing_file", lambda d: (d / STUDY / "baseline.csv").unlink(),
      ["baseline.csv", "the file to exist"]),
     ("malformed_yaml", lambda d: _replace(d / STUDY / "study.yaml", "  title: A made-up", " title: [A made-up"),
-     ["study.yaml", "well-formed YAML", "at line"]),
+     ["study.yaml, line 10: ", "well-formed YAML"]),
     ("yaml_missing_key", lambda d: _replace(d / STUDY / "study.yaml", "setting: advanced ESCC, first line\n", ""),
      ["study.yaml", "key '(top level)'", "'setting' is a required property"]),
     ("yaml_wrong_type", lambda d: _replace(d / STUDY / "study.yaml", "year: 2024", "year: twenty"),
@@ -294,7 +294,10 @@ def test_a_key_repeated_in_a_yaml_mapping_is_rejected_with_its_line(data_copy):
     (problem,) = validate_data_dir(data_copy)
     assert problem.file.endswith("studies/doe2024/study.yaml")
     assert f"the key 'setting' appears twice (first at line {number + 1})" in problem.expected
-    assert f"at line {number + 2}" in problem.expected
+    assert problem.line == number + 2 and problem.column == "setting"
+    assert str(problem).endswith(f"study.yaml, line {number + 2}, key 'setting': expected well-formed YAML "
+                                 f"(the key 'setting' appears twice (first at line {number + 1}); a repeated "
+                                 "key's first value would be lost)")
 
 
 def test_an_implausible_number_of_patients_is_rejected(data_copy):
