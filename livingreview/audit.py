@@ -29,7 +29,7 @@ from scipy import stats
 from . import paths
 from .claims import check_claims, check_multiple_estimates
 from .curated import curator_findings
-from .data import Study, load_studies, load_vocabulary, typed
+from .data import Study, load_studies, load_vocabulary, stack_rows, typed
 from .dictionary import load_dictionary
 from .intervals import METHOD_ALIASES, METHOD_LABELS, PROPORTION_CI_METHODS, proportion_ci
 from .memo import by_value, folder_digest, memoised
@@ -747,7 +747,7 @@ def audit_study(study: Study, vocabulary: pd.DataFrame) -> pd.DataFrame:
 def audit_studies(studies: list[Study], vocabulary: pd.DataFrame) -> pd.DataFrame:
     """The audit of several studies in one table."""
     frames = [audit_study(s, vocabulary) for s in studies]
-    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=FINDING_COLUMNS)
+    return stack_rows(frames, columns=FINDING_COLUMNS)
 
 
 def audit_data_dir(data_dir: Path = paths.DATA_DIR) -> pd.DataFrame:

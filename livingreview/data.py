@@ -8,6 +8,7 @@ N + 1), so that any number can be traced back to its line of ``data/``.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -209,7 +210,24 @@ def load_vocabulary(name: str = "ae_terms", data_dir: Path = paths.DATA_DIR) -> 
     return read_csv_text(Path(data_dir) / spec.file)
 
 
+def stack_rows(frames, columns=None) -> pd.DataFrame:
+    """The rows of several tables, one after another.
+
+    A table without rows adds nothing; with none to stack, the result is an empty table with
+    ``columns`` (or the first table's columns). A column that is empty in one table (a study
+    that prints no CI) keeps the type the other tables give it; pandas warns that this will
+    change, and the warning is silenced here, the one place tables are stacked.
+    """
+    frames = list(frames)
+    kept = [f for f in frames if not f.empty]
+    if not kept:
+        return pd.DataFrame(columns=columns if columns is not None else (frames[0].columns if frames else []))
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", "The behavior of DataFrame concatenation with empty or all-NA",
+                                FutureWarning)
+        return pd.concat(kept, ignore_index=True)
+
+
 def combined(studies: list[Study], name: str, as_typed: bool = True) -> pd.DataFrame:
     """One table concatenated across studies, with ``study_id`` first."""
-    frames = [s.table(name, as_typed=as_typed) for s in studies]
-    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+    return stack_rows(s.table(name, as_typed=as_typed) for s in studies)

@@ -31,6 +31,7 @@ import pandas as pd
 
 from . import synthesis, wording
 from .certainty import Judgement, certainty_text, find_judgement
+from .data import stack_rows
 from .dictionary import load_dictionary
 from .integrity import StudyStatus, analysis_set, MAIN, SENSITIVITY, study_status
 from .meta import GLMM
@@ -312,6 +313,9 @@ class Finding:
             if self.measure:
                 return f"No study in the main analyses compares {what} with and without anlotinib in this setting."
             return f"No study in the main analyses reports {what} in this setting."
+        if self.kind == "rate" and not _finite(self.estimate):
+            return (f"{len(self.studies)} studies report {LABELS[self.endpoint].lower()}; they are shown side by "
+                    f"side, not pooled ({self.method.removeprefix('not pooled: ')}).")
         if self.kind == "rate":
             return wording.rate_statement(self.endpoint, self.estimate, self.ci_low, self.ci_high, self.level)
         if self.kind == "median":
@@ -405,7 +409,9 @@ class ReviewFindings:
         members = rates[rates["setting_group"] == group]
         finding = Finding(group, self.chapters.setting_label(group), endpoint, "", self._rate_values(members))
         pooled = self._glmm(self._main_pools(endpoint), group)
-        if pooled is not None:
+        if pooled is not None and not math.isfinite(pooled["estimate"]):
+            finding.method = f"not pooled: {pooled['note']}"
+        elif pooled is not None:
             finding.estimate, finding.ci_low, finding.ci_high = pooled["estimate"], pooled["ci_low"], pooled["ci_high"]
             finding.method = "pooled by the binomial-normal model (GLMM)"
         elif len(members) == 1:
@@ -426,10 +432,14 @@ class ReviewFindings:
         added = self._rates(endpoint, extra)
         if added.empty:
             return ""
-        combined = pd.concat([main, added], ignore_index=True)
+        combined = stack_rows([main, added])
         names = ", ".join(self._name(s) for s in added["study_id"])
         if len(combined) >= synthesis.MIN_POOLED_STUDIES:
-            pooled = synthesis.pool_rates(combined.reset_index(drop=True), endpoint)[0].as_proportion()
+            fit = synthesis.pool_rates(combined.reset_index(drop=True), endpoint)[0]
+            if not fit.estimable:
+                return (f"With {names} added (sensitivity analysis), {LABELS[endpoint].lower()} cannot be pooled: "
+                        f"{fit.note}.")
+            pooled = fit.as_proportion()
             return (f"With {names} added (sensitivity analysis), {LABELS[endpoint].lower()}: "
                     f"{100 * pooled['estimate']:.1f}% "
                     f"(95% CI {100 * pooled['ci_low']:.1f}–{100 * pooled['ci_high']:.1f}; {len(combined)} studies, "

@@ -9,8 +9,15 @@ them are in ``tests/fixtures/metafor``):
   no continuity correction and behaves well when rates are near 0 or 1 (Stijnen et al. 2010).
 * :func:`inverse_variance`: the normal-normal model on given effect sizes and sampling
   variances, tau^2 by restricted maximum likelihood (REML), with Hartung-Knapp CIs (t
-  distribution, k - 1 degrees of freedom) or Wald z CIs, as ``rma(yi, vi, method="REML",
-  test="knha")``.
+  distribution, k - 1 degrees of freedom) truncated so that they are never narrower than the
+  Wald CI, or Wald z CIs, as ``rma(yi, vi, method="REML", test="adhoc")``.
+
+Edge cases, as metafor meets them: a study with no events (or all events) enters the
+inverse-variance model with 1/2 added to its cells; the GLMM needs no correction, but when
+every study has no events, or every study has all events, its likelihood has no finite
+maximum and :func:`glmm_proportion` raises :class:`NotEstimable` (metafor: "Cannot fit ML
+model"). With one study the "pool" is that study with a Wald CI (no heterogeneity, no
+prediction beyond it).
 
 Both return a :class:`PooledEstimate` on the model's scale (logit for proportions); the
 prediction interval, I^2 and H^2 are computed as metafor does.
@@ -27,11 +34,16 @@ from scipy import optimize, special, stats
 from .memo import by_value, memoised
 
 GLMM = "binomial-normal GLMM (ML, adaptive Gauss-Hermite, 7 points)"
-IV_REML_HK = "inverse variance, REML, Hartung-Knapp"
+IV_REML_HK = "inverse variance, REML, Hartung-Knapp (truncated)"
 IV_REML_Z = "inverse variance, REML, Wald z"
 QUADRATURE_POINTS = 7  # metafor's default nAGQ for rma.glmm
 CONTINUITY = 0.5  # escalc(add=1/2, to="only0"): only studies with a zero cell get it
 OPTIMUM_TOLERANCE = 1e-12  # on the parameters; far below the 1e-4 agreement the tests require
+
+
+class NotEstimable(ValueError):
+    """The model has no finite estimate for these data; the message says why, in words a
+    reader can be shown."""
 
 
 @dataclass(frozen=True)
@@ -51,6 +63,17 @@ class PooledEstimate:
     pi_high: float
     level: float = 95.0
     labels: tuple[str, ...] = ()
+    note: str = ""  # why there is no estimate, when there is none
+
+    @classmethod
+    def not_estimable(cls, model: str, k: int, reason: str, labels: tuple[str, ...] = ()) -> "PooledEstimate":
+        """The record of a pool the model cannot estimate: every number NaN, the reason in ``note``."""
+        nan = math.nan
+        return cls(model, k, nan, nan, nan, nan, nan, nan, nan, nan, nan, labels=tuple(labels), note=reason)
+
+    @property
+    def estimable(self) -> bool:
+        return math.isfinite(self.estimate)
 
     def transformed(self, function) -> dict[str, float]:
         """Estimate, CI and prediction interval back-transformed by ``function``."""
@@ -132,9 +155,11 @@ def inverse_variance(yi, vi, hartung_knapp: bool = True, level: float = 95.0,
                      labels: tuple[str, ...] = ()) -> PooledEstimate:
     """Random-effects pooled estimate, tau^2 by REML (see the module docstring).
 
-    With ``hartung_knapp`` the standard error is the Hartung-Knapp one, without truncation, and
-    the CI and prediction interval use the t distribution with k - 1 degrees of freedom, as
-    metafor's ``test="knha"``; otherwise Wald z.
+    With ``hartung_knapp`` the standard error is the Hartung-Knapp one, truncated below at the
+    Wald standard error (its scale factor q is replaced by max(1, q): without it, studies that
+    happen to agree give an interval narrower than Wald's, or a point when they are identical;
+    Knapp and Hartung 2003, Röver et al. 2015), and the CI and prediction interval use the t
+    distribution with k - 1 degrees of freedom, as metafor's ``test="adhoc"``; otherwise Wald z.
     """
     yi = np.asarray(yi, dtype=float)
     vi = np.asarray(vi, dtype=float)
@@ -145,7 +170,8 @@ def inverse_variance(yi, vi, hartung_knapp: bool = True, level: float = 95.0,
     w = 1 / (vi + tau2)
     mu = float((w * yi).sum() / w.sum())
     if hartung_knapp and k > 1:
-        se = math.sqrt(float((w * (yi - mu) ** 2).sum()) / ((k - 1) * w.sum()))
+        q = float((w * (yi - mu) ** 2).sum()) / (k - 1)
+        se = math.sqrt(max(1.0, q) / w.sum())
         crit = _critical(level, k - 1)
     else:
         se = math.sqrt(1 / w.sum())
@@ -231,6 +257,26 @@ def _pool_key(events, totals, level: float = 95.0, labels: tuple[str, ...] = ())
                     float(level), tuple(labels))
 
 
+def glmm_not_estimable(events, totals) -> str:
+    """Why the binomial-normal model has no finite estimate for these counts ("" if it has one).
+
+    With every study at 0% (or every study at 100%) the likelihood keeps rising as the pooled
+    log odds goes to minus (plus) infinity; with each study at 0% or 100% it keeps rising as
+    tau goes to infinity. metafor stops with "Cannot fit ML model" in the first two cases and
+    reports a meaningless tau^2 in the third.
+    """
+    events = np.asarray(events, dtype=float)
+    totals = np.asarray(totals, dtype=float)
+    if len(events) and np.all(events == 0):
+        return "no study has an event, so the model has no finite estimate"
+    if len(events) and np.all(events == totals):
+        return "every patient in every study had the event, so the model has no finite estimate"
+    if len(events) and np.all((events == 0) | (events == totals)):
+        return ("each study has either no events or only events, so the model cannot separate "
+                "the pooled rate from the spread between studies")
+    return ""
+
+
 @memoised(_pool_key)
 def glmm_proportion(events, totals, level: float = 95.0, labels: tuple[str, ...] = ()) -> PooledEstimate:
     """Pooled log odds of a proportion by the binomial-normal model (see the module docstring).
@@ -246,6 +292,9 @@ def glmm_proportion(events, totals, level: float = 95.0, labels: tuple[str, ...]
     k = len(events)
     if k == 0:
         raise ValueError("nothing to pool")
+    reason = glmm_not_estimable(events, totals)
+    if reason:
+        raise NotEstimable(reason)
     yi, vi = logit_effect_sizes(events, totals)
     pooled_logit = special.logit(np.clip(events.sum() / totals.sum(), 1e-9, 1 - 1e-9))
 

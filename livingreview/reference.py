@@ -78,14 +78,14 @@ def package_statistics(inputs: pd.DataFrame) -> pd.DataFrame:
             events, totals = members["events"].astype(float), members["total"].astype(float)
             rows += _pooled_rows({**base, "model": "glmm"}, glmm_proportion(events, totals))
             yi, vi = logit_effect_sizes(events, totals)
-            rows += _pooled_rows({**base, "model": "reml_knha"}, inverse_variance(yi, vi))
+            rows += _pooled_rows({**base, "model": "reml_hk_adhoc"}, inverse_variance(yi, vi))
             if len(members) > MIN_POOLED_STUDIES:
                 for index, study_id in enumerate(members["study_id"]):
                     keep = [i for i in range(len(members)) if i != index]
                     rows += _pooled_rows({**base, "model": "glmm", "left_out": study_id},
                                          glmm_proportion(events.iloc[keep], totals.iloc[keep]))
         elif analysis == "landmark":
-            rows += _pooled_rows({**base, "model": "reml_knha"}, inverse_variance(members["yi"], members["vi"]))
+            rows += _pooled_rows({**base, "model": "reml_hk_adhoc"}, inverse_variance(members["yi"], members["vi"]))
         elif analysis == "odds_ratio":
             for r in members.to_dict("records"):
                 ratio = odds_ratio(int(r["events"]), int(r["total"]), int(r["events_2"]), int(r["total_2"]))

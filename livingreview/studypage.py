@@ -17,7 +17,7 @@ import pandas as pd
 from . import paths
 from .audit import MISMATCH, INFO, OK, RULE_LABELS, audit_study
 from .curated import CURATOR_RULE, finding_rows
-from .data import Study, load_study, load_vocabulary, study_folders
+from .data import Study, load_study, load_vocabulary, stack_rows, study_folders
 from .dictionary import load_dictionary
 from .display import (Joined, Link, LinkList, Rich, data_link, data_view_href, definition_list, details, doi_link,
                       finding_columns, finding_link, format_p, glue_facts, html_block, humanise, paragraph,
@@ -739,9 +739,8 @@ class StudyPage:
 
     def write_results(self, path: str | Path) -> pd.DataFrame:
         """Write this page's statistics for the results table; returns them."""
-        results = pd.concat([study_results(self.study, self.vocabulary),
-                             reconstruction_results(self.study_id, self.reconstructions, self.comparisons)],
-                            ignore_index=True)
+        results = stack_rows([study_results(self.study, self.vocabulary),
+                              reconstruction_results(self.study_id, self.reconstructions, self.comparisons)])
         write_results(results, Path(path))
         return results
 

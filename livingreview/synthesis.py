@@ -16,8 +16,8 @@ import pandas as pd
 from scipy import special, stats
 
 from .audit import attainable_counts
-from .data import Study
-from .meta import PooledEstimate, glmm_proportion, inverse_variance, leave_one_out, logit_effect_sizes
+from .data import Study, stack_rows
+from .meta import GLMM, NotEstimable, PooledEstimate, glmm_proportion, inverse_variance, leave_one_out, logit_effect_sizes
 from .intervals import proportion_ci
 from .response import EXACT, primary_rate, response_rates
 from .reconstruct import SOURCE_RANK, analyse_arm, survival_inputs
@@ -32,7 +32,7 @@ RATE_COLUMNS = ["study_id", "study_name", "study_label", "setting_group", "arm",
                 "events", "total", "count_origin", "percent", "exact_low", "exact_high", "source_type",
                 "data_file", "data_row", "quote", "printed", "category"]
 POOLED_COLUMNS = ["group", "endpoint", "model", "k", "patients", "studies", "estimate", "ci_low", "ci_high",
-                  "pi_low", "pi_high", "tau2", "i2"]
+                  "pi_low", "pi_high", "tau2", "i2", "note"]
 
 
 def efficacy_population(study: Study) -> str:
@@ -151,7 +151,8 @@ def _pooled_row(group: str, endpoint: str, estimate: PooledEstimate, rates: pd.D
     shown = estimate.as_proportion()
     return {"group": group, "endpoint": endpoint, "model": estimate.model, "k": estimate.k,
             "patients": int(rates["total"].sum()), "studies": ", ".join(rates["study_id"]),
-            **{key: 100 * value for key, value in shown.items()}, "tau2": estimate.tau2, "i2": estimate.i2}
+            **{key: 100 * value for key, value in shown.items()}, "tau2": estimate.tau2, "i2": estimate.i2,
+            "note": estimate.note}
 
 
 def pool_rates(rates: pd.DataFrame, endpoint: str) -> list[PooledEstimate]:
@@ -161,8 +162,18 @@ def pool_rates(rates: pd.DataFrame, endpoint: str) -> list[PooledEstimate]:
         return []
     labels = tuple(rates["study_id"])
     yi, vi = logit_effect_sizes(rates["events"], rates["total"])
-    return [glmm_proportion(rates["events"], rates["total"], labels=labels),
+    return [glmm_or_reason(rates["events"], rates["total"], labels=labels),
             inverse_variance(yi, vi, hartung_knapp=True, labels=labels)]
+
+
+def glmm_or_reason(events, totals, labels: tuple[str, ...] = ()) -> PooledEstimate:
+    """:func:`glmm_proportion`, or, where the model has no finite estimate (every study at 0%,
+    or every study at 100%), a record of the pool with every number NaN and the reason in its
+    ``note``, so that a page says why instead of stopping."""
+    try:
+        return glmm_proportion(events, totals, labels=labels)
+    except NotEstimable as reason:
+        return PooledEstimate.not_estimable(GLMM, len(events), str(reason), labels)
 
 
 def inverse_variance_weights(rates: pd.DataFrame) -> list[float]:
@@ -201,7 +212,7 @@ def leave_one_out_table(rates: pd.DataFrame, endpoint: str, order: list[str]) ->
         if len(members) < MIN_POOLED_STUDIES + 1:
             continue
         labels = list(members["study_id"])
-        for left_out, estimate in leave_one_out(glmm_proportion, labels, members["events"], members["total"]):
+        for left_out, estimate in leave_one_out(glmm_or_reason, labels, members["events"], members["total"]):
             kept = members[members["study_id"] != left_out]
             rows.append({"left_out": left_out, **_pooled_row(group, endpoint, estimate, kept)})
     return pd.DataFrame(rows, columns=["left_out", *POOLED_COLUMNS])
@@ -346,7 +357,7 @@ def printed_survival_summaries(studies: list[Study]) -> pd.DataFrame:
         frames.append(printed.assign(study_id=study.study_id, setting_group=study.meta["setting_group"],
                                      anlotinib=printed["arm"].isin(anlotinib_arms(study)),
                                      arm_label=[arm_label(study, a) for a in printed["arm"]]))
-    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+    return stack_rows(frames)
 
 
 def landmark_table(arms: list[tuple[Study, object]], endpoint: str, months: float) -> pd.DataFrame:
@@ -412,7 +423,7 @@ def safety_rates(studies: list[Study], vocabulary: pd.DataFrame) -> pd.DataFrame
         frames.append(rates.assign(study_id=study.study_id, setting_group=study.meta["setting_group"],
                                    anlotinib=rates["arm"].isin(anlotinib_arms(study)),
                                    arm_label=[arm_label(study, a) for a in rates["arm"]]))
-    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+    return stack_rows(frames)
 
 
 def grade3_rates(studies: list[Study], vocabulary: pd.DataFrame, arms: str = "anlotinib") -> pd.DataFrame:

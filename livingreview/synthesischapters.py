@@ -14,7 +14,7 @@ import pandas as pd
 from scipy import special
 
 from . import synthesis
-from .data import read_csv_text
+from .data import read_csv_text, stack_rows
 from .certainty import load_judgements
 from .dictionary import load_dictionary
 from .display import (Joined, Link, Rich, StudyLink, data_link, degrees_of_freedom, details, doi_link,
@@ -273,6 +273,8 @@ class Chapters(SynthesisPage):
         if chosen.empty:
             return ""
         p = chosen.iloc[0]
+        if not math.isfinite(p["estimate"]):
+            return f"not pooled: {p['note']} ({p['k']} studies, {p['patients']} patients)"
         if rate_is_uninformative(p["ci_low"], p["ci_high"]):
             return (f"too imprecise to inform (95% CI {_interval(p['ci_low'], p['ci_high'])}; {p['k']} studies, "
                     f"{p['patients']} patients)")
@@ -339,11 +341,14 @@ class Chapters(SynthesisPage):
             "Model": [m.split(" (")[0] for m in pools["model"]],
             "Studies (patients)": [f"{k} ({n})" for k, n in zip(pools["k"], pools["patients"])],
             "Regimens pooled": [self._pool_regimens(ids) for ids in pools["studies"]],
-            "Pooled % (95% CI)": [f"{_pct(e)} ({_interval(lo, hi)})" + (", too imprecise to inform"
-                                                                        if rate_is_uninformative(lo, hi) else "")
-                                  for e, lo, hi in zip(pools["estimate"], pools["ci_low"], pools["ci_high"])],
-            "Prediction interval": [_interval(lo, hi) for lo, hi in zip(pools["pi_low"], pools["pi_high"])],
-            "tau², I²": [f"{t:.3f}, {i:.1f}%" for t, i in zip(pools["tau2"], pools["i2"])],
+            "Pooled % (95% CI)": [(f"{_pct(e)} ({_interval(lo, hi)})" + (", too imprecise to inform"
+                                                                         if rate_is_uninformative(lo, hi) else "")
+                                   if math.isfinite(e) else f"not pooled: {note}")
+                                  for e, lo, hi, note in zip(pools["estimate"], pools["ci_low"], pools["ci_high"],
+                                                             pools["note"])],
+            "Prediction interval": [_interval(lo, hi) if math.isfinite(lo) else "—"
+                                    for lo, hi in zip(pools["pi_low"], pools["pi_high"])],
+            "tau², I²": [f"{t:.3f}, {i:.1f}%" if math.isfinite(t) else "—" for t, i in zip(pools["tau2"], pools["i2"])],
         })
         return tables_by(shown, "Setting", empty="No setting has two or more studies to pool.")
 
@@ -368,7 +373,7 @@ class Chapters(SynthesisPage):
                 rows.append({"label": f"{self.names[r['study_id']]} ({r['events']}/{r['total']})", "kind": "study",
                              "estimate": r["percent"], "ci_low": r["exact_low"], "ci_high": r["exact_high"],
                              "total": r["total"], "weight": weight})
-            pooled = pools[(pools["group"] == group) & (pools["model"] == GLMM)]
+            pooled = pools[(pools["group"] == group) & (pools["model"] == GLMM) & pools["estimate"].astype(float).notna()]
             for p in pooled.to_dict("records"):
                 rows.append({"label": "Pooled (GLMM)", "kind": "pooled", **{k: p[k] for k in
                              ("estimate", "ci_low", "ci_high", "pi_low", "pi_high")}})
@@ -402,7 +407,8 @@ class Chapters(SynthesisPage):
         rows = []
         for p in pools.to_dict("records"):
             base = {"scope": scope, "arm": p["group"], "population": population, "endpoint": p["endpoint"],
-                    "method": f"{p['model']}; studies: {p['studies']}", "printed": "",
+                    "method": f"{p['model']}; studies: {p['studies']}" + (f"; not pooled: {p['note']}" if p["note"]
+                                                                          else ""), "printed": "",
                     "data_file": "", "data_row": ""}
             rows.append({**base, "statistic": "pooled_percent", "estimate": p["estimate"], "ci_low": p["ci_low"],
                          "ci_high": p["ci_high"]})
@@ -1067,7 +1073,7 @@ class Chapters(SynthesisPage):
                 frames.append(synthesis.pooled_table(rates, endpoint, self.order).assign(variant=variant))
             rates = synthesis.grade3_rates(studies, self.vocabulary)
             frames.append(synthesis.pooled_table(rates, "grade ≥3 adverse events", self.order).assign(variant=variant))
-        frame = pd.concat(frames, ignore_index=True)
+        frame = stack_rows(frames)
         return frame[frame["model"] == GLMM].reset_index(drop=True)
 
     def sensitivity_table(self):

@@ -7,6 +7,7 @@ markup, which must reach the page as text.
 
 from __future__ import annotations
 
+import csv
 import hashlib
 import json
 import re
@@ -423,3 +424,51 @@ def test_a_randomised_monotherapy_trial_added_by_data_only_is_shown_as_what_it_i
     assert (build / "results/results.csv").read_bytes() == results_before
     assert _data_package(site) == package_before
     assert sorted(p.relative_to(site).as_posix() for p in site.rglob("*.html")) == pages_before
+
+
+def _all_or_nothing(data: Path, study: str) -> None:
+    """Every patient of ``study`` has stable disease: objective response 0 of 38, disease
+    control 38 of 38."""
+    outcomes = data / "studies" / study / "outcomes.csv"
+    with outcomes.open(encoding="utf-8", newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    fields = list(rows[0])
+    values = {"CR": ("0", "0.0"), "PR": ("0", "0.0"), "SD": ("38", "100.0"), "PD": ("0", "0.0"),
+              "ORR": ("0", "0.0")}
+    for row in rows:
+        if row["endpoint"] in values:
+            row["count"], row["estimate"] = values[row["endpoint"]]
+            row["ci_low"] = row["ci_high"] = row["ci_method_stated"] = row["ci_level"] = ""
+    disease_control = next(dict(row) for row in rows if row["endpoint"] == "ORR")
+    disease_control.update(endpoint="DCR", count="38", estimate="100.0", quote="disease control rate was 100%")
+    rows.append(disease_control)
+    with outcomes.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=fields)
+        writer.writeheader()
+        writer.writerows(rows)
+
+
+@pytest.mark.slow
+def test_rates_of_0_and_100_percent_build_and_each_pool_says_what_it_could_estimate(book, tmp_path):
+    data, build = _built_copy(book, tmp_path)
+    response = build / "html/synthesis/response.html"
+
+    # One study at 0% and 100% beside one that is not: the GLMM pools them.
+    _all_or_nothing(data, "doe2024")
+    build_book(data, build, jobs=2, log=lambda *_: None)
+    page = article(response)
+    assert "0/38" in page and "38/38" in page
+    assert "0.0 (0.0–9.3)" in page and "100.0 (90.7–100.0)" in page  # exact CIs of 0/38 and 38/38
+    assert "binomial-normal GLMM" in page and "not pooled:" not in page
+    assert "one study only (Doe 2024, 38/38, 100.0%), not pooled" in page  # DCR: the fixture's first
+
+    # Both studies at 0% (and at 100%): the GLMM has no finite estimate, and the page says so
+    # beside the continuity-corrected inverse-variance pool, which still exists.
+    _all_or_nothing(data, SECOND_STUDY)
+    build_book(data, build, jobs=2, log=lambda *_: None)
+    page = article(response)
+    assert "not pooled: no study has an event" in page
+    assert "not pooled: every patient in every study had the event" in page
+    assert "inverse variance, REML, Hartung-Knapp" in page and "1.3 (0.0–100.0)" in page  # 1/2 added to 0/38
+    results = (build / "results/results.csv").read_text(encoding="utf-8")
+    assert "not pooled: no study has an event" in results

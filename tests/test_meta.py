@@ -13,7 +13,7 @@ import pandas as pd
 import pytest
 from scipy import special
 
-from livingreview.meta import (glmm_log_likelihood, glmm_proportion, inverse_variance, logit_effect_sizes,
+from livingreview.meta import (NotEstimable, glmm_log_likelihood, glmm_proportion, inverse_variance, logit_effect_sizes,
                                reml_tau2, typical_within_variance)
 from livingreview.reference import analysis_inputs, package_statistics
 
@@ -135,3 +135,56 @@ def test_the_glmm_pools_studies_with_all_or_no_events_as_metafor_does(events, to
     assert abs(pooled.estimate - estimate) <= METAFOR_TOLERANCE
     assert abs(pooled.se - se) <= METAFOR_TOLERANCE
     assert abs(pooled.tau2 - tau2) <= METAFOR_TOLERANCE
+
+
+# R metafor 3.8.1, rma(escalc(measure="PLO", xi, ni), method="REML", test="adhoc"): the
+# Hartung-Knapp CI with its truncation, at the edges. Identical studies used to give a CI
+# that was a point (q = 0); all-zero and all-event pools get 1/2 added to every study's cells;
+# one study is that study with a Wald CI (metafor switches to test="z" for k = 1).
+TRUNCATED_HK_REFERENCE = [
+    # events, totals, pooled log odds, CI low, CI high
+    pytest.param([5, 5, 5], [20, 20, 20], -1.098612288668, -2.381415486974, 0.184190909638, id="identical"),
+    pytest.param([0, 0], [20, 30], -3.91300137805, -16.74800524356, 8.92200248746, id="no-events"),
+    pytest.param([29, 40], [29, 40], 4.23635275782, -8.56253729128, 17.03524280691, id="all-events"),
+    pytest.param([5], [20], -1.0986122886681, -2.1107333381734, -0.0864912391628, id="one-study"),
+]
+
+
+@pytest.mark.parametrize("events, totals, estimate, ci_low, ci_high", TRUNCATED_HK_REFERENCE)
+def test_truncated_hartung_knapp_matches_metafor_at_the_edges(events, totals, estimate, ci_low, ci_high):
+    yi, vi = logit_effect_sizes(events, totals)
+    pooled = inverse_variance(yi, vi, hartung_knapp=True)
+    assert pooled.tau2 == 0
+    assert abs(pooled.estimate - estimate) <= METAFOR_TOLERANCE
+    assert abs(pooled.ci_low - ci_low) <= METAFOR_TOLERANCE
+    assert abs(pooled.ci_high - ci_high) <= METAFOR_TOLERANCE
+
+
+def test_truncated_hartung_knapp_is_never_narrower_than_wald():
+    # Two studies that agree more than chance: untruncated HK would be narrower than Wald.
+    yi, vi = logit_effect_sizes([20, 21], [40, 40])
+    hk = inverse_variance(yi, vi, hartung_knapp=True)
+    wald = inverse_variance(yi, vi, hartung_knapp=False)
+    assert hk.se == pytest.approx(wald.se)
+    assert hk.ci_high - hk.ci_low > wald.ci_high - wald.ci_low  # t(1) against z
+
+
+@pytest.mark.parametrize("events, totals, reason", [
+    ([0, 0, 0], [20, 30, 29], "no study has an event"),
+    ([20, 29], [20, 29], "every patient in every study had the event"),
+    ([0, 29], [20, 29], "either no events or only events"),
+])
+def test_the_glmm_refuses_pools_with_no_finite_estimate_and_says_why(events, totals, reason):
+    # metafor: rma.glmm stops with "Cannot fit ML model" on the first two.
+    with pytest.raises(NotEstimable, match=reason):
+        glmm_proportion(events, totals)
+
+
+def test_a_pool_the_glmm_cannot_estimate_is_a_record_with_its_reason():
+    from livingreview.synthesis import pool_rates
+
+    rates = pd.DataFrame({"study_id": ["a", "b"], "events": [0, 0], "total": [20, 30]})
+    glmm, iv = pool_rates(rates, "ORR")
+    assert not glmm.estimable and "no study has an event" in glmm.note
+    assert math.isnan(glmm.as_proportion()["estimate"])
+    assert iv.estimable  # the continuity-corrected sensitivity pool still exists, as in metafor

@@ -87,7 +87,7 @@ def test_study_logits_are_the_escalc_log_odds_and_variances(rates):
     assert special.expit(first["logit"]) == pytest.approx(first["percent"] / 100, abs=EXACT)
 
 
-@pytest.mark.parametrize("model, reference_model", [(GLMM, "glmm"), (IV_REML_HK, "reml_knha")])
+@pytest.mark.parametrize("model, reference_model", [(GLMM, "glmm"), (IV_REML_HK, "reml_hk_adhoc")])
 def test_model_comparison_of_the_richest_setting_matches_metafor(page, rates, model, reference_model):
     setting = richest_setting(rates, page.order)
     row = model_comparison(members(rates, setting)).set_index("model").loc[model]
@@ -124,7 +124,7 @@ def test_reml_profile_peaks_at_the_reml_estimate_and_its_bound_is_the_chi_square
     assert profile["relative_log_likelihood"].max() == pytest.approx(0, abs=EXACT)
     assert LIKELIHOOD_DROP_95 == pytest.approx(stats.chi2.ppf(0.95, 1) / 2)
     # The same tau2 as the all-settings inverse-variance reference (metafor).
-    assert best == pytest.approx(_reference(ALL_SETTINGS, "ORR", "reml_knha")["tau2"], abs=METAFOR_TOLERANCE)
+    assert best == pytest.approx(_reference(ALL_SETTINGS, "ORR", "reml_hk_adhoc")["tau2"], abs=METAFOR_TOLERANCE)
 
 
 def test_reml_log_likelihood_is_maximal_at_reml_tau2():

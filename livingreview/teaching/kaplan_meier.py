@@ -135,6 +135,9 @@ def naive_landmarks(data: pd.DataFrame, months: float) -> dict[str, float]:
     altogether (too pessimistic, since they survived part of the way). Kaplan-Meier uses each
     patient for as long as they were observed.
     """
+    if data.empty:  # no arm could be rebuilt: nothing to estimate
+        return {"censored counted as event-free (%)": math.nan, "censored dropped (%)": math.nan,
+                "Kaplan-Meier (%)": math.nan, "censored before the landmark": 0}
     events_before = int(((data["time"] <= months) & (data["event"] == 1)).sum())
     censored_before = int(((data["time"] <= months) & (data["event"] == 0)).sum())
     n = len(data)
