@@ -910,7 +910,7 @@ def _use_memo(layout: BuildLayout, code: str) -> None:
 
 def _build(data_dir: Path, layout: BuildLayout, jobs: int | None, log, notebooks_dir: Path,
            forker) -> BuildReport:
-    from .validate import validate_data_dir
+    from .validate import data_warnings, validate_data_dir
 
     seconds: dict[str, float] = {}
     start = time.perf_counter()
@@ -948,8 +948,9 @@ def _build(data_dir: Path, layout: BuildLayout, jobs: int | None, log, notebooks
     from .review import search_schedule
 
     overdue = search_schedule(data_dir).warning(date.today())
-    if overdue:
-        log(f"book: warning: {overdue}")  # a warning, not a failure: the review stays publishable
+    # Warnings, not failures: the review stays publishable.
+    for warning in ([overdue] if overdue else []) + data_warnings(data_dir):
+        log(f"book: warning: {warning}")
     seconds["validate"] = time.perf_counter() - start
 
     start = time.perf_counter()

@@ -11,9 +11,12 @@ from . import paths
 
 
 def _check_data(args: argparse.Namespace) -> int:
-    from .validate import validate_data_dir
+    from .validate import data_warnings, validate_data_dir
 
     problems = validate_data_dir(args.data_dir)
+    if not problems:
+        for warning in data_warnings(args.data_dir):
+            print(f"check-data: warning: {warning}", file=sys.stderr)
     if problems:
         print(f"check-data: {len(problems)} problem(s) in {paths.relative_to_root(args.data_dir)}:",
               file=sys.stderr)

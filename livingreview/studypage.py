@@ -229,6 +229,9 @@ class StudyPage:
                     value, _ = chosen
                     found.append(f"{endpoint} against the control arm {value.text}, {value.detail}")
         found_text = ("With anlotinib: " + "; ".join(found) + ".") if found else "No efficacy result is printed."
+        if self.study.tables["outcomes"].empty:
+            found_text = ("No outcome data: this study's outcomes table has no rows yet, so it is in no efficacy "
+                          "analysis (response, survival, comparisons).")
         if self.status.in_main:
             place = (f"In the review: {self.status.label.lower()} of its setting"
                      + (" (integrity not screened)." if self.status.decision == "not_screened" else "."))

@@ -895,6 +895,24 @@ def validate_search(data_dir: Path) -> list[Problem]:
     return search_problems(Path(data_dir))
 
 
+def data_warnings(data_dir: Path = paths.DATA_DIR) -> list[str]:
+    """What valid data leave out without saying so: a study whose outcomes table has no rows
+    is in no efficacy analysis. Warnings do not stop the build; check-data and the build print
+    them."""
+    data_dir = Path(data_dir)
+    settings = (read_yaml(data_dir / paths.REVIEW_FILE_NAME) or {}).get("setting_groups", {})
+    warnings = []
+    for folder in study_folders(data_dir):
+        outcomes = folder / "outcomes.csv"
+        if outcomes.is_file() and not outcomes.read_text(encoding="utf-8").strip().count("\n"):
+            meta = read_yaml(folder / STUDY_FILE) or {}
+            setting = settings.get(meta.get("setting_group"), meta.get("setting_group", "its setting"))
+            warnings.append(f"{paths.relative_to_root(outcomes)} has no rows: {meta.get('short_name', folder.name)} "
+                            f"({folder.name}) is left out of the objective response and disease control pools, "
+                            f"the survival analyses and the comparisons of {setting[:1].lower() + setting[1:]}")
+    return warnings
+
+
 def require_valid(data_dir: Path = paths.DATA_DIR) -> None:
     """Raise :class:`DataValidationError` listing every problem, if there is any."""
     problems = validate_data_dir(data_dir)

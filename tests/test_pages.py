@@ -118,3 +118,14 @@ def test_study_page_facts_are_glued_values(tmp_path):
     assert facts["rob_overall"].endswith("(item score 12 of 16)")
     assert facts["n_patients"] == 40
     assert all(not (isinstance(v, float) and math.isnan(v)) for v in facts.values())
+
+
+def test_a_study_with_no_outcome_rows_says_so_first(data_copy):
+    from livingreview.validate import data_warnings
+
+    outcomes = data_copy / "studies/doe2024/outcomes.csv"
+    outcomes.write_text(outcomes.read_text(encoding="utf-8").splitlines()[0] + "\n", encoding="utf-8")
+    message = StudyPage.load("doe2024", data_copy).key_message().data
+    assert "No outcome data: this study&#x27;s outcomes table has no rows yet" in message
+    (warning,) = data_warnings(data_copy)
+    assert "outcomes.csv has no rows: Doe 2024 (doe2024) is left out of" in warning

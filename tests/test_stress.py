@@ -53,7 +53,7 @@ def test_check_data_gives_the_corpus_verdict_and_message(case, tmp_path):
     out, err = io.StringIO(), io.StringIO()
     with redirect_stdout(out), redirect_stderr(err):
         code = main(["--data-dir", str(data), "check-data"])
-    output = out.getvalue() + err.getvalue()
+    output = (out.getvalue() + err.getvalue()).replace(str(data), "{data}")
     assert code == EXIT_CODES[case["expect"]], output
     assert case["message"] in output, output
     assert "Traceback" not in output
