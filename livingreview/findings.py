@@ -485,14 +485,18 @@ class ReviewFindings:
         else:
             frame = synthesis.response_odds_ratios(studies, endpoint)
         values = []
+        by_id = {s.study_id: s for s in studies}
         for r in frame.to_dict("records"):
-            text = f"OR {r['estimate']:.2f} (95% CI {r['ci_low']:.2f}–{r['ci_high']:.2f})"
+            estimate, low, high, method = synthesis.shown_odds_ratio(r)
+            text = f"OR {estimate:.2f} (95% CI {low:.2f}–{high:.2f})"
             counts = f"{r['events_arm']}/{r['total_arm']} vs {r['events_control']}/{r['total_control']}"
             file = "adverse_events.csv" if endpoint == "grade3" else "outcomes.csv"
-            values.append((StudyValue(r["study_id"], self._name(r["study_id"]), r["estimate"], r["ci_low"],
-                                      r["ci_high"], int(r["total_arm"] + r["total_control"]), text, file,
-                                      str(r["data_rows"]), detail="odds ratio from the counts, Wald CI",
-                                      counts=counts), r))
+            detail = f"odds ratio from the counts, {method}"
+            if synthesis.is_matched(by_id[r["study_id"]], r["population"]):
+                detail += "; it treats the matched arms as independent"
+            values.append((StudyValue(r["study_id"], self._name(r["study_id"]), estimate, low, high,
+                                      int(r["total_arm"] + r["total_control"]), text, file,
+                                      str(r["data_rows"]), detail=detail, counts=counts), r))
         return values
 
     def _hazard_ratio_values(self, group: str, endpoint: str) -> list[tuple[StudyValue, dict]]:

@@ -96,6 +96,11 @@ def monotherapy_left_out(studies: list[Study]) -> list[tuple[Study, str]]:
     return [(s, a) for s in studies for a in anlotinib_arms(s) if a not in pooled_anlotinib_arms(s)]
 
 
+def is_matched(study: Study, population: str) -> bool:
+    """True when ``population`` is a matched cohort (``matched: true`` in study.yaml)."""
+    return any(p.get("matched") for p in study.meta["populations"] if p["population_id"] == population)
+
+
 def two_arm_studies(studies: list[Study]) -> list[Study]:
     """The studies with an anlotinib arm and a control arm (from their metadata alone, so that
     a comparison reads no single-arm study's tables)."""
@@ -241,18 +246,48 @@ def subgroup_difference(rates: pd.DataFrame, order: list[str]) -> dict[str, floa
 
 # ---------------------------------------------------------------------------- comparisons
 
+# A 2x2 table with a cell below this count is "small": its Wald interval is anti-conservative,
+# and the conditional exact odds ratio and interval (Fisher) are the ones shown.
+SMALL_CELL = 5
+WALD_OR = "Wald CI"
+EXACT_OR = "conditional exact OR and CI (Fisher)"
+
+
 def odds_ratio(events_1: int, total_1: int, events_2: int, total_2: int, level: float = 95.0) -> dict:
-    """Odds ratio with its Wald CI on the log scale, as ``escalc(measure="OR")`` (1/2 added to
-    every cell only when a cell is zero)."""
+    """Odds ratio of arm 1 against arm 2, two ways.
+
+    ``estimate``, ``ci_low``, ``ci_high`` (and ``log_estimate``, ``variance``, ``p``): the
+    sample odds ratio with its Wald CI on the log scale, as ``escalc(measure="OR")`` (1/2 added
+    to every cell only when a cell is zero). ``exact_estimate``, ``exact_low``, ``exact_high``:
+    the conditional maximum-likelihood odds ratio and its exact CI, as R's ``fisher.test``.
+    ``small`` is True when a cell is below :data:`SMALL_CELL`; ``method`` then names the exact
+    one as the one to show, else the Wald one.
+    """
+    from scipy.stats.contingency import odds_ratio as conditional_odds_ratio
+
+    observed = [[events_1, total_1 - events_1], [events_2, total_2 - events_2]]
     cells = np.array([events_1, total_1 - events_1, events_2, total_2 - events_2], dtype=float)
+    small = bool((cells < SMALL_CELL).any())
     if (cells == 0).any():
         cells = cells + 0.5
     log_or = math.log(cells[0] * cells[3] / (cells[1] * cells[2]))
     se = math.sqrt((1 / cells).sum())
     z = stats.norm.ppf(1 - (1 - level / 100) / 2)
+    exact = conditional_odds_ratio(observed, kind="conditional")
+    exact_ci = exact.confidence_interval(confidence_level=level / 100)
     return {"estimate": math.exp(log_or), "ci_low": math.exp(log_or - z * se),
             "ci_high": math.exp(log_or + z * se), "log_estimate": log_or, "variance": se ** 2,
-            "p": float(2 * stats.norm.sf(abs(log_or) / se))}
+            "p": float(2 * stats.norm.sf(abs(log_or) / se)),
+            "exact_estimate": float(exact.statistic), "exact_low": float(exact_ci.low),
+            "exact_high": float(exact_ci.high), "small": small, "method": EXACT_OR if small else WALD_OR}
+
+
+def shown_odds_ratio(ratio: dict) -> tuple[float, float, float, str]:
+    """(estimate, CI low, CI high, method) of an :func:`odds_ratio` as pages show it: the exact
+    one for a table with a small cell, the Wald one otherwise."""
+    if ratio["small"]:
+        return ratio["exact_estimate"], ratio["exact_low"], ratio["exact_high"], EXACT_OR
+    return ratio["estimate"], ratio["ci_low"], ratio["ci_high"], WALD_OR
 
 
 def response_odds_ratios(studies: list[Study], endpoint: str = "ORR") -> pd.DataFrame:

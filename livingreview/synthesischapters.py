@@ -45,6 +45,22 @@ def _interval(low: float, high: float, digits: int = 1) -> str:
     return f"{low:.{digits}f}–{high:.{digits}f}"
 
 
+def odds_ratio_source(ratio: dict, matched: bool) -> str:
+    """How an odds ratio from counts was computed, for a table's source column: the counts, the
+    method shown (exact where a cell is small, with the Wald one beside it), and whether it
+    ignores a matching."""
+    text = (f"computed from counts ({ratio['events_arm']}/{ratio['total_arm']} vs "
+            f"{ratio['events_control']}/{ratio['total_control']}), ")
+    if ratio["small"]:
+        text += (f"{synthesis.EXACT_OR}, as a cell is below {synthesis.SMALL_CELL} (Wald: {ratio['estimate']:.2f}, "
+                 f"{ratio['ci_low']:.2f}–{ratio['ci_high']:.2f})")
+    else:
+        text += synthesis.WALD_OR
+    if matched:
+        text += "; treats the matched arms as independent (the pairs' counts are not printed)"
+    return text
+
+
 def _short_source(source: str) -> str:
     """'printed, adjusted (multivariable Cox)' -> 'printed, adjusted', for a forest plot's label."""
     if source.startswith("computed from counts"):
@@ -478,10 +494,11 @@ class Chapters(SynthesisPage):
         """Every between-arm estimate: OR for ORR from counts, printed HRs, reconstructed HRs."""
         rows = []
         for r in self.odds_ratios.to_dict("records"):
+            estimate, low, high, method = synthesis.shown_odds_ratio(r)
             rows.append({"study_id": r["study_id"], "endpoint": "ORR", "measure": "odds ratio",
-                         "source": f"computed from counts ({r['events_arm']}/{r['total_arm']} vs "
-                                   f"{r['events_control']}/{r['total_control']}), Wald CI",
-                         "estimate": r["estimate"], "ci_low": r["ci_low"], "ci_high": r["ci_high"],
+                         "source": odds_ratio_source(r, synthesis.is_matched(self._study(r["study_id"]),
+                                                                             r["population"])),
+                         "estimate": estimate, "ci_low": low, "ci_high": high,
                          "ci_level": "95", "data_rows": r["data_rows"], "population": r["population"]})
         for r in self.printed_hazard_ratios.to_dict("records"):
             kind = "adjusted" if r["adjusted"] else "unadjusted"
