@@ -277,7 +277,12 @@ class Finding:
                 return self.studies[0].text
             return " and ".join(f"{s.text.split(' (')[0]} ({s.name})" for s in self.studies) + ", not pooled"
         if not _finite(self.estimate):
-            return "; ".join(f"{s.name}: {s.text}" for s in self.studies) + " (not pooled)"
+            # '76.1% (Li 2022, 35/46) and 90.0% (Xu 2025, 27/30), not pooled': values first, as medians
+            shown = []
+            for s in self.studies:
+                value, _, rest = s.text.partition(" (")
+                shown.append(f"{value} ({s.name}, {rest}" if rest else f"{value} ({s.name})")
+            return " and ".join(shown) + ", not pooled"
         if self.kind == "rate":
             return f"{self.estimate:.1f}% (95% CI {self.ci_low:.1f}–{self.ci_high:.1f})"
         return f"{RATIO_ABBREVIATIONS[self.measure]} {self.estimate:.2f} (95% CI {self.ci_low:.2f}–{self.ci_high:.2f})"
@@ -314,8 +319,10 @@ class Finding:
                 return f"No study in the main analyses compares {what} with and without anlotinib in this setting."
             return f"No study in the main analyses reports {what} in this setting."
         if self.kind == "rate" and not _finite(self.estimate):
-            return (f"{len(self.studies)} studies report {LABELS[self.endpoint].lower()}; they are shown side by "
-                    f"side, not pooled ({self.method.removeprefix('not pooled: ')}).")
+            values = [s.estimate for s in self.studies if _finite(s.estimate)]
+            spread = f", from {min(values):.0f}% to {max(values):.0f}% of patients" if values else ""
+            return (f"{len(self.studies)} studies report {LABELS[self.endpoint].lower()}{spread}; they are shown "
+                    f"side by side, not pooled ({self.method.removeprefix('not pooled: ')}).")
         if self.kind == "rate":
             return wording.rate_statement(self.endpoint, self.estimate, self.ci_low, self.ci_high, self.level)
         if self.kind == "median":
@@ -411,6 +418,10 @@ class ReviewFindings:
         pooled = self._glmm(self._main_pools(endpoint), group)
         if pooled is not None and not math.isfinite(pooled["estimate"]):
             finding.method = f"not pooled: {pooled['note']}"
+            pools = self._main_pools(endpoint)
+            for c in pools[(pools["group"] == group) & pools["model"].str.startswith("common-effect")].to_dict("records"):
+                finding.notes.append(f"Common-effect summary, sensitivity only (it assumes one true rate in every "
+                                     f"study): {c['estimate']:.1f}% (95% CI {c['ci_low']:.1f}–{c['ci_high']:.1f}).")
         elif pooled is not None:
             finding.estimate, finding.ci_low, finding.ci_high = pooled["estimate"], pooled["ci_low"], pooled["ci_high"]
             finding.method = "pooled by the binomial-normal model (GLMM)"

@@ -36,6 +36,10 @@ from .memo import by_value, memoised
 GLMM = "binomial-normal GLMM (ML, adaptive Gauss-Hermite, 7 points)"
 IV_REML_HK = "inverse variance, REML, Hartung-Knapp (truncated)"
 IV_REML_Z = "inverse variance, REML, Wald z"
+# Summaries that assume one true value for every study: shown with two studies, as a labelled
+# sensitivity summary, where a random-effects model cannot estimate the between-study variance.
+COMMON_LOGISTIC = "common-effect summary, sensitivity only (logistic model, one true rate assumed)"
+COMMON_IV = "common-effect summary, sensitivity only (inverse variance, one true value assumed)"
 QUADRATURE_POINTS = 7  # metafor's default nAGQ for rma.glmm
 CONTINUITY = 0.5  # escalc(add=1/2, to="only0"): only studies with a zero cell get it
 OPTIMUM_TOLERANCE = 1e-12  # on the parameters; far below the 1e-4 agreement the tests require
@@ -180,6 +184,22 @@ def inverse_variance(yi, vi, hartung_knapp: bool = True, level: float = 95.0,
     pi_half = crit * math.sqrt(tau2 + se ** 2)
     return PooledEstimate(IV_REML_HK if hartung_knapp else IV_REML_Z, k, mu, se, mu - crit * se, mu + crit * se,
                           tau2, i2, h2, mu - pi_half, mu + pi_half, level, tuple(labels))
+
+
+def common_effect(yi, vi, level: float = 95.0, labels: tuple[str, ...] = ()) -> PooledEstimate:
+    """Common-effect (fixed-effect) inverse-variance summary with a Wald CI, as metafor's
+    ``rma(yi, vi, method="EE")``; no tau^2, I^2 or prediction interval (NaN)."""
+    yi = np.asarray(yi, dtype=float)
+    vi = np.asarray(vi, dtype=float)
+    if len(yi) == 0:
+        raise ValueError("nothing to pool")
+    w = 1 / vi
+    mu = float((w * yi).sum() / w.sum())
+    se = math.sqrt(1 / w.sum())
+    crit = _critical(level, None)
+    nan = math.nan
+    return PooledEstimate(COMMON_IV, len(yi), mu, se, mu - crit * se, mu + crit * se, nan, nan, nan, nan, nan,
+                          level, tuple(labels))
 
 
 # ---------------------------------------------------------------------------- binomial-normal
@@ -327,6 +347,30 @@ def glmm_proportion(events, totals, level: float = 95.0, labels: tuple[str, ...]
     pi_half = crit * math.sqrt(tau2 + se ** 2)
     return PooledEstimate(GLMM, k, mu, se, mu - crit * se, mu + crit * se, tau2, i2, h2,
                           mu - pi_half, mu + pi_half, level, tuple(labels))
+
+
+def _logistic_fit(events: np.ndarray, totals: np.ndarray) -> tuple[float, float]:
+    """Log odds and standard error of the common-effect logistic model (every study the same
+    true rate): the pooled proportion's logit and 1 / sqrt(sum n p (1 - p))."""
+    mu = float(special.logit(events.sum() / totals.sum()))
+    p = special.expit(mu)
+    return mu, 1 / math.sqrt(float((totals * p * (1 - p)).sum()))
+
+
+def common_effect_proportion(events, totals, level: float = 95.0, labels: tuple[str, ...] = ()) -> PooledEstimate:
+    """Common-effect logistic summary of a proportion, as metafor's ``rma.glmm(measure="PLO",
+    method="EE")``: one true rate for every study, Wald CI; no tau^2, I^2 or prediction
+    interval (NaN). Raises :class:`NotEstimable` when every study has no events, or every study
+    only events."""
+    events = np.asarray(events, dtype=float)
+    totals = np.asarray(totals, dtype=float)
+    if events.sum() == 0 or events.sum() == totals.sum():
+        raise NotEstimable(glmm_not_estimable(events, totals))
+    mu, se = _logistic_fit(events, totals)
+    crit = _critical(level, None)
+    nan = math.nan
+    return PooledEstimate(COMMON_LOGISTIC, len(events), mu, se, mu - crit * se, mu + crit * se, nan, nan, nan,
+                          nan, nan, level, tuple(labels))
 
 
 def _polish(negative, mu: float, sd: float) -> tuple[float, float]:

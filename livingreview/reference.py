@@ -55,7 +55,7 @@ def analysis_inputs(data_dir: str | Path | None = None) -> pd.DataFrame:
                      "events_2": r["events_control"], "total_2": r["total_control"]})
     arms = reconstructed_arms(studies)
     for endpoint, months in LANDMARKS:
-        table = landmark_table(arms, endpoint, months)
+        table = landmark_table(arms, endpoint, months, studies)
         for group, members in setting_groups(table, order) if not table.empty else []:
             if group == ALL_SETTINGS or len(members) < MIN_POOLED_STUDIES:
                 continue

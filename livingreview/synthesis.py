@@ -10,14 +10,16 @@ across all settings is computed once, labelled as an illustration of that hetero
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 
 import numpy as np
 import pandas as pd
 from scipy import special, stats
 
 from .audit import attainable_counts
-from .data import Study, stack_rows
-from .meta import GLMM, NotEstimable, PooledEstimate, glmm_proportion, inverse_variance, leave_one_out, logit_effect_sizes
+from .data import ROW_COLUMN, Study, stack_rows
+from .meta import (GLMM, NotEstimable, PooledEstimate, common_effect, common_effect_proportion,
+                   glmm_proportion, inverse_variance, leave_one_out, logit_effect_sizes)
 from .intervals import proportion_ci
 from .response import EXACT, primary_rate, response_rates
 from .reconstruct import SOURCE_RANK, analyse_arm, survival_inputs
@@ -27,6 +29,15 @@ from .survival import printed_survival
 ALL_SETTINGS = "all_settings"
 ALL_SETTINGS_LABEL = "All settings together (illustration of heterogeneity, not a finding)"
 MIN_POOLED_STUDIES = 2
+# Fewer studies than this give no random-effects pool: two studies cannot estimate how much the
+# true values differ between studies (tau^2 is then often estimated as 0, and a prediction
+# interval would claim a homogeneity they cannot show), and a Hartung-Knapp interval on one
+# degree of freedom covers nearly every value (Cochrane Handbook ch. 10; IntHout et al. 2014;
+# Röver et al. 2015). Such pools show the studies side by side, with a common-effect summary
+# labelled as a sensitivity summary.
+MIN_RANDOM_EFFECTS_STUDIES = 3
+TOO_FEW_FOR_RANDOM_EFFECTS = ("two studies cannot show how much the true values differ between studies, so no "
+                              "random-effects pool or prediction interval is given")
 ANY_EVENT_TERM = "Any adverse event"
 RATE_COLUMNS = ["study_id", "study_name", "study_label", "setting_group", "arm", "arm_label", "population", "endpoint",
                 "events", "total", "count_origin", "percent", "exact_low", "exact_high", "source_type",
@@ -161,14 +172,24 @@ def _pooled_row(group: str, endpoint: str, estimate: PooledEstimate, rates: pd.D
 
 
 def pool_rates(rates: pd.DataFrame, endpoint: str) -> list[PooledEstimate]:
-    """The binomial-normal GLMM (primary) and inverse-variance REML with Hartung-Knapp
-    (sensitivity) for one set of arms; empty when fewer than two studies."""
+    """The pools of one set of arms, the primary first.
+
+    Three or more studies: the binomial-normal GLMM (primary) and inverse-variance REML with
+    Hartung-Knapp (sensitivity). Two studies: no random-effects pool (the record says why,
+    :data:`TOO_FEW_FOR_RANDOM_EFFECTS`) and a common-effect summary labelled as a sensitivity
+    summary. One study: nothing (empty).
+    """
     if len(rates) < MIN_POOLED_STUDIES:
         return []
     labels = tuple(rates["study_id"])
     yi, vi = logit_effect_sizes(rates["events"], rates["total"])
-    return [glmm_or_reason(rates["events"], rates["total"], labels=labels),
-            inverse_variance(yi, vi, hartung_knapp=True, labels=labels)]
+    primary = glmm_or_reason(rates["events"], rates["total"], labels=labels)
+    if len(rates) >= MIN_RANDOM_EFFECTS_STUDIES:
+        return [primary, inverse_variance(yi, vi, hartung_knapp=True, labels=labels)]
+    if not primary.estimable:  # every study at 0% (or 100%): the continuity-corrected summary
+        return [primary, common_effect(yi, vi, labels=labels)]
+    return [PooledEstimate.not_estimable(GLMM, len(rates), TOO_FEW_FOR_RANDOM_EFFECTS, labels),
+            common_effect_proportion(rates["events"], rates["total"], labels=labels)]
 
 
 def glmm_or_reason(events, totals, labels: tuple[str, ...] = ()) -> PooledEstimate:
@@ -211,10 +232,11 @@ def pooled_table(rates: pd.DataFrame, endpoint: str, order: list[str]) -> pd.Dat
 
 
 def leave_one_out_table(rates: pd.DataFrame, endpoint: str, order: list[str]) -> pd.DataFrame:
-    """Each pool with three or more studies refitted without each study in turn (GLMM)."""
+    """Each pool with four or more studies refitted without each study in turn (GLMM), so
+    that every refit is itself a random-effects pool (three or more studies)."""
     rows = []
     for group, members in setting_groups(rates, order):
-        if len(members) < MIN_POOLED_STUDIES + 1:
+        if len(members) < MIN_RANDOM_EFFECTS_STUDIES + 1:
             continue
         labels = list(members["study_id"])
         for left_out, estimate in leave_one_out(glmm_or_reason, labels, members["events"], members["total"]):
@@ -273,13 +295,17 @@ def odds_ratio(events_1: int, total_1: int, events_2: int, total_2: int, level: 
     log_or = math.log(cells[0] * cells[3] / (cells[1] * cells[2]))
     se = math.sqrt((1 / cells).sum())
     z = stats.norm.ppf(1 - (1 - level / 100) / 2)
-    exact = conditional_odds_ratio(observed, kind="conditional")
-    exact_ci = exact.confidence_interval(confidence_level=level / 100)
+    if all(float(c).is_integer() for row in observed for c in row):
+        exact = conditional_odds_ratio(np.asarray(observed, dtype=int), kind="conditional")
+        exact_ci = exact.confidence_interval(confidence_level=level / 100)
+        exact_values = float(exact.statistic), float(exact_ci.low), float(exact_ci.high)
+    else:  # expected (not observed) counts, as a teaching example builds: no exact test
+        exact_values, small = (math.nan, math.nan, math.nan), False
     return {"estimate": math.exp(log_or), "ci_low": math.exp(log_or - z * se),
             "ci_high": math.exp(log_or + z * se), "log_estimate": log_or, "variance": se ** 2,
             "p": float(2 * stats.norm.sf(abs(log_or) / se)),
-            "exact_estimate": float(exact.statistic), "exact_low": float(exact_ci.low),
-            "exact_high": float(exact_ci.high), "small": small, "method": EXACT_OR if small else WALD_OR}
+            "exact_estimate": exact_values[0], "exact_low": exact_values[1], "exact_high": exact_values[2],
+            "small": small, "method": EXACT_OR if small else WALD_OR}
 
 
 def shown_odds_ratio(ratio: dict) -> tuple[float, float, float, str]:
@@ -395,25 +421,93 @@ def printed_survival_summaries(studies: list[Study]) -> pd.DataFrame:
     return stack_rows(frames)
 
 
-def landmark_table(arms: list[tuple[Study, object]], endpoint: str, months: float) -> pd.DataFrame:
-    """Reconstructed survival at ``months`` for every anlotinib arm of ``endpoint`` whose
-    reconstruction reaches that far, beside the printed rate when one was printed."""
+# Where each landmark rate in a pool comes from, best first.
+PRINTED_WITH_CI = "printed rate and CI"
+PRINTED_RATE = "printed rate; SE from the reconstruction"
+RECONSTRUCTED = "reconstructed (Kaplan-Meier of the rebuilt data)"
+SOURCE_SHORT = {PRINTED_WITH_CI: "printed", PRINTED_RATE: "printed rate", RECONSTRUCTED: "reconstructed"}
+
+
+def printed_landmark(study: Study, arm: str, endpoint: str, months: float, population: str) -> dict | None:
+    """The printed survival rate (percent) of ``arm`` at ``months``, with its CI when printed:
+    {percent, ci_low, ci_high, level, data_row}; None when the paper prints none."""
+    outcomes = study.table("outcomes", as_typed=False)
+    chosen = outcomes[(outcomes["arm"] == arm) & (outcomes["population"] == population)
+                      & (outcomes["endpoint"] == endpoint) & (outcomes["measure"] == "landmark")
+                      & (outcomes["estimate"] != "")]
+    chosen = chosen[[float(t) == float(months) for t in chosen["timepoint_months"]]] if not chosen.empty else chosen
+    if chosen.empty:
+        return None
+    row = chosen.iloc[0]
+    has_ci = row["ci_low"] != "" and row["ci_high"] != ""
+    return {"percent": float(row["estimate"]), "ci_low": float(row["ci_low"]) if has_ci else math.nan,
+            "ci_high": float(row["ci_high"]) if has_ci else math.nan,
+            "level": float(row["ci_level"] or 95), "data_row": int(row[ROW_COLUMN])}
+
+
+def _landmark_input(printed: dict | None, reconstructed: dict | None) -> dict | None:
+    """The logit rate and its variance a landmark pool uses, and where they come from: the
+    printed rate and CI where both are printed (the CI's width on the logit scale gives the
+    SE), the printed rate with the reconstruction's SE where only the rate is printed, the
+    reconstruction where nothing is printed; None where neither exists."""
+    if printed is not None and 0 < printed["percent"] < 100:
+        p = printed["percent"] / 100
+        low, high = printed["ci_low"] / 100, printed["ci_high"] / 100
+        if 0 < low < p < high < 1:
+            z = stats.norm.ppf(1 - (1 - printed["level"] / 100) / 2)
+            se_logit = (special.logit(high) - special.logit(low)) / (2 * z)
+            return {"source": PRINTED_WITH_CI, "survival": p, "yi": float(special.logit(p)), "vi": float(se_logit ** 2),
+                    "se": float(se_logit * p * (1 - p))}
+        if reconstructed is not None:
+            return {"source": PRINTED_RATE, "survival": p, "yi": float(special.logit(p)),
+                    "vi": float((reconstructed["se"] / (p * (1 - p))) ** 2), "se": reconstructed["se"]}
+    if reconstructed is not None:
+        return {"source": RECONSTRUCTED, **{k: reconstructed[k] for k in ("survival", "yi", "vi", "se")}}
+    return None
+
+
+def landmark_table(arms: list[tuple[Study, object]], endpoint: str, months: float,
+                   studies: list[Study] = ()) -> pd.DataFrame:
+    """Survival at ``months`` for every anlotinib arm of ``endpoint``, as a landmark pool uses
+    it (:func:`_landmark_input`: printed before reconstructed, with the source in ``source``),
+    beside the printed and the reconstructed rate. ``arms`` are the reconstructed arms;
+    ``studies`` adds arms that are not reconstructed but print the rate with its CI."""
     rows = []
+    covered = set()
+
+    def add(study: Study, arm: str, population: str, printed: dict | None, reconstructed: dict | None,
+            inputs) -> None:
+        chosen = _landmark_input(printed, reconstructed)
+        if chosen is None:
+            return
+        covered.add((study.study_id, arm))
+        data_rows = list(inputs.rows) if inputs is not None else []
+        if printed is not None and printed["data_row"] not in data_rows and chosen["source"] != RECONSTRUCTED:
+            data_rows.insert(0, printed["data_row"])
+        rows.append({"study_id": study.study_id, "setting_group": study.meta["setting_group"], "arm": arm,
+                     "arm_label": arm_label(study, arm), "population": population, "endpoint": endpoint,
+                     "months": months, "n": inputs.printed.n if inputs is not None else math.nan,
+                     "printed": "" if printed is None else f"{printed['percent']:g}",
+                     "printed_ci": "" if printed is None or math.isnan(printed["ci_low"])
+                     else f"{printed['ci_low']:g}–{printed['ci_high']:g}",
+                     "reconstructed_percent": math.nan if reconstructed is None else 100 * reconstructed["survival"],
+                     "source": chosen["source"], "percent": 100 * chosen["survival"], "se_percent": 100 * chosen["se"],
+                     "yi": chosen["yi"], "vi": chosen["vi"],
+                     "method": inputs.method if inputs is not None else "",
+                     "data_rows": ", ".join(map(str, data_rows))})
+
     for study, arm in arms:
         if arm.inputs.endpoint != endpoint or arm.inputs.arm not in anlotinib_arms(study):
             continue
-        estimate = landmark_estimate(arm, months)
-        if estimate is None:
-            continue
-        printed = dict(arm.inputs.printed.landmarks).get(float(months))
-        rows.append({"study_id": study.study_id, "setting_group": study.meta["setting_group"],
-                     "arm": arm.inputs.arm, "arm_label": arm_label(study, arm.inputs.arm),
-                     "population": arm.inputs.population, "endpoint": endpoint, "months": months,
-                     "n": arm.inputs.printed.n, "printed": "" if printed is None else f"{printed:g}",
-                     "percent": 100 * estimate["survival"], "se_percent": 100 * estimate["se"],
-                     "yi": estimate["yi"], "vi": estimate["vi"], "method": arm.inputs.method,
-                     "data_rows": ", ".join(map(str, arm.inputs.rows))})
+        printed = printed_landmark(study, arm.inputs.arm, endpoint, months, arm.inputs.population)
+        add(study, arm.inputs.arm, arm.inputs.population, printed, landmark_estimate(arm, months), arm.inputs)
+    for study in studies:
+        population = efficacy_population(study)
+        for arm in anlotinib_arms(study):
+            if (study.study_id, arm) not in covered:
+                add(study, arm, population, printed_landmark(study, arm, endpoint, months, population), None, None)
     return pd.DataFrame(rows)
+
 
 def landmark_estimate(arm_reconstruction, months: float) -> dict | None:
     """Kaplan-Meier survival at ``months`` from reconstructed data, with its Greenwood
@@ -438,10 +532,14 @@ def landmark_estimate(arm_reconstruction, months: float) -> dict | None:
 
 
 def pool_landmarks(frame: pd.DataFrame) -> PooledEstimate | None:
-    """Inverse-variance REML (Hartung-Knapp) pool of logit landmark survival; None if < 2."""
+    """Pool of logit landmark survival: inverse-variance REML with Hartung-Knapp for three or
+    more studies, a common-effect summary (sensitivity only) for two; None for one."""
     if len(frame) < MIN_POOLED_STUDIES:
         return None
-    return inverse_variance(frame["yi"], frame["vi"], hartung_knapp=True, labels=tuple(frame["study_id"]))
+    labels = tuple(frame["study_id"])
+    if len(frame) < MIN_RANDOM_EFFECTS_STUDIES:
+        return replace(common_effect(frame["yi"], frame["vi"], labels=labels), note=TOO_FEW_FOR_RANDOM_EFFECTS)
+    return inverse_variance(frame["yi"], frame["vi"], hartung_knapp=True, labels=labels)
 
 
 # ---------------------------------------------------------------------------- safety

@@ -284,18 +284,33 @@ class Chapters(SynthesisPage):
     def response_pools(self) -> dict[str, pd.DataFrame]:
         return {e: synthesis.pooled_table(r, e, self.order) for e, r in self.response_rates.items()}
 
-    def _pool_sentence(self, pools: pd.DataFrame, group: str) -> str:
+    def _pool_sentence(self, pools: pd.DataFrame, group: str, rates: pd.DataFrame | None = None) -> str:
         chosen = pools[(pools["group"] == group) & (pools["model"] == GLMM)]
         if chosen.empty:
             return ""
         p = chosen.iloc[0]
         if not math.isfinite(p["estimate"]):
-            return f"not pooled: {p['note']} ({p['k']} studies, {p['patients']} patients)"
+            return self._not_pooled_sentence(pools, group, p, rates)
         if rate_is_uninformative(p["ci_low"], p["ci_high"]):
             return (f"too imprecise to inform (95% CI {_interval(p['ci_low'], p['ci_high'])}; {p['k']} studies, "
                     f"{p['patients']} patients)")
         return (f"{_pct(p['estimate'])}% (95% CI {_interval(p['ci_low'], p['ci_high'])}; prediction interval "
                 f"{_interval(p['pi_low'], p['pi_high'])}; {p['k']} studies, {p['patients']} patients)")
+
+    def _not_pooled_sentence(self, pools: pd.DataFrame, group: str, primary: pd.Series,
+                             rates: pd.DataFrame | None) -> str:
+        """'not pooled (reason): A 76.1% (35/46) and B 90.0% (27/30); common-effect summary,
+        sensitivity only: 81.6% (95% CI ...)' for a pool without a random-effects estimate."""
+        text = f"not pooled ({primary['note']})"
+        if rates is not None:
+            members = rates if group == synthesis.ALL_SETTINGS else rates[rates["setting_group"] == group]
+            text += ": " + " and ".join(f"{self.names[r['study_id']]} {_pct(r['percent'])}% ({r['events']}/{r['total']})"
+                                        for r in members.to_dict("records"))
+        summary = pools[(pools["group"] == group) & pools["model"].str.startswith("common-effect")]
+        for c in summary.to_dict("records"):
+            text += (f"; common-effect summary, sensitivity only: {_pct(c['estimate'])}% (95% CI "
+                     f"{_interval(c['ci_low'], c['ci_high'])})")
+        return text
 
     def _settings_sentence(self, endpoint: str) -> str:
         pools = self.response_pools[endpoint]
@@ -306,7 +321,7 @@ class Chapters(SynthesisPage):
                 continue
             label = _lower_first(self.setting_label(group))
             if len(members) >= synthesis.MIN_POOLED_STUDIES:
-                parts.append(f"{label}: {self._pool_sentence(pools, group)}")
+                parts.append(f"{label}: {self._pool_sentence(pools, group, rates)}")
             else:
                 r = members.iloc[0]
                 parts.append(f"{label}: one study only ({self.names[r['study_id']]}, {r['events']}/{r['total']}, "
@@ -322,8 +337,8 @@ class Chapters(SynthesisPage):
         for endpoint in ("ORR", "DCR"):
             key = endpoint.lower()
             facts[f"{key}_by_setting"] = self._settings_sentence(endpoint)
-            facts[f"{key}_all_settings"] = self._pool_sentence(self.response_pools[endpoint],
-                                                               synthesis.ALL_SETTINGS) or "not estimable"
+            facts[f"{key}_all_settings"] = self._pool_sentence(self.response_pools[endpoint], synthesis.ALL_SETTINGS,
+                                                               self.response_rates[endpoint]) or "not estimable"
             test = synthesis.subgroup_difference(self.response_rates[endpoint], self.order)
             facts[f"{key}_between_settings"] = (
                 "not testable (fewer than two settings with a pooled estimate)" if test is None else
@@ -417,7 +432,7 @@ class Chapters(SynthesisPage):
             "95% CI": [_interval(lo, hi) for lo, hi in zip(frame["ci_low"], frame["ci_high"])],
             "I² (%)": frame["i2"].map(lambda v: f"{v:.1f}"),
         })
-        return table(shown, empty="No pool has three or more studies, so leave-one-out does not apply.")
+        return table(shown, empty="No pool has four or more studies, so leave-one-out does not apply.")
 
     def _pooled_results(self, scope: str, pools: pd.DataFrame, population: str) -> list[dict]:
         rows = []
@@ -712,7 +727,8 @@ class Chapters(SynthesisPage):
 
     @cached_property
     def landmark_tables(self) -> dict[str, pd.DataFrame]:
-        return {e: synthesis.landmark_table(self.survival_arms, e, LANDMARK_MONTHS) for e in ("OS", "PFS")}
+        return {e: synthesis.landmark_table(self.survival_arms, e, LANDMARK_MONTHS, self.main_studies)
+                for e in ("OS", "PFS")}
 
     def landmark_pools(self, endpoint: str) -> list[tuple[str, object, pd.DataFrame]]:
         frame = self.landmark_tables[endpoint]
@@ -730,18 +746,27 @@ class Chapters(SynthesisPage):
     def landmark_view(self, endpoint: str):
         frame = self.landmark_tables[endpoint]
         rows = []
+        used = f"{LANDMARK_MONTHS:g}-month rate used (%)"
         for r in frame.to_dict("records"):
             rows.append({"Setting": self.setting_label(r["setting_group"]), "Study": self._study_link(r["study_id"]),
-                         "Arm": r["arm_label"], f"{LANDMARK_MONTHS:g}-month rate, reconstructed (%)": _pct(r["percent"]),
-                         "SE (%)": _pct(r["se_percent"]), "Printed (%)": r["printed"] or "not printed"})
+                         "Arm": r["arm_label"], used: f"{_pct(r['percent'])} (SE {_pct(r['se_percent'])})",
+                         "Source": r["source"],
+                         "Printed (%)": (r["printed"] + (f" ({r['printed_ci']})" if r["printed_ci"] else ""))
+                         or "not printed",
+                         "Reconstructed (%)": _pct(r["reconstructed_percent"]) or "not rebuilt"})
         for group, pooled, members in self.landmark_pools(endpoint):
             shown = pooled.transformed(special.expit)
-            rows.append({"Setting": self.setting_label(group), "Study": "Pooled (REML, Hartung-Knapp)",
-                         "Arm": f"{pooled.k} studies",
-                         f"{LANDMARK_MONTHS:g}-month rate, reconstructed (%)":
-                             f"{100 * shown['estimate']:.1f} (95% CI {100 * shown['ci_low']:.1f}–"
-                             f"{100 * shown['ci_high']:.1f}; PI {100 * shown['pi_low']:.1f}–{100 * shown['pi_high']:.1f})",
-                         "SE (%)": "", "Printed (%)": f"I² {pooled.i2:.1f}%, tau² {pooled.tau2:.3f}"})
+            if pooled.note:  # two studies: a common-effect summary, not a random-effects pool
+                label, value, detail = ("Common-effect summary (sensitivity only)",
+                                        f"{100 * shown['estimate']:.1f} (95% CI {100 * shown['ci_low']:.1f}–"
+                                        f"{100 * shown['ci_high']:.1f})", f"not pooled: {pooled.note}")
+            else:
+                label, value, detail = ("Pooled (REML, Hartung-Knapp)",
+                                        f"{100 * shown['estimate']:.1f} (95% CI {100 * shown['ci_low']:.1f}–"
+                                        f"{100 * shown['ci_high']:.1f}; PI {100 * shown['pi_low']:.1f}–"
+                                        f"{100 * shown['pi_high']:.1f})", f"I² {pooled.i2:.1f}%, tau² {pooled.tau2:.3f}")
+            rows.append({"Setting": self.setting_label(group), "Study": label, "Arm": f"{pooled.k} studies",
+                         used: value, "Source": detail, "Printed (%)": "", "Reconstructed (%)": ""})
         frame = pd.DataFrame(rows)
         if not frame.empty:
             frame = frame.sort_values("Setting", key=lambda c: c.map({self.setting_label(g): i for i, g in
@@ -754,8 +779,13 @@ class Chapters(SynthesisPage):
             parts = []
             for group, pooled, members in self.landmark_pools(endpoint):
                 shown = pooled.transformed(special.expit)
-                parts.append(f"{_lower_first(self.setting_label(group))}: {100 * shown['estimate']:.1f}% (95% CI "
-                             f"{100 * shown['ci_low']:.1f}–{100 * shown['ci_high']:.1f}; {pooled.k} studies)")
+                estimate = (f"{100 * shown['estimate']:.1f}% (95% CI {100 * shown['ci_low']:.1f}–"
+                            f"{100 * shown['ci_high']:.1f}; {pooled.k} studies)")
+                if pooled.note:
+                    estimate = (f"not pooled ({pooled.note}): " + " and ".join(
+                        f"{self.names[r['study_id']]} {_pct(r['percent'])}% ({synthesis.SOURCE_SHORT[r['source']]})"
+                        for r in members.to_dict("records")) + f"; common-effect summary, sensitivity only: {estimate}")
+                parts.append(f"{_lower_first(self.setting_label(group))}: {estimate}")
             facts[f"{endpoint.lower()}_landmark_pooled"] = "; ".join(parts) or "not estimable in any setting"
         return facts
 
@@ -884,7 +914,7 @@ class Chapters(SynthesisPage):
         for group, members in synthesis.setting_groups(self.grade3, self.order):
             if group == synthesis.ALL_SETTINGS:
                 continue
-            sentence = self._pool_sentence(self.grade3_pools, group)
+            sentence = self._pool_sentence(self.grade3_pools, group, self.grade3)
             if sentence:
                 parts.append(f"{_lower_first(self.setting_label(group))}: {sentence}")
             else:

@@ -228,10 +228,13 @@ def test_front_page_shows_findings_certainty_dates_and_left_out_studies_above_th
     assert "Last search" in status and ("Last updated" in status or "Draft" in status) and "release" in status
     first_row = page.locator("table.lr-kf tr.lr-kf-row").first
     assert top("table.lr-kf tr.lr-kf-row") < DESKTOP["height"]
-    assert re.search(r"\d+\.\d% \(95% CI \d", first_row.inner_text())
+    # The first finding is a result with its certainty and a sentence: an estimate with its CI,
+    # or, for two studies, both studies' rates side by side (not pooled) and their range.
+    assert re.search(r"\d+\.\d% \((95% CI \d|[A-Z][a-z]+ \d{4}, \d+/\d+\))", first_row.inner_text())
     assert re.search(r"(High|Moderate|Low|Very low) [⊕◯]{4}", first_row.inner_text())
     sentence = page.locator("table.lr-kf tr.lr-kf-sentence").first.inner_text()
-    assert sentence.startswith("About ") and "in 100 patients" in sentence
+    assert ((sentence.startswith("About ") and "in 100 patients" in sentence)
+            or re.search(r"studies report .+, from \d+% to \d+% of patients", sentence))
     left_out = page.locator(".lr-left-out-box").inner_text()
     for study_id, badge in _left_out_studies().items():
         assert badge in left_out, study_id

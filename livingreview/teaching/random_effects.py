@@ -86,11 +86,15 @@ def model_comparison(rates: pd.DataFrame) -> pd.DataFrame:
     model), inverse variance REML with Hartung-Knapp (its sensitivity analysis), and inverse
     variance REML with a Wald z interval (the textbook default, for contrast). Empty when
     fewer than two studies."""
-    fits = synthesis.pool_rates(rates, "")
-    if not fits:
+    if len(rates) < synthesis.MIN_POOLED_STUDIES:
         return pd.DataFrame()
+    # Fitted whatever the number of studies: the chapter shows what the models give with two
+    # studies, and why the review then reports no random-effects pool.
     yi, vi = logit_effect_sizes(rates["events"], rates["total"])
-    fits.append(inverse_variance(yi, vi, hartung_knapp=False))
+    labels = tuple(rates["study_id"])
+    fits = [synthesis.glmm_or_reason(rates["events"], rates["total"], labels=labels),
+            inverse_variance(yi, vi, hartung_knapp=True, labels=labels),
+            inverse_variance(yi, vi, hartung_knapp=False, labels=labels)]
     rows = []
     for fit in fits:
         shown = fit.as_proportion()

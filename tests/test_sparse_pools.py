@@ -1,0 +1,112 @@
+"""Pools of sparse evidence: two studies get no random-effects pool but a labelled
+common-effect summary; landmark pools take printed rates before reconstructed ones."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+from scipy import special
+
+from livingreview import synthesis
+from livingreview.meta import COMMON_IV, COMMON_LOGISTIC, GLMM, common_effect, common_effect_proportion
+from livingreview.synthesischapters import Chapters
+
+from .test_meta import METAFOR_TOLERANCE
+
+# R metafor 3.8.1 common-effect summaries of the review's two-study pools (log odds, CI):
+# rma.glmm(measure="PLO", xi, ni, method="EE") for rates, rma(yi, vi, method="EE") for the
+# landmark rates the survival chapter pools (their inputs: printed rate and CI for Li 2022,
+# the reconstruction for Xu 2025).
+TWO_STUDY_RATE_REFERENCE = [
+    pytest.param("ORR", "first_line_advanced", [35, 27], [46, 30], 1.488077055430, 0.908121159068, 2.068032951791,
+                 id="ORR-first-line"),
+    pytest.param("DCR", "all_settings", [42, 25], [46, 29], 2.125251077711, 1.392095197702, 2.858406957720,
+                 id="DCR-all-settings"),
+    pytest.param("grade3", "first_line_advanced", [23, 12], [47, 30], -0.182321556794, -0.630896265610,
+                 0.266253152022, id="grade3-first-line"),
+]
+TWO_STUDY_LANDMARK_REFERENCE = [
+    pytest.param("OS", 0.895769048203, 0.368053212456, 1.423484883951, id="OS-12-months"),
+    pytest.param("PFS", -0.281168749899, -0.889961912622, 0.327624412824, id="PFS-12-months"),
+]
+
+
+@pytest.fixture(scope="module")
+def chapters():
+    return Chapters.load(None)
+
+
+def _rates(chapters, endpoint):
+    return chapters.grade3 if endpoint == "grade3" else chapters.response_rates[endpoint]
+
+
+@pytest.mark.parametrize("endpoint, group, events, totals, estimate, low, high", TWO_STUDY_RATE_REFERENCE)
+def test_a_two_study_pool_is_a_labelled_common_effect_summary_as_metafor_gives_it(chapters, endpoint, group, events,
+                                                                                  totals, estimate, low, high):
+    rates = _rates(chapters, endpoint)
+    members = rates if group == synthesis.ALL_SETTINGS else rates[rates["setting_group"] == group]
+    assert list(members["events"]) == events and list(members["total"]) == totals
+    primary, summary = synthesis.pool_rates(members.reset_index(drop=True), endpoint)
+    assert primary.model == GLMM and not primary.estimable
+    assert primary.note == synthesis.TOO_FEW_FOR_RANDOM_EFFECTS
+    assert summary.model == COMMON_LOGISTIC and "sensitivity only" in summary.model
+    assert abs(summary.estimate - estimate) <= METAFOR_TOLERANCE
+    assert abs(summary.ci_low - low) <= METAFOR_TOLERANCE and abs(summary.ci_high - high) <= METAFOR_TOLERANCE
+    assert math.isnan(summary.pi_low) and math.isnan(summary.tau2)  # no prediction interval
+
+
+@pytest.mark.parametrize("endpoint, estimate, low, high", TWO_STUDY_LANDMARK_REFERENCE)
+def test_a_two_study_landmark_pool_is_a_labelled_common_effect_summary(chapters, endpoint, estimate, low, high):
+    ((group, pooled, members),) = chapters.landmark_pools(endpoint)
+    assert pooled.k == 2 and pooled.model == COMMON_IV and pooled.note == synthesis.TOO_FEW_FOR_RANDOM_EFFECTS
+    assert abs(pooled.estimate - estimate) <= METAFOR_TOLERANCE
+    assert abs(pooled.ci_low - low) <= METAFOR_TOLERANCE and abs(pooled.ci_high - high) <= METAFOR_TOLERANCE
+
+
+def test_pages_say_why_a_two_study_pool_has_no_pooled_number(chapters):
+    facts = chapters.response_facts()
+    assert ("not pooled (two studies cannot show how much the true values differ between studies, so no "
+            "random-effects pool or prediction interval is given): Li 2022 76.1% (35/46) and Xu 2025 90.0% (27/30); "
+            "common-effect summary, sensitivity only: 81.6% (95% CI 71.3–88.8)") in facts["orr_by_setting"]
+    finding = next(f for f in chapters.findings.settings[0].findings if f.endpoint == "ORR")
+    assert not finding.pooled
+    assert finding.result == "76.1% (Li 2022, 35/46) and 90.0% (Xu 2025, 27/30), not pooled"
+    assert "from 76% to 90% of patients; they are shown side by side, not pooled" in finding.sentence
+
+
+def test_three_studies_keep_the_random_effects_pool_and_its_sensitivity_analysis(chapters):
+    pools = chapters.response_pools["ORR"]
+    everything = pools[pools["group"] == synthesis.ALL_SETTINGS]
+    assert list(everything["k"]) == [3, 3] and everything["estimate"].notna().all()
+
+
+def test_the_printed_landmark_rate_and_ci_are_preferred_to_the_reconstruction(chapters):
+    table = chapters.landmark_tables["OS"]
+    li = table[table["study_id"] == "li2022"].iloc[0]
+    assert li["source"] == synthesis.PRINTED_WITH_CI
+    assert li["percent"] == pytest.approx(71.80)  # the printed value, not the reconstruction's 73.7
+    assert li["reconstructed_percent"] != pytest.approx(71.80, abs=0.5)
+    # The printed CI 55.61-82.95 gives the SE: its width on the logit scale over 2 x 1.96.
+    se = (special.logit(0.8295) - special.logit(0.5561)) / (2 * 1.959963984540054)
+    assert li["vi"] == pytest.approx(se ** 2)
+    xu = table[table["study_id"] == "xu2025"].iloc[0]
+    assert xu["source"] == synthesis.RECONSTRUCTED  # nothing printed at 12 months
+
+
+def test_a_printed_rate_without_a_ci_takes_the_reconstructions_se():
+    reconstructed = {"survival": 0.70, "se": 0.05, "yi": special.logit(0.70), "vi": 0.1}
+    used = synthesis._landmark_input({"percent": 80.0, "ci_low": math.nan, "ci_high": math.nan, "level": 95,
+                                      "data_row": 3}, reconstructed)
+    assert used["source"] == synthesis.PRINTED_RATE and used["survival"] == pytest.approx(0.80)
+    assert used["vi"] == pytest.approx((0.05 / (0.8 * 0.2)) ** 2)
+    assert synthesis._landmark_input(None, None) is None
+
+
+def test_common_effect_summaries_refuse_all_or_none_and_accept_one_study():
+    from livingreview.meta import NotEstimable
+
+    with pytest.raises(NotEstimable):
+        common_effect_proportion([0, 0], [10, 20])
+    single = common_effect([0.5], [0.04])
+    assert single.estimate == 0.5 and single.ci_high - single.ci_low == pytest.approx(2 * 1.959963984540054 * 0.2)
