@@ -43,7 +43,7 @@ RATE_COLUMNS = ["study_id", "study_name", "study_label", "setting_group", "arm",
                 "events", "total", "count_origin", "percent", "exact_low", "exact_high", "source_type",
                 "data_file", "data_row", "quote", "printed", "category"]
 POOLED_COLUMNS = ["group", "endpoint", "model", "k", "patients", "studies", "estimate", "ci_low", "ci_high",
-                  "pi_low", "pi_high", "tau2", "i2", "note"]
+                  "pi_low", "pi_high", "tau2", "i2", "note", "definition"]
 
 
 def efficacy_population(study: Study) -> str:
@@ -107,6 +107,17 @@ def monotherapy_left_out(studies: list[Study]) -> list[tuple[Study, str]]:
     return [(s, a) for s in studies for a in anlotinib_arms(s) if a not in pooled_anlotinib_arms(s)]
 
 
+DENOMINATOR_LABELS = {"all_treated": "all treated (not evaluable = no response)",
+                      "evaluable": "evaluable patients only",
+                      "not_stated": "not stated in the report"}
+
+
+def response_denominator(study: Study) -> str:
+    """What a study's response rates count over (``analysis_populations.response_denominator``),
+    in words."""
+    return DENOMINATOR_LABELS[study.meta["analysis_populations"].get("response_denominator", "not_stated")]
+
+
 def is_matched(study: Study, population: str) -> bool:
     """True when ``population`` is a matched cohort (``matched: true`` in study.yaml)."""
     return any(p.get("matched") for p in study.meta["populations"] if p["population_id"] == population)
@@ -168,7 +179,7 @@ def _pooled_row(group: str, endpoint: str, estimate: PooledEstimate, rates: pd.D
     return {"group": group, "endpoint": endpoint, "model": estimate.model, "k": estimate.k,
             "patients": int(rates["total"].sum()), "studies": ", ".join(rates["study_id"]),
             **{key: 100 * value for key, value in shown.items()}, "tau2": estimate.tau2, "i2": estimate.i2,
-            "note": estimate.note}
+            "note": estimate.note, "definition": ""}
 
 
 def pool_rates(rates: pd.DataFrame, endpoint: str) -> list[PooledEstimate]:
@@ -222,12 +233,35 @@ def setting_groups(rates: pd.DataFrame, order: list[str]) -> list[tuple[str, pd.
     return groups
 
 
-def pooled_table(rates: pd.DataFrame, endpoint: str, order: list[str]) -> pd.DataFrame:
-    """Pooled proportions (percent) per setting and model (see :data:`POOLED_COLUMNS`)."""
+def mixed_definitions_note(categories: list[str]) -> str:
+    """Why studies that count different adverse events are not pooled together."""
+    from .dictionary import load_dictionary
+
+    label = load_dictionary().column("adverse_events", "category").label
+    return ("the studies count different events (" + " and ".join(label(c) for c in categories)
+            + "), so each definition is pooled on its own")
+
+
+def pooled_table(rates: pd.DataFrame, endpoint: str, order: list[str], by_definition: bool = False) -> pd.DataFrame:
+    """Pooled proportions (percent) per setting and model (see :data:`POOLED_COLUMNS`).
+
+    With ``by_definition`` (adverse events) studies are pooled only with studies that count the
+    same events (the rates' ``category``, e.g. treatment-emergent or treatment-related): where a
+    setting holds both, its first record is a not-pooled one saying so, followed by one pool per
+    definition with ``definition`` set.
+    """
     rows = []
     for group, members in setting_groups(rates, order):
-        for estimate in pool_rates(members.reset_index(drop=True), endpoint):
-            rows.append(_pooled_row(group, endpoint, estimate, members))
+        definitions = sorted(set(members["category"])) if by_definition else [""]
+        if len(definitions) > 1:
+            note = mixed_definitions_note(definitions)
+            rows.append(_pooled_row(group, endpoint, PooledEstimate.not_estimable(
+                GLMM, len(members), note, tuple(members["study_id"])), members))
+        for definition in definitions:
+            chosen = members[members["category"] == definition] if len(definitions) > 1 else members
+            for estimate in pool_rates(chosen.reset_index(drop=True), endpoint):
+                rows.append({**_pooled_row(group, endpoint, estimate, chosen),
+                             "definition": definition if len(definitions) > 1 else ""})
     return pd.DataFrame(rows, columns=POOLED_COLUMNS)
 
 

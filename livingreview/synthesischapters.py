@@ -308,7 +308,8 @@ class Chapters(SynthesisPage):
                                         for r in members.to_dict("records"))
         summary = pools[(pools["group"] == group) & pools["model"].str.startswith("common-effect")]
         for c in summary.to_dict("records"):
-            text += (f"; common-effect summary, sensitivity only: {_pct(c['estimate'])}% (95% CI "
+            only = f" of {self._definition_label(c['definition'])}" if c["definition"] else ""
+            text += (f"; common-effect summary{only}, sensitivity only: {_pct(c['estimate'])}% (95% CI "
                      f"{_interval(c['ci_low'], c['ci_high'])})")
         return text
 
@@ -358,6 +359,7 @@ class Chapters(SynthesisPage):
                                  for a, s, p in zip(rates["arm_label"], rates["study_id"], rates["population"])],
             "Responders / patients": [f"{e}/{t}" + (" (count implied)" if o == "implied" else "")
                                       for e, t, o in zip(rates["events"], rates["total"], rates["count_origin"])],
+            "Counts over": [synthesis.response_denominator(self._study(s)) for s in rates["study_id"]],
             "Rate % (exact 95% CI)": [f"{_pct(r)} ({_interval(lo, hi)})" for r, lo, hi in
                                       zip(rates["percent"], rates["exact_low"], rates["exact_high"])],
             "Printed %": rates["printed"],
@@ -369,7 +371,8 @@ class Chapters(SynthesisPage):
     def pooled_table_view(self, pools: pd.DataFrame):
         shown = pd.DataFrame({
             "Setting": [self.setting_label(g) for g in pools["group"]],
-            "Model": [m.split(" (")[0] for m in pools["model"]],
+            "Model": [m.split(" (")[0] + (f" ({self._definition_label(d)} only)" if d else "")
+                      for m, d in zip(pools["model"], pools["definition"])],
             "Studies (patients)": [f"{k} ({n})" for k, n in zip(pools["k"], pools["patients"])],
             "Regimens pooled": [self._pool_regimens(ids) for ids in pools["studies"]],
             "Pooled % (95% CI)": [(f"{_pct(e)} ({_interval(lo, hi)})" + (", too imprecise to inform"
@@ -381,7 +384,24 @@ class Chapters(SynthesisPage):
                                     for lo, hi in zip(pools["pi_low"], pools["pi_high"])],
             "tau², I²": [f"{t:.3f}, {i:.1f}%" if math.isfinite(t) else "—" for t, i in zip(pools["tau2"], pools["i2"])],
         })
+        if pools["endpoint"].isin(["ORR", "DCR"]).any():
+            shown.insert(3, "Response counted over", [self._denominators(ids) for ids in pools["studies"]])
         return tables_by(shown, "Setting", empty="No setting has two or more studies to pool.")
+
+    def _denominators(self, study_ids: str) -> str:
+        """What the pooled studies' response rates count over; where they differ, each study's."""
+        studies = [self._study(i) for i in str(study_ids).split(", ")]
+        labels = {s.study_id: synthesis.response_denominator(s) for s in studies}
+        if len(set(labels.values())) == 1:
+            return next(iter(labels.values()))
+        return "differs: " + "; ".join(f"{self.names[i]}: {label}" for i, label in labels.items())
+
+    @staticmethod
+    def _definition_label(category: str) -> str:
+        """'treatment-related adverse events' for an adverse-event category code."""
+        from .dictionary import load_dictionary
+
+        return load_dictionary().column("adverse_events", "category").label(category)
 
     def _pool_regimens(self, study_ids: str) -> str:
         """The regimens a pool combines, from its studies' anlotinib arms (partners in study.yaml)."""
@@ -406,7 +426,8 @@ class Chapters(SynthesisPage):
                              "total": r["total"], "weight": weight})
             pooled = pools[(pools["group"] == group) & (pools["model"] == GLMM) & pools["estimate"].astype(float).notna()]
             for p in pooled.to_dict("records"):
-                rows.append({"label": "Pooled (GLMM)", "kind": "pooled", **{k: p[k] for k in
+                label = "Pooled (GLMM" + (f", {self._definition_label(p['definition'])})" if p["definition"] else ")")
+                rows.append({"label": label, "kind": "pooled", **{k: p[k] for k in
                              ("estimate", "ci_low", "ci_high", "pi_low", "pi_high")}})
         return pd.DataFrame(rows)
 
@@ -825,7 +846,7 @@ class Chapters(SynthesisPage):
 
     @cached_property
     def grade3_pools(self) -> pd.DataFrame:
-        return synthesis.pooled_table(self.grade3, "grade ≥3 adverse events", self.order)
+        return synthesis.pooled_table(self.grade3, "grade ≥3 adverse events", self.order, by_definition=True)
 
     def heatmap(self, band: str):
         import matplotlib.pyplot as plt
@@ -861,6 +882,7 @@ class Chapters(SynthesisPage):
             "Events counted": rates["category"],
             "Patients with grade ≥3": [f"{e}/{t}" + (" (count implied)" if o == "implied" else "")
                                        for e, t, o in zip(rates["events"], rates["total"], rates["count_origin"])],
+            "Counts over": [synthesis.response_denominator(self._study(s)) for s in rates["study_id"]],
             "Rate % (exact 95% CI)": [f"{_pct(r)} ({_interval(lo, hi)})" for r, lo, hi in
                                       zip(rates["percent"], rates["exact_low"], rates["exact_high"])],
             "Data": [row_links(s, "adverse_events.csv", r) for s, r in zip(rates["study_id"], rates["data_row"])],
@@ -924,7 +946,8 @@ class Chapters(SynthesisPage):
         terms = synthesis.heatmap_matrix(self.safety_rates, ANY_GRADE)
         return {"safety_n_studies": int(self.safety_rates["study_id"].nunique()) if not self.safety_rates.empty else 0,
                 "safety_n_terms": len(terms), "grade3_by_setting": "; ".join(parts) or "not estimable",
-                "grade3_categories": ", ".join(sorted(set(self.grade3["category"]))) or "none"}
+                "grade3_categories": ", ".join(self._definition_label(c) for c in sorted(set(self.grade3["category"])))
+                or "none"}
 
     def glue_safety_facts(self) -> None:
         glue_facts(self.safety_facts())
@@ -1119,7 +1142,8 @@ class Chapters(SynthesisPage):
                 rates = synthesis.arm_rates(studies, endpoint)
                 frames.append(synthesis.pooled_table(rates, endpoint, self.order).assign(variant=variant))
             rates = synthesis.grade3_rates(studies, self.vocabulary)
-            frames.append(synthesis.pooled_table(rates, "grade ≥3 adverse events", self.order).assign(variant=variant))
+            frames.append(synthesis.pooled_table(rates, "grade ≥3 adverse events", self.order,
+                                                 by_definition=True).assign(variant=variant))
         frame = stack_rows(frames)
         return frame[frame["model"] == GLMM].reset_index(drop=True)
 
@@ -1132,8 +1156,26 @@ class Chapters(SynthesisPage):
             "Pooled % (95% CI)": [f"{_pct(e)} ({_interval(lo, hi)})" for e, lo, hi in
                                   zip(frame["estimate"], frame["ci_low"], frame["ci_high"])],
             "I² (%)": frame["i2"].map(lambda v: f"{v:.1f}"),
+            "Populations": [self._cohort_note(studies, e) for studies, e in zip(frame["studies"], frame["endpoint"])],
         }).sort_values(["Pool", "Analysis"], kind="stable")
         return tables_by(shown, "Pool", empty="Nothing to pool.")
+
+    def _cohort_note(self, study_ids: str, endpoint: str) -> str:
+        """Where a pool takes a study's rows from another cohort than its response rates (its
+        unmatched safety cohort beside its matched efficacy cohort), the pool says so."""
+        if endpoint != "grade ≥3 adverse events":
+            return ""
+        notes = []
+        for study_id in str(study_ids).split(", "):
+            study = next((s for s in self.studies if s.study_id == study_id), None)
+            if study is None:
+                continue
+            safety, efficacy = synthesis.safety_population(study), synthesis.efficacy_population(study)
+            if safety and synthesis.is_matched(study, efficacy) and not synthesis.is_matched(study, safety):
+                notes.append(f"{self.names[study_id]}: adverse events from the "
+                             f"{self.population_label(study_id, safety).lower()}, not from the "
+                             f"{self.population_label(study_id, efficacy).lower()} its response rates come from")
+        return "; ".join(notes)
 
     def grade_judgements(self):
         """Each graded finding's judgement per GRADE domain, with the estimate now computed; a

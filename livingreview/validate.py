@@ -547,12 +547,16 @@ def validate_study_meta(folder: Path) -> tuple[dict | None, list[Problem]]:
                                     f"an arm id ({', '.join(arm_ids)}) or '{ALL_ARMS}'"))
     declared = sorted({p["population_id"] for p in meta["populations"]})
     for role, population_id in meta["analysis_populations"].items():
-        if role != "reason" and population_id not in declared:
+        if role in POPULATION_ROLES and population_id not in declared:
             problems.append(Problem(file, None, f"analysis_populations.{role}", population_id,
                                     f"a declared population ({', '.join(declared)})"))
     problems += _date_problems(file, meta)
     problems += _implausible(file, meta)
     return (meta if not problems else None), problems
+
+
+# The keys of analysis_populations that name a declared population.
+POPULATION_ROLES = ("efficacy", "comparison", "safety")
 
 
 def _implausible(file: str, meta: dict) -> list[Problem]:

@@ -110,3 +110,36 @@ def test_common_effect_summaries_refuse_all_or_none_and_accept_one_study():
         common_effect_proportion([0, 0], [10, 20])
     single = common_effect([0.5], [0.04])
     assert single.estimate == 0.5 and single.ci_high - single.ci_low == pytest.approx(2 * 1.959963984540054 * 0.2)
+
+
+def test_grade3_rates_are_pooled_only_among_studies_that_count_the_same_events(chapters):
+    pools = chapters.grade3_pools
+    first = pools[pools["group"] == "first_line_advanced"].iloc[0]
+    assert math.isnan(first["estimate"])  # Li 2022 counts treatment-emergent, Xu 2025 treatment-related events
+    assert first["note"] == ("the studies count different events (treatment-emergent adverse events and "
+                             "treatment-related adverse events), so each definition is pooled on its own")
+    rates = chapters.grade3.assign(setting_group="first_line_advanced", category=["TRAE", "TRAE"])
+    same = synthesis.pooled_table(rates, "grade3", chapters.order, by_definition=True)
+    assert set(same["definition"]) == {""} and same["note"].iloc[0] == synthesis.TOO_FEW_FOR_RANDOM_EFFECTS
+    three = synthesis.pooled_table(
+        synthesis.stack_rows([rates, rates.iloc[:1].assign(study_id="another", category="TEAE")]), "grade3",
+        chapters.order, by_definition=True)
+    # The mixed record, then each definition with two or more studies (one TEAE study: no pool).
+    assert list(three["definition"]) == ["", "TRAE", "TRAE"]
+
+
+def test_a_sensitivity_pool_names_a_study_whose_adverse_events_come_from_another_cohort(chapters):
+    frame = chapters.sensitivity_pools
+    with_carter = frame[frame["studies"].str.contains("carter2022") & (frame["endpoint"] == "grade ≥3 adverse events")]
+    assert not with_carter.empty
+    for studies in with_carter["studies"]:
+        assert chapters._cohort_note(studies, "grade ≥3 adverse events") == (
+            "Carter 2022: adverse events from the unmatched cohort, not from the propensity-matched cohort its "
+            "response rates come from")
+    assert chapters._cohort_note("li2022, xu2025", "grade ≥3 adverse events") == ""
+
+
+def test_a_pool_whose_studies_count_response_over_different_patients_says_so(chapters):
+    assert chapters._denominators("li2022, xu2025") == synthesis.DENOMINATOR_LABELS["all_treated"]
+    assert chapters._denominators("li2022, zhu2025") == (
+        "differs: Li 2022: all treated (not evaluable = no response); Zhu 2025: not stated in the report")
