@@ -52,19 +52,19 @@ def odds_ratio_source(ratio: dict, matched: bool) -> str:
     text = (f"computed from counts ({ratio['events_arm']}/{ratio['total_arm']} vs "
             f"{ratio['events_control']}/{ratio['total_control']}), ")
     if ratio["small"]:
-        text += (f"{synthesis.EXACT_OR}, as a cell is below {synthesis.SMALL_CELL} (Wald: {ratio['estimate']:.2f}, "
-                 f"{ratio['ci_low']:.2f}–{ratio['ci_high']:.2f})")
+        text += (f"exact (Fisher), a cell is below {synthesis.SMALL_CELL}; Wald {ratio['estimate']:.2f} "
+                 f"({ratio['ci_low']:.2f}–{ratio['ci_high']:.2f})")
     else:
         text += synthesis.WALD_OR
     if matched:
-        text += "; treats the matched arms as independent (the pairs' counts are not printed)"
+        text += "; ignores the matching"
     return text
 
 
 def _short_source(source: str) -> str:
     """'printed, adjusted (multivariable Cox)' -> 'printed, adjusted', for a forest plot's label."""
     if source.startswith("computed from counts"):
-        return "from counts"
+        return "from counts, exact" if "exact (Fisher)" in source else "from counts"
     if source.startswith("Cox model on reconstructed"):
         return "reconstructed data"
     return source.split(" (")[0]
@@ -774,7 +774,8 @@ class Chapters(SynthesisPage):
                          "Source": r["source"],
                          "Printed (%)": (r["printed"] + (f" ({r['printed_ci']})" if r["printed_ci"] else ""))
                          or "not printed",
-                         "Reconstructed (%)": _pct(r["reconstructed_percent"]) or "not rebuilt"})
+                         "Reconstructed (%)": _pct(r["reconstructed_percent"]) or "not rebuilt",
+                         "Data rows": row_links(r["study_id"], "outcomes.csv", r["data_rows"])})
         for group, pooled, members in self.landmark_pools(endpoint):
             shown = pooled.transformed(special.expit)
             if pooled.note:  # two studies: a common-effect summary, not a random-effects pool
@@ -787,7 +788,7 @@ class Chapters(SynthesisPage):
                                         f"{100 * shown['ci_high']:.1f}; PI {100 * shown['pi_low']:.1f}–"
                                         f"{100 * shown['pi_high']:.1f})", f"I² {pooled.i2:.1f}%, tau² {pooled.tau2:.3f}")
             rows.append({"Setting": self.setting_label(group), "Study": label, "Arm": f"{pooled.k} studies",
-                         used: value, "Source": detail, "Printed (%)": "", "Reconstructed (%)": ""})
+                         used: value, "Source": detail, "Printed (%)": "", "Reconstructed (%)": "", "Data rows": ""})
         frame = pd.DataFrame(rows)
         if not frame.empty:
             frame = frame.sort_values("Setting", key=lambda c: c.map({self.setting_label(g): i for i, g in
