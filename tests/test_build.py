@@ -452,8 +452,14 @@ def _all_or_nothing(data: Path, study: str) -> None:
 def test_rates_of_0_and_100_percent_build_and_each_pool_says_what_it_could_estimate(book, tmp_path):
     data, build = _built_copy(book, tmp_path)
     response = build / "html/synthesis/response.html"
+    # A third study, so that the setting has a random-effects pool (two studies get none).
+    third = data / "studies/moe2025"
+    shutil.copytree(data / "studies" / SECOND_STUDY, third)
+    meta = third / "study.yaml"
+    meta.write_text(meta.read_text(encoding="utf-8").replace(f"study_id: {SECOND_STUDY}", "study_id: moe2025"),
+                    encoding="utf-8")
 
-    # One study at 0% and 100% beside one that is not: the GLMM pools them.
+    # One study at 0% and 100% beside two that are not: the GLMM pools them.
     _all_or_nothing(data, "doe2024")
     build_book(data, build, jobs=2, log=lambda *_: None)
     page = article(response)
@@ -462,13 +468,14 @@ def test_rates_of_0_and_100_percent_build_and_each_pool_says_what_it_could_estim
     assert "binomial-normal GLMM" in page and "not pooled:" not in page
     assert "one study only (Doe 2024, 38/38, 100.0%), not pooled" in page  # DCR: the fixture's first
 
-    # Both studies at 0% (and at 100%): the GLMM has no finite estimate, and the page says so
+    # Every study at 0% (and at 100%): the GLMM has no finite estimate, and the page says so
     # beside the continuity-corrected inverse-variance pool, which still exists.
     _all_or_nothing(data, SECOND_STUDY)
+    _all_or_nothing(data, "moe2025")
     build_book(data, build, jobs=2, log=lambda *_: None)
     page = article(response)
     assert "not pooled: no study has an event" in page
     assert "not pooled: every patient in every study had the event" in page
-    assert "inverse variance, REML, Hartung-Knapp" in page and "1.3 (0.0–100.0)" in page  # 1/2 added to 0/38
+    assert "inverse variance, REML, Hartung-Knapp" in page and "1.3 (" in page  # 1/2 added to each 0/38
     results = (build / "results/results.csv").read_text(encoding="utf-8")
     assert "not pooled: no study has an event" in results

@@ -30,7 +30,7 @@ from livingreview.validate import validate_data_dir
 from .generated_studies import reviews, write_review
 
 # Examples per run of the suite: each runs every notebook's code on a new review (about 10 s).
-EXAMPLES = int(os.environ.get("LIVINGREVIEW_FUZZ_EXAMPLES", "12"))
+EXAMPLES = int(os.environ.get("LIVINGREVIEW_FUZZ_EXAMPLES", "10"))
 
 
 @contextlib.contextmanager
