@@ -175,3 +175,9 @@ def test_stratification_recovers_the_true_odds_ratio_whoever_chooses():
     crude_unfit = crude_and_stratified(choice_cohort(60, 0.5, 0.3, 0.7, 0.7, 0.3, true_odds_ratio=2.0))["crude"]
     assert crude_fit > 2.0 > crude_unfit
     assert np.isfinite([crude_fit, crude_unfit]).all()
+
+
+def test_the_chapter_shows_the_same_odds_ratio_as_the_comparative_chapter():
+    # 3 non-responders of 30 with anlotinib: the conditional exact ratio, as everywhere else.
+    assert chapter_facts(load_studies())["nr_choice_or"].startswith(
+        "11.24 (95% CI 2.61–70.53; conditional exact OR and CI (Fisher)) for ORR (27/30 vs 13/30)")

@@ -301,8 +301,11 @@ def crude_and_stratified(cohort: pd.DataFrame) -> dict[str, float]:
 # ---------------------------------------------------------------------------- the chapter's facts
 
 def _ratio(row) -> str:
-    """A computed ratio with its 95% CI, to two decimals."""
-    return f"{row['estimate']:.2f} (95% CI {row['ci_low']:.2f}–{row['ci_high']:.2f})"
+    """An odds ratio from counts with its 95% CI, to two decimals, as the review shows it: the
+    conditional exact one where a cell is small (the method named), the Wald one otherwise."""
+    estimate, low, high, method = synthesis.shown_odds_ratio(row)
+    exact = f"; {method}" if row["small"] else ""
+    return f"{estimate:.2f} (95% CI {low:.2f}–{high:.2f}{exact})"
 
 
 def _printed_ratio(row) -> str:
