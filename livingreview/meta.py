@@ -316,7 +316,7 @@ def glmm_proportion(events, totals, level: float = 95.0, labels: tuple[str, ...]
     if reason:
         raise NotEstimable(reason)
     yi, vi = logit_effect_sizes(events, totals)
-    pooled_logit = special.logit(np.clip(events.sum() / totals.sum(), 1e-9, 1 - 1e-9))
+    pooled_logit = _logistic_fit(events, totals)[0]  # finite: all-or-none data were refused above
 
     def negative(params):
         return -glmm_log_likelihood(params[0], params[1], events, totals)
@@ -331,12 +331,10 @@ def glmm_proportion(events, totals, level: float = 95.0, labels: tuple[str, ...]
             best = found
     mu, sd = float(best.x[0]), abs(float(best.x[1]))
     # Compare with the boundary (tau = 0): the fixed-effect logistic fit.
-    fixed = optimize.minimize_scalar(lambda m: negative([m, 0.0]), bracket=(pooled_logit - 1, pooled_logit + 1),
-                                     options={"xtol": OPTIMUM_TOLERANCE})
-    if fixed.fun <= best.fun + 1e-10 or sd < 1e-6:
-        mu, sd = float(fixed.x), 0.0
-        p = special.expit(mu)
-        se = 1 / math.sqrt(float((totals * p * (1 - p)).sum()))
+    # Its maximum is in closed form: the logit of the pooled proportion (_logistic_fit).
+    fixed_mu, fixed_se = _logistic_fit(events, totals)
+    if negative([fixed_mu, 0.0]) <= best.fun + 1e-10 or sd < 1e-6:
+        mu, sd, se = fixed_mu, 0.0, fixed_se
     else:
         mu, sd = _polish(negative, mu, sd)
         covariance = np.linalg.inv(_hessian(negative, np.array([mu, sd])))
