@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import math
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Callable
 
@@ -304,14 +304,14 @@ def validate_table(path: Path, spec: TableSpec, references: dict[str, list[str]]
     file = paths.relative_to_root(path)
     if not path.is_file():
         return [Problem(file, None, None, None, f"the file to exist (table '{spec.name}')")]
-    undecodable = _not_utf8(path)
+    content, undecodable = _utf8_text(path)
     if undecodable:
         return [undecodable]
-    if not path.read_text(encoding="utf-8").strip():
+    if not content.strip():
         return [Problem(file, None, None, None, "a header row: " + ",".join(spec.column_names))]
     try:
         text = read_csv_text(path)
-    except (pd.errors.ParserError, UnicodeDecodeError) as exc:
+    except pd.errors.ParserError as exc:  # the text decodes (checked above)
         return [Problem(file, None, None, None, f"well-formed UTF-8 CSV ({exc})")]
 
     header = [c for c in text.columns if c != ROW_COLUMN]
@@ -375,7 +375,7 @@ def _load_yaml(path: Path) -> tuple[object, list[Problem]]:
     file = paths.relative_to_root(path)
     if not path.is_file():
         return None, [Problem(file, None, None, None, "the file to exist")]
-    undecodable = _not_utf8(path)
+    undecodable = _utf8_text(path)[1]
     if undecodable:
         return None, [undecodable]
     try:
@@ -396,18 +396,17 @@ def _load_yaml(path: Path) -> tuple[object, list[Problem]]:
     return content, []
 
 
-def _not_utf8(path: Path) -> Problem | None:
-    """A problem naming the first byte of ``path`` that is not UTF-8 (its offset and line), or
-    None when the file decodes."""
+def _utf8_text(path: Path) -> tuple[str, Problem | None]:
+    """The text of ``path``, or "" and a problem naming its first byte that is not UTF-8 (its
+    offset and line)."""
     raw = path.read_bytes()
     try:
-        raw.decode("utf-8")
+        return raw.decode("utf-8"), None
     except UnicodeDecodeError as exc:
         line = raw.count(b"\n", 0, exc.start) + 1
-        return Problem(paths.relative_to_root(path), None, None, f"byte 0x{raw[exc.start]:02x}",
-                       f"UTF-8 text (the byte at offset {exc.start}, on line {line}, is not UTF-8: save the "
-                       "file as UTF-8)")
-    return None
+        return "", Problem(paths.relative_to_root(path), None, None, f"byte 0x{raw[exc.start]:02x}",
+                           f"UTF-8 text (the byte at offset {exc.start}, on line {line}, is not UTF-8: save the "
+                           "file as UTF-8)")
 
 
 def yaml_key_lines(path: Path) -> dict[str, int]:
@@ -437,8 +436,6 @@ def yaml_key_lines(path: Path) -> dict[str, int]:
 
 def with_yaml_lines(problems: list[Problem]) -> list[Problem]:
     """Each problem about a YAML key, with the key's line added where the file shows it."""
-    from dataclasses import replace
-
     found: dict[str, dict[str, int]] = {}
     located = []
     for problem in problems:
