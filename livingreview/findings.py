@@ -32,7 +32,6 @@ import pandas as pd
 from . import synthesis, wording
 from .certainty import Judgement, certainty_text, find_judgement
 from .data import stack_rows
-from .dictionary import load_dictionary
 from .integrity import StudyStatus, analysis_set, MAIN, SENSITIVITY, study_status
 from .meta import GLMM
 from .reconstruct import SOURCE_RANK
@@ -431,9 +430,9 @@ class ReviewFindings:
             finding.method = "one study; exact (Clopper-Pearson) CI"
         finding.sensitivity = self._rate_sensitivity(group, endpoint, members)
         if endpoint == "grade3" and members["category"].nunique() > 1:
-            label = load_dictionary().column("adverse_events", "category").label
             finding.notes.append("The studies count different events: " + "; ".join(
-                f"{self._name(r['study_id'])}: {label(r['category'])}" for r in members.to_dict("records")) + ".")
+                f"{self._name(r['study_id'])}: {synthesis.definition_label(r['category'])}"
+                for r in members.to_dict("records")) + ".")
         return finding
 
     def _rate_sensitivity(self, group: str, endpoint: str, main: pd.DataFrame) -> str:
@@ -518,13 +517,10 @@ class ReviewFindings:
     def _control_survival(self, study, control: str, endpoint: str, population: str) -> tuple[float, str] | None:
         """The control arm's survival at :data:`ABSOLUTE_MONTHS`: printed if printed, else from its
         reconstruction; None when neither exists."""
-        outcomes = study.table("outcomes", as_typed=False)
-        printed = outcomes[(outcomes["endpoint"] == endpoint) & (outcomes["measure"] == "landmark")
-                           & (outcomes["arm"] == control) & (outcomes["population"] == population)
-                           & (outcomes["timepoint_months"] == f"{ABSOLUTE_MONTHS:g}") & outcomes["estimate"].ne("")]
+        printed = synthesis.printed_landmark(study, control, endpoint, ABSOLUTE_MONTHS, population)
         label = study.arms[control]["label"]
-        if not printed.empty:
-            return float(printed.iloc[0]["estimate"]) / 100, f"printed {ABSOLUTE_MONTHS:g}-month rate of the {label}"
+        if printed is not None:
+            return printed["percent"] / 100, f"printed {ABSOLUTE_MONTHS:g}-month rate of the {label}"
         for s, arm in self.chapters.arms_of(study):
             if arm.inputs.arm == control and arm.inputs.endpoint == endpoint and arm.inputs.population == population:
                 estimate = synthesis.landmark_estimate(arm, ABSOLUTE_MONTHS)

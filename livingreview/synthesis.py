@@ -233,12 +233,17 @@ def setting_groups(rates: pd.DataFrame, order: list[str]) -> list[tuple[str, pd.
     return groups
 
 
-def mixed_definitions_note(categories: list[str]) -> str:
-    """Why studies that count different adverse events are not pooled together."""
+def definition_label(category: str) -> str:
+    """'treatment-related adverse events' for an adverse-event category code (its label in the
+    data dictionary)."""
     from .dictionary import load_dictionary
 
-    label = load_dictionary().column("adverse_events", "category").label
-    return ("the studies count different events (" + " and ".join(label(c) for c in categories)
+    return load_dictionary().label("adverse_events", "category", category)
+
+
+def mixed_definitions_note(categories: list[str]) -> str:
+    """Why studies that count different adverse events are not pooled together."""
+    return ("the studies count different events (" + " and ".join(definition_label(c) for c in categories)
             + "), so each definition is pooled on its own")
 
 

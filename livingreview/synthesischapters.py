@@ -308,7 +308,7 @@ class Chapters(SynthesisPage):
                                         for r in members.to_dict("records"))
         summary = pools[(pools["group"] == group) & pools["model"].str.startswith("common-effect")]
         for c in summary.to_dict("records"):
-            only = f" of {self._definition_label(c['definition'])}" if c["definition"] else ""
+            only = f" of {synthesis.definition_label(c['definition'])}" if c["definition"] else ""
             text += (f"; common-effect summary{only}, sensitivity only: {_pct(c['estimate'])}% (95% CI "
                      f"{_interval(c['ci_low'], c['ci_high'])})")
         return text
@@ -371,7 +371,7 @@ class Chapters(SynthesisPage):
     def pooled_table_view(self, pools: pd.DataFrame):
         shown = pd.DataFrame({
             "Setting": [self.setting_label(g) for g in pools["group"]],
-            "Model": [m.split(" (")[0] + (f" ({self._definition_label(d)} only)" if d else "")
+            "Model": [m.split(" (")[0] + (f" ({synthesis.definition_label(d)} only)" if d else "")
                       for m, d in zip(pools["model"], pools["definition"])],
             "Studies (patients)": [f"{k} ({n})" for k, n in zip(pools["k"], pools["patients"])],
             "Regimens pooled": [self._pool_regimens(ids) for ids in pools["studies"]],
@@ -396,13 +396,6 @@ class Chapters(SynthesisPage):
             return next(iter(labels.values()))
         return "differs: " + "; ".join(f"{self.names[i]}: {label}" for i, label in labels.items())
 
-    @staticmethod
-    def _definition_label(category: str) -> str:
-        """'treatment-related adverse events' for an adverse-event category code."""
-        from .dictionary import load_dictionary
-
-        return load_dictionary().column("adverse_events", "category").label(category)
-
     def _pool_regimens(self, study_ids: str) -> str:
         """The regimens a pool combines, from its studies' anlotinib arms (partners in study.yaml)."""
         by_id = {s.study_id: s for s in self.studies}
@@ -426,7 +419,7 @@ class Chapters(SynthesisPage):
                              "total": r["total"], "weight": weight})
             pooled = pools[(pools["group"] == group) & (pools["model"] == GLMM) & pools["estimate"].astype(float).notna()]
             for p in pooled.to_dict("records"):
-                label = "Pooled (GLMM" + (f", {self._definition_label(p['definition'])})" if p["definition"] else ")")
+                label = "Pooled (GLMM" + (f", {synthesis.definition_label(p['definition'])})" if p["definition"] else ")")
                 rows.append({"label": label, "kind": "pooled", **{k: p[k] for k in
                              ("estimate", "ci_low", "ci_high", "pi_low", "pi_high")}})
         return pd.DataFrame(rows)
@@ -778,15 +771,14 @@ class Chapters(SynthesisPage):
                          "Data rows": row_links(r["study_id"], "outcomes.csv", r["data_rows"])})
         for group, pooled, members in self.landmark_pools(endpoint):
             shown = pooled.transformed(special.expit)
+            value = f"{100 * shown['estimate']:.1f} (95% CI {100 * shown['ci_low']:.1f}–{100 * shown['ci_high']:.1f}"
             if pooled.note:  # two studies: a common-effect summary, not a random-effects pool
-                label, value, detail = ("Common-effect summary (sensitivity only)",
-                                        f"{100 * shown['estimate']:.1f} (95% CI {100 * shown['ci_low']:.1f}–"
-                                        f"{100 * shown['ci_high']:.1f})", f"not pooled: {pooled.note}")
+                label, value, detail = ("Common-effect summary (sensitivity only)", value + ")",
+                                        f"not pooled: {pooled.note}")
             else:
                 label, value, detail = ("Pooled (REML, Hartung-Knapp)",
-                                        f"{100 * shown['estimate']:.1f} (95% CI {100 * shown['ci_low']:.1f}–"
-                                        f"{100 * shown['ci_high']:.1f}; PI {100 * shown['pi_low']:.1f}–"
-                                        f"{100 * shown['pi_high']:.1f})", f"I² {pooled.i2:.1f}%, tau² {pooled.tau2:.3f}")
+                                        value + f"; PI {100 * shown['pi_low']:.1f}–{100 * shown['pi_high']:.1f})",
+                                        f"I² {pooled.i2:.1f}%, tau² {pooled.tau2:.3f}")
             rows.append({"Setting": self.setting_label(group), "Study": label, "Arm": f"{pooled.k} studies",
                          used: value, "Source": detail, "Printed (%)": "", "Reconstructed (%)": "", "Data rows": ""})
         frame = pd.DataFrame(rows)
@@ -947,7 +939,7 @@ class Chapters(SynthesisPage):
         terms = synthesis.heatmap_matrix(self.safety_rates, ANY_GRADE)
         return {"safety_n_studies": int(self.safety_rates["study_id"].nunique()) if not self.safety_rates.empty else 0,
                 "safety_n_terms": len(terms), "grade3_by_setting": "; ".join(parts) or "not estimable",
-                "grade3_categories": ", ".join(self._definition_label(c) for c in sorted(set(self.grade3["category"])))
+                "grade3_categories": ", ".join(synthesis.definition_label(c) for c in sorted(set(self.grade3["category"])))
                 or "none"}
 
     def glue_safety_facts(self) -> None:
@@ -1076,9 +1068,9 @@ class Chapters(SynthesisPage):
                                          for r in overall.to_dict("records")) + ".")
 
     def _level_label(self, tool_name: str, judgement: str) -> str:
-        """How a tool's judgement is named (its level's label in rob_tools.yaml)."""
-        tool = next((t for t in self.rob_tools.values() if t["name"] == tool_name), {})
-        return str((tool.get("levels") or {}).get(str(judgement), {}).get("label", str(judgement).replace("_", " ")))
+        """How a tool's judgement is named (:func:`risk_of_bias.level_label`), the tool given by
+        the name the judgement tables carry."""
+        return level_label(next((t for t in self.rob_tools.values() if t["name"] == tool_name), {}), judgement)
 
     @cached_property
     def integrity_checks(self) -> dict[str, dict]:
@@ -1168,9 +1160,7 @@ class Chapters(SynthesisPage):
             return ""
         notes = []
         for study_id in str(study_ids).split(", "):
-            study = next((s for s in self.studies if s.study_id == study_id), None)
-            if study is None:
-                continue
+            study = self._study(study_id)
             safety, efficacy = synthesis.safety_population(study), synthesis.efficacy_population(study)
             if safety and synthesis.is_matched(study, efficacy) and not synthesis.is_matched(study, safety):
                 notes.append(f"{self.names[study_id]}: adverse events from the "
