@@ -17,6 +17,7 @@ from .display import glue_facts, study_link, table, table_html
 from .intervals import METHOD_LABELS, PROPORTION_CI_METHODS
 from .review import load_review, overview
 from .risk_of_bias import load_tools
+from .synthesis import LEAVE_ONE_OUT_MIN_STUDIES, SMALL_CELL
 
 
 @dataclass
@@ -121,6 +122,9 @@ class ReviewPage:
             "review_title": self.review["title"],
             "n_audit_rules": len(RULES),
             "n_ci_methods": len(PROPORTION_CI_METHODS),
+            # The pooling rules' thresholds, as the code applies them.
+            "or_small_cell": SMALL_CELL,
+            "loo_min_studies": LEAVE_ONE_OUT_MIN_STUDIES,
         }
         if not self.studies:
             return facts

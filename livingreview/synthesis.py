@@ -36,6 +36,9 @@ MIN_POOLED_STUDIES = 2
 # Röver et al. 2015). Such pools show the studies side by side, with a common-effect summary
 # labelled as a sensitivity summary.
 MIN_RANDOM_EFFECTS_STUDIES = 3
+# Leave-one-out refits a pool without each study in turn: from this many studies every refit is
+# itself a random-effects pool.
+LEAVE_ONE_OUT_MIN_STUDIES = MIN_RANDOM_EFFECTS_STUDIES + 1
 TOO_FEW_FOR_RANDOM_EFFECTS = ("two studies cannot show how much the true values differ between studies, so no "
                               "random-effects pool or prediction interval is given")
 ANY_EVENT_TERM = "Any adverse event"
@@ -271,11 +274,11 @@ def pooled_table(rates: pd.DataFrame, endpoint: str, order: list[str], by_defini
 
 
 def leave_one_out_table(rates: pd.DataFrame, endpoint: str, order: list[str]) -> pd.DataFrame:
-    """Each pool with four or more studies refitted without each study in turn (GLMM), so
-    that every refit is itself a random-effects pool (three or more studies)."""
+    """Each pool with :data:`LEAVE_ONE_OUT_MIN_STUDIES` or more studies refitted without each
+    study in turn (GLMM), so that every refit is itself a random-effects pool."""
     rows = []
     for group, members in setting_groups(rates, order):
-        if len(members) < MIN_RANDOM_EFFECTS_STUDIES + 1:
+        if len(members) < LEAVE_ONE_OUT_MIN_STUDIES:
             continue
         labels = list(members["study_id"])
         for left_out, estimate in leave_one_out(glmm_or_reason, labels, members["events"], members["total"]):

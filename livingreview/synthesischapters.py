@@ -333,6 +333,7 @@ class Chapters(SynthesisPage):
         left_out = left_out_of_main(self.studies)
         facts: dict[str, object] = {
             "resp_n_studies": len(self.main_studies),
+            "loo_min_studies": synthesis.LEAVE_ONE_OUT_MIN_STUDIES,
             "resp_left_out": ("; ".join(f"{self.names[s.study_id]} ({s.badge})" for s in left_out)
                               if left_out else "none")}
         for endpoint in ("ORR", "DCR"):
@@ -446,7 +447,8 @@ class Chapters(SynthesisPage):
             "95% CI": [_interval(lo, hi) for lo, hi in zip(frame["ci_low"], frame["ci_high"])],
             "I² (%)": frame["i2"].map(lambda v: f"{v:.1f}"),
         })
-        return table(shown, empty="No pool has four or more studies, so leave-one-out does not apply.")
+        return table(shown, empty=f"No pool has {synthesis.LEAVE_ONE_OUT_MIN_STUDIES} or more studies, so "
+                                  "leave-one-out does not apply.")
 
     def _pooled_results(self, scope: str, pools: pd.DataFrame, population: str) -> list[dict]:
         rows = []
