@@ -11,7 +11,7 @@ from . import paths
 
 
 def _check_data(args: argparse.Namespace) -> int:
-    from .validate import data_warnings, validate_data_dir
+    from .validation.checks import data_warnings, validate_data_dir
 
     problems = validate_data_dir(args.data_dir)
     if not problems:
@@ -28,8 +28,8 @@ def _check_data(args: argparse.Namespace) -> int:
 
 
 def _audit(args: argparse.Namespace) -> int:
-    from .audit import audit_data_dir, summary
-    from .validate import DataValidationError, require_valid
+    from .audit.rules import audit_data_dir, summary
+    from .validation.checks import DataValidationError, require_valid
 
     try:
         require_valid(args.data_dir)
@@ -46,7 +46,7 @@ def _audit(args: argparse.Namespace) -> int:
 
 
 def _datapackage(args: argparse.Namespace) -> int:
-    from .datapackage import write_datapackage
+    from .curated.datapackage import write_datapackage
 
     path = write_datapackage(args.data_dir)
     print(f"datapackage: wrote {paths.relative_to_root(path)}")
@@ -54,7 +54,7 @@ def _datapackage(args: argparse.Namespace) -> int:
 
 
 def _book(args: argparse.Namespace) -> int:
-    from .build import BuildError, build_book
+    from .build.engine import BuildError, build_book
 
     try:
         report = build_book(args.data_dir, args.build_dir, args.jobs)
@@ -76,9 +76,9 @@ def _book(args: argparse.Namespace) -> int:
 def _release(args: argparse.Namespace) -> int:
     """Build, record the release named by the changelog's newest heading, then rebuild so that
     the site names itself the release (only the pages showing the release status re-run)."""
-    from .build import BuildError, BuildLayout, build_book
-    from .release import ChangelogError, ReleaseError, record_release, release_version, releases_dir
-    from .review import last_search_date
+    from .build.engine import BuildError, BuildLayout, build_book
+    from .results.release import ChangelogError, ReleaseError, record_release, release_version, releases_dir
+    from .curated.review import last_search_date
 
     try:
         version = release_version()
@@ -100,7 +100,7 @@ def _release(args: argparse.Namespace) -> int:
 
 
 def _import_search(args: argparse.Namespace) -> int:
-    from .searchrecords import SearchError, import_run
+    from .search.records import SearchError, import_run
 
     try:
         report = import_run(args.data_dir, args.run_id)
@@ -112,7 +112,7 @@ def _import_search(args: argparse.Namespace) -> int:
 
 
 def _harness(args: argparse.Namespace) -> int:
-    from .simulation import run_harness, summarise
+    from .statistics.simulation import run_harness, summarise
 
     errors = run_harness(replicates=args.replicates)
     args.output.parent.mkdir(parents=True, exist_ok=True)
@@ -124,7 +124,7 @@ def _harness(args: argparse.Namespace) -> int:
 
 
 def _metafor_inputs(args: argparse.Namespace) -> int:
-    from .reference import analysis_inputs
+    from .statistics.reference import analysis_inputs
 
     inputs = analysis_inputs(args.data_dir)
     args.output.parent.mkdir(parents=True, exist_ok=True)
@@ -135,7 +135,7 @@ def _metafor_inputs(args: argparse.Namespace) -> int:
 
 
 def _new_study(args: argparse.Namespace) -> int:
-    from .scaffold import ScaffoldError, scaffold_study
+    from .curated.scaffold import ScaffoldError, scaffold_study
 
     try:
         written = scaffold_study(args.study_id, args.data_dir, rob_tool=args.rob_tool)
@@ -153,7 +153,7 @@ def _new_study(args: argparse.Namespace) -> int:
 def _bench(args: argparse.Namespace) -> int:
     import csv
 
-    from .bench import run_benchmark
+    from .build.bench import run_benchmark
 
     output = run_benchmark(args.sizes, args.study, args.output)
     with (output / "ratios.csv").open(encoding="utf-8") as handle:

@@ -32,8 +32,8 @@ from pathlib import Path
 
 import pytest
 
-from livingreview.audit import INFO, MISMATCH, OK, audit_data_dir
-from livingreview.data import study_folders
+from livingreview.audit.rules import INFO, MISMATCH, OK, audit_data_dir
+from livingreview.curated.studies import study_folders
 
 REVIEWED_FILE = Path(__file__).parent / "fixtures" / "reviewed_findings.csv"
 REVIEWED_COLUMNS = ["study_id", "table", "row", "rule", "verdict", "phrase", "note"]

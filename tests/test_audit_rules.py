@@ -4,7 +4,7 @@ arithmetic is broken."""
 import pandas as pd
 import pytest
 
-from livingreview.audit import (
+from livingreview.audit.rules import (
     MISMATCH, OK, RULES, attainable_counts, audit_data_dir, reproducing_methods,
     two_proportion_p_values, wald_p_range,
 )

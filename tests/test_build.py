@@ -16,8 +16,8 @@ from pathlib import Path
 
 import pytest
 
-from livingreview.build import BuildError, build_book
-from livingreview.results import RESULT_COLUMNS
+from livingreview.build.engine import BuildError, build_book
+from livingreview.results.table import RESULT_COLUMNS
 
 from .conftest import COMPARISON_RUNS, FIXTURES, SYNTHESIS_RUNS, TEACHING_RUNS, VALID_DATA, edit_csv
 
@@ -188,7 +188,7 @@ def test_failing_notebook_names_study_and_cell_and_keeps_the_site(book, tmp_path
 def test_a_warning_while_assembling_keeps_the_site_and_the_next_build_reads_every_page(book, tmp_path):
     import nbformat
 
-    from livingreview.sphinx_build import STATE
+    from livingreview.build.sphinx_build import STATE
 
     data, build, _ = book
     build_book(data, build, jobs=2, log=lambda *_: None)  # up to date after the other tests' edits
@@ -262,7 +262,7 @@ def _built_copy(book, tmp_path: Path) -> tuple[Path, Path]:
 
 @pytest.mark.slow
 def test_a_study_added_with_the_scaffold_and_data_files_appears_everywhere_it_belongs(book, tmp_path):
-    from livingreview.changes import Release
+    from livingreview.results.changes import Release
     from livingreview.cli import main
 
     data, build = _built_copy(book, tmp_path)
@@ -306,7 +306,7 @@ def test_a_cold_build_on_a_fresh_clone_lists_the_changes_since_the_latest_releas
     """Two releases recorded in the repository, then a data edit: a cold build (no earlier
     build on the machine) compares with the newer release, and lists both releases."""
     from livingreview import paths
-    from livingreview.release import ReleaseError, record_release
+    from livingreview.results.release import ReleaseError, record_release
 
     original_data, original_build, _ = book
     repo = tmp_path / "r"  # short paths: the kernel server's socket lives in the build folder
@@ -377,8 +377,8 @@ def _data_package(site: Path) -> dict[str, bytes]:
 def test_a_randomised_monotherapy_trial_added_by_data_only_is_shown_as_what_it_is_and_removed_cleanly(book, tmp_path):
     import base64
 
-    from livingreview import synthesis
-    from livingreview.data import load_studies
+    from livingreview.statistics import synthesis
+    from livingreview.curated.studies import load_studies
 
     data, build = _built_copy(book, tmp_path)
     site = build / "html"

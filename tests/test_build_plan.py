@@ -8,9 +8,9 @@ import shutil
 import nbformat
 
 from livingreview import paths
-from livingreview.build import (DataSnapshot, INJECTED_CELL_ID, input_hash, input_parts, normalise_notebook,
+from livingreview.build.engine import (DataSnapshot, INJECTED_CELL_ID, input_hash, input_parts, normalise_notebook,
                                 plan_runs, stale_reason)
-from livingreview.kernel import read_record
+from livingreview.build.kernel import read_record
 
 from .conftest import COMPARISON_RUNS, SYNTHESIS_RUNS, TEACHING_RUNS
 
@@ -160,7 +160,7 @@ def test_the_kernel_records_the_data_files_opened_and_folders_listed_under_its_r
     script = (
         "import os, sys\n"
         "from pathlib import Path\n"
-        "from livingreview.kernel import record_reads\n"
+        "from livingreview.build.kernel import record_reads\n"
         "record_reads(sys.argv[1], sys.argv[2])\n"
         "root = Path(sys.argv[2])\n"
         "(root / 'review.yaml').read_text()\n"

@@ -15,13 +15,13 @@ import yaml
 
 import livingreview
 from livingreview import paths
-from livingreview.build import BuildLayout, comparison_baseline, publish_results
-from livingreview.changes import Release, compare_results, identified
+from livingreview.build.engine import BuildLayout, comparison_baseline, publish_results
+from livingreview.results.changes import Release, compare_results, identified
 from livingreview.cli import main
-from livingreview.release import ChangelogError, release_version
-from livingreview.results import CERTAINTY_STATISTIC, RESULT_COLUMNS
-from livingreview.scaffold import PLACEHOLDER, ScaffoldError, scaffold_study
-from livingreview.validate import validate_data_dir
+from livingreview.results.release import ChangelogError, release_version
+from livingreview.results.table import CERTAINTY_STATISTIC, RESULT_COLUMNS
+from livingreview.curated.scaffold import PLACEHOLDER, ScaffoldError, scaffold_study
+from livingreview.validation.checks import validate_data_dir
 
 from .conftest import FIXTURES
 

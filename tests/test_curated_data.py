@@ -5,13 +5,13 @@ import re
 import pytest
 
 from livingreview import paths
-from livingreview.curated import parse_row_refs
-from livingreview.data import load_studies
-from livingreview.datapackage import render_datapackage
-from livingreview.integrity import load_screen
-from livingreview.risk_of_bias import load_judgement
-from livingreview.sources import SOURCES_ENV, quote_found, sources_dir
-from livingreview.validate import validate_data_dir
+from livingreview.curated.rowrefs import parse_row_refs
+from livingreview.curated.studies import load_studies
+from livingreview.curated.datapackage import render_datapackage
+from livingreview.curated.integrity import load_screen
+from livingreview.curated.risk_of_bias import load_judgement
+from livingreview.audit.sources import SOURCES_ENV, quote_found, sources_dir
+from livingreview.validation.checks import validate_data_dir
 
 STUDIES = load_studies()
 

@@ -7,7 +7,7 @@ import shutil
 
 import yaml
 
-from livingreview.validate import validate_data_dir
+from livingreview.validation.checks import validate_data_dir
 
 from .conftest import VALID_DATA
 

@@ -7,9 +7,9 @@ import csv
 
 import pytest
 
-from livingreview.audit import audit_data_dir
-from livingreview.data import load_study
-from livingreview.validate import validate_data_dir
+from livingreview.audit.rules import audit_data_dir
+from livingreview.curated.studies import load_study
+from livingreview.validation.checks import validate_data_dir
 
 from .conftest import FIXTURE_STUDY, append_row
 
@@ -46,8 +46,8 @@ def test_a_correction_replaces_its_row_in_every_analysis_and_keeps_it_as_history
 
 
 def test_the_data_view_marks_the_first_value_superseded_and_the_study_page_shows_both(corrected):
-    from livingreview.dataview import write_data_views
-    from livingreview.studypage import StudyPage
+    from livingreview.pages.dataview import write_data_views
+    from livingreview.pages.study import StudyPage
 
     written = write_data_views(corrected, corrected.parent / "site")
     view = next(p for p in written if p.name == "outcomes.html").read_text(encoding="utf-8")

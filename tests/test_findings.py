@@ -15,15 +15,15 @@ import yaml
 
 matplotlib.use("Agg")
 
-from livingreview import paths, synthesis, wording  # noqa: E402
-from livingreview.certainty import SYMBOLS, certainty_text  # noqa: E402
-from livingreview.data import load_studies  # noqa: E402
-from livingreview.findingspage import result_html, summary_of_findings_html  # noqa: E402
-from livingreview.integrity import (EXCLUDED, MAIN, SENSITIVITY, analysis_set, decision,  # noqa: E402
+from livingreview import paths; from livingreview.statistics import synthesis, wording# noqa: E402
+from livingreview.statistics.certainty import SYMBOLS, certainty_text  # noqa: E402
+from livingreview.curated.studies import load_studies  # noqa: E402
+from livingreview.pages.findings import result_html, summary_of_findings_html  # noqa: E402
+from livingreview.curated.integrity import (EXCLUDED, MAIN, SENSITIVITY, analysis_set, decision,  # noqa: E402
                                     main_analysis_studies, sensitivity_analysis_studies, study_status)
-from livingreview.plotting import LEFT_OUT_COLOUR, LEFT_OUT_LEGEND  # noqa: E402
-from livingreview.studypage import StudyPage  # noqa: E402
-from livingreview.synthesischapters import Chapters  # noqa: E402
+from livingreview.pages.plotting import LEFT_OUT_COLOUR, LEFT_OUT_LEGEND  # noqa: E402
+from livingreview.pages.study import StudyPage  # noqa: E402
+from livingreview.pages.chapters import Chapters  # noqa: E402
 
 from .conftest import FIXTURE_STUDY  # noqa: E402
 
@@ -149,7 +149,7 @@ def test_each_setting_has_every_main_outcome_and_its_comparison(chapters):
 def test_every_outcome_a_comparative_study_reports_is_in_its_summary_of_findings(chapters):
     """Read from the data, independently of the findings: every ratio a comparative study of the
     main analyses prints, and every rate it prints in both arms, has a reported row."""
-    from livingreview import synthesis
+    from livingreview.statistics import synthesis
 
     for study in synthesis.two_arm_studies(chapters.main_studies):
         setting = chapters.findings.setting(study.meta["setting_group"])
@@ -225,7 +225,7 @@ def test_one_studys_rate_is_the_same_number_on_its_page_in_the_synthesis_and_the
     assert sentence.startswith("21.8% (19 of 87, all analysed patients")
     assert "23.2% (19 of 82) over patients evaluable for response" in sentence  # the other population, named
     # The sensitivity analysis pools the same count the page shows.
-    from livingreview import synthesis
+    from livingreview.statistics import synthesis
 
     pooled = synthesis.arm_rates([zzu.study], "ORR")
     assert (int(pooled["events"].iloc[0]), int(pooled["total"].iloc[0])) == (19, 87)
@@ -323,7 +323,7 @@ def test_a_study_page_says_its_status_first_and_its_title_carries_it():
 def test_every_text_of_a_figure_is_at_least_ten_pixels_where_it_is_shown(chapters):
     """At the narrowest width a figure is shown at (its box scrolls below it), no text is
     smaller than 10 CSS pixels; the figure is SVG with its description as alt text."""
-    from livingreview.display import (CSS_PX_PER_INCH, FIGURE_NARROW_PX, MIN_FONT_PX, POINTS_PER_INCH,
+    from livingreview.pages.display import (CSS_PX_PER_INCH, FIGURE_NARROW_PX, MIN_FONT_PX, POINTS_PER_INCH,
                                       figure_html)
 
     for fig in (chapters.response_forest("ORR"), chapters.comparison_forest(), chapters.heatmap("grade ≥3"),
@@ -340,7 +340,7 @@ def test_every_text_of_a_figure_is_at_least_ten_pixels_where_it_is_shown(chapter
 def test_a_figure_without_a_description_is_refused():
     import matplotlib.pyplot as plt
 
-    from livingreview.display import figure_html
+    from livingreview.pages.display import figure_html
 
     fig, _ = plt.subplots()
     with pytest.raises(ValueError, match="description"):

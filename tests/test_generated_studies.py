@@ -24,8 +24,8 @@ import nbformat
 import pytest
 from hypothesis import HealthCheck, given, settings
 
-from livingreview.build import plan_runs, run_parameters, build_book
-from livingreview.validate import validate_data_dir
+from livingreview.build.engine import plan_runs, run_parameters, build_book
+from livingreview.validation.checks import validate_data_dir
 
 from .generated_studies import reviews, write_review
 
@@ -38,7 +38,7 @@ def _pages_without_rendering():
     """Figures are built and closed, not rendered; glue is a no-op (outside a kernel)."""
     import matplotlib.pyplot as plt
 
-    from livingreview import display
+    from livingreview.pages import display
 
     matplotlib.use("Agg")
     saved = display.show_figure, display.glue_facts

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from lifelines import KaplanMeierFitter
 
-from livingreview.guyot import reconstruct_from_curve
+from livingreview.statistics.guyot import reconstruct_from_curve
 
 # A perfectly digitised curve should come back almost exactly: survival within 1 point and
 # the median within 0.1 month. The total event count is met by adjusting censoring in the

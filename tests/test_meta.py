@@ -13,9 +13,9 @@ import pandas as pd
 import pytest
 from scipy import special
 
-from livingreview.meta import (NotEstimable, glmm_log_likelihood, glmm_proportion, inverse_variance, logit_effect_sizes,
+from livingreview.statistics.meta import (NotEstimable, glmm_log_likelihood, glmm_proportion, inverse_variance, logit_effect_sizes,
                                reml_tau2, typical_within_variance)
-from livingreview.reference import analysis_inputs, package_statistics
+from livingreview.statistics.reference import analysis_inputs, package_statistics
 
 from .conftest import FIXTURES
 
@@ -181,7 +181,7 @@ def test_the_glmm_refuses_pools_with_no_finite_estimate_and_says_why(events, tot
 
 
 def test_a_pool_the_glmm_cannot_estimate_is_a_record_with_its_reason():
-    from livingreview.synthesis import pool_rates
+    from livingreview.statistics.synthesis import pool_rates
 
     rates = pd.DataFrame({"study_id": ["a", "b"], "events": [0, 0], "total": [20, 30]})
     glmm, iv = pool_rates(rates, "ORR")

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import pytest
 
-from livingreview.data import load_studies
-from livingreview.synthesis import EXACT_OR, WALD_OR, odds_ratio, response_odds_ratios, shown_odds_ratio
-from livingreview.synthesischapters import Chapters
+from livingreview.curated.studies import load_studies
+from livingreview.statistics.synthesis import EXACT_OR, WALD_OR, odds_ratio, response_odds_ratios, shown_odds_ratio
+from livingreview.pages.chapters import Chapters
 
 # R 4.x fisher.test(matrix(c(a, c, b, d), 2)): conditional MLE and exact 95% CI. R finds the
 # MLE and the limits with uniroot at its default tolerance (.Machine$double.eps^0.25, about

@@ -9,14 +9,14 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from livingreview.bibliography import bibtex_escape, study_entry
-from livingreview.data import load_study, load_vocabulary
-from livingreview.display import GlueText, Link, doi_link, table_html
-from livingreview.response import response_rates
-from livingreview.results import RESULT_COLUMNS, combine_results, study_results, write_results
-from livingreview.risk_of_bias import domain_table, load_judgement, load_tools, total_score
-from livingreview.safety import GRADE_3_PLUS, ANY_GRADE, ae_rates
-from livingreview.studypage import StudyPage
+from livingreview.build.bibliography import bibtex_escape, study_entry
+from livingreview.curated.studies import load_study, load_vocabulary
+from livingreview.pages.display import GlueText, Link, doi_link, table_html
+from livingreview.statistics.response import response_rates
+from livingreview.results.table import RESULT_COLUMNS, combine_results, study_results, write_results
+from livingreview.curated.risk_of_bias import domain_table, load_judgement, load_tools, total_score
+from livingreview.statistics.safety import GRADE_3_PLUS, ANY_GRADE, ae_rates
+from livingreview.pages.study import StudyPage
 
 from .conftest import FIXTURE_STUDY, VALID_DATA, append_row
 
@@ -121,7 +121,7 @@ def test_study_page_facts_are_glued_values(tmp_path):
 
 
 def test_a_study_with_no_outcome_rows_says_so_first(data_copy):
-    from livingreview.validate import data_warnings
+    from livingreview.validation.checks import data_warnings
 
     outcomes = data_copy / "studies/doe2024/outcomes.csv"
     outcomes.write_text(outcomes.read_text(encoding="utf-8").splitlines()[0] + "\n", encoding="utf-8")

@@ -3,11 +3,11 @@ memo of shared computations, and the benchmark's own data and arithmetic."""
 
 from __future__ import annotations
 
-from livingreview import memo
-from livingreview.bench import Timing, edit_one_study, ratios, synthetic_data
-from livingreview.build import KERNEL_NAME, ensure_kernel, normalise_notebook, notebook_imports
-from livingreview.kernel import Forker
-from livingreview.validate import validate_data_dir
+from livingreview.statistics import memo
+from livingreview.build.bench import Timing, edit_one_study, ratios, synthetic_data
+from livingreview.build.engine import KERNEL_NAME, ensure_kernel, normalise_notebook, notebook_imports
+from livingreview.build.kernel import Forker
+from livingreview.validation.checks import validate_data_dir
 
 from .conftest import FIXTURES, VALID_DATA
 
@@ -43,7 +43,7 @@ def test_the_forker_preloads_nothing_from_the_data(tmp_path):
 
     record = tmp_path / "reads.tsv"
     modules = notebook_imports(sorted(NOTEBOOKS.rglob("*.ipynb")))
-    script = ("import importlib, sys\nfrom livingreview.kernel import record_reads\n"
+    script = ("import importlib, sys\nfrom livingreview.build.kernel import record_reads\n"
               "record_reads(sys.argv[1], sys.argv[2])\n"
               "for name in sys.argv[3:]:\n    importlib.import_module(name)\n")
     subprocess.run([sys.executable, "-c", script, str(record), str(FIXTURES.parent.parent / "data"), *modules],
@@ -69,8 +69,8 @@ def test_memo_keeps_results_during_a_build_only(tmp_path, monkeypatch):
 
 
 def test_an_audit_is_recomputed_when_its_study_changes(data_copy, tmp_path, monkeypatch):
-    from livingreview.audit import audit_study
-    from livingreview.data import load_study, load_vocabulary
+    from livingreview.audit.rules import audit_study
+    from livingreview.curated.studies import load_study, load_vocabulary
 
     monkeypatch.setenv(memo.MEMO_ENV, str(tmp_path / "memo"))
     folder = data_copy / "studies/doe2024"
@@ -124,7 +124,7 @@ def test_ratios_are_the_targets_arithmetic():
 def test_the_figure_is_drawn_from_the_benchmark_table(tmp_path):
     import shutil
 
-    from livingreview.bench import OUTPUT_DIR, redraw
+    from livingreview.build.bench import OUTPUT_DIR, redraw
 
     shutil.copy2(OUTPUT_DIR / "benchmark.csv", tmp_path / "benchmark.csv")
     figure = redraw(tmp_path)

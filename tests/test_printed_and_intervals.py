@@ -5,8 +5,8 @@ import math
 import pytest
 from scipy import stats
 
-from livingreview.intervals import proportion_ci
-from livingreview.printed import decimals, format_like, half_unit, matches_printed, parse_p_value
+from livingreview.statistics.intervals import proportion_ci
+from livingreview.curated.printed import decimals, format_like, half_unit, matches_printed, parse_p_value
 
 # Two implementations of the same closed-form or quantile formula agree to rounding error.
 RTOL_SAME_FORMULA = 1e-9

@@ -11,8 +11,8 @@ import pandas as pd
 import pytest
 
 from livingreview import paths
-from livingreview.prisma import ALL_UPDATES, SearchRecord
-from livingreview.searchrecords import RECORD_COLUMNS, SCREENING_COLUMNS, SearchRun, load_records
+from livingreview.search.prisma import ALL_UPDATES, SearchRecord
+from livingreview.search.records import RECORD_COLUMNS, SCREENING_COLUMNS, SearchRun, load_records
 
 
 def _run(run_id: str, update: str, method: str = "database", date: str = "2026-12-01") -> SearchRun:
@@ -109,7 +109,7 @@ def test_the_flow_table_has_a_column_per_update_and_one_for_all(two_updates):
 def test_the_diagram_is_described_with_its_numbers_and_grows_with_its_boxes(two_updates):
     import matplotlib.pyplot as plt
 
-    from livingreview.plotting import prisma_flow_figure
+    from livingreview.pages.plotting import prisma_flow_figure
 
     small = prisma_flow_figure(two_updates.flow("2027-06"))
     large = prisma_flow_figure(two_updates.flow())
@@ -135,7 +135,7 @@ def review_record() -> SearchRecord:
 
 
 def test_the_reviews_flow_adds_up_and_reaches_every_included_study(review_record):
-    from livingreview.data import study_folders
+    from livingreview.curated.studies import study_folders
 
     everything = review_record.flow()
     assert everything.arithmetic_problems() == []
@@ -153,9 +153,9 @@ def test_a_report_excluded_at_full_text_is_listed_with_its_reason_and_is_in_no_a
     import csv
     import shutil
 
-    from livingreview.data import study_folders
-    from livingreview.searchpage import SearchPage
-    from livingreview.searchrecords import validate_search
+    from livingreview.curated.studies import study_folders
+    from livingreview.pages.search import SearchPage
+    from livingreview.search.records import validate_search
 
     data = tmp_path / "data"
     shutil.copytree(paths.DATA_DIR, data)
@@ -180,7 +180,7 @@ def test_a_report_excluded_at_full_text_is_listed_with_its_reason_and_is_in_no_a
 
 
 def test_the_reviews_exclusions_and_reports_awaiting_full_text_are_on_the_page(review_record):
-    from livingreview.searchpage import SearchPage
+    from livingreview.pages.search import SearchPage
 
     page = SearchPage.load(paths.DATA_DIR)
     screening = review_record.screening

@@ -10,8 +10,8 @@ import pandas as pd
 import pytest
 from lifelines import CoxPHFitter
 
-from livingreview.data import load_studies
-from livingreview.reconstruct import (PrintedSurvival, _km_at, km_median, reconstruct,
+from livingreview.curated.studies import load_studies
+from livingreview.statistics.reconstruct import (PrintedSurvival, _km_at, km_median, reconstruct,
                                       survival_inputs, target_points)
 
 # The acceptance bounds of the reconstruction: a KM median within half a month of the

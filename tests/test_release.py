@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from livingreview.changes import Release
-from livingreview.release import (ReleaseError, data_digest, record_release, recorded_releases,
+from livingreview.results.changes import Release
+from livingreview.results.release import (ReleaseError, data_digest, record_release, recorded_releases,
                                   release_status, releases_dir)
 
 from .conftest import VALID_DATA

@@ -14,7 +14,7 @@ import yaml
 
 from livingreview import paths
 from livingreview.cli import main
-from livingreview.searchrecords import (
+from livingreview.search.records import (
     RECORD_COLUMNS,
     SCREENING_COLUMNS,
     TITLE_MATCH_THRESHOLD,
@@ -30,7 +30,7 @@ from livingreview.searchrecords import (
     parse_export,
     surname,
 )
-from livingreview.validate import Problem, validate_search
+from livingreview.validation.checks import Problem, validate_search
 
 FIXTURES = Path(__file__).parent / "fixtures" / "search"
 FIXTURE_FILE = "tests/fixtures/search"

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import pytest
 
-from livingreview.simulation import ERROR_LABELS, run_harness, scenarios, summarise
+from livingreview.statistics.simulation import ERROR_LABELS, run_harness, scenarios, summarise
 
 # Reconstruction fidelity: the printed numbers are targets, so the typical (95th percentile)
 # error against them must stay within the acceptance bounds used for the papers.
@@ -56,7 +56,7 @@ def test_reconstructed_hazard_ratio_stays_near_the_data_hazard_ratio(errors):
 
 
 def test_harness_is_deterministic():
-    from livingreview.simulation import run_dataset
+    from livingreview.statistics.simulation import run_dataset
 
     scenario = scenarios()[0]
     assert run_dataset(scenario, 7) == run_dataset(scenario, 7)

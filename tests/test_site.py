@@ -17,8 +17,8 @@ from pathlib import Path
 import pytest
 
 from livingreview import paths
-from livingreview.build import build_book
-from livingreview.data import study_folders
+from livingreview.build.engine import build_book
+from livingreview.curated.studies import study_folders
 
 from .conftest import COMPARISON_RUNS, SYNTHESIS_RUNS, TEACHING_RUNS
 
@@ -53,7 +53,7 @@ def test_one_page_per_study_with_every_section(site):
 
 
 def test_reconstructed_curves_on_every_study_that_prints_enough(site):
-    from livingreview.plotting import RECONSTRUCTION_LABEL  # drawn inside each curve figure
+    from livingreview.pages.plotting import RECONSTRUCTION_LABEL  # drawn inside each curve figure
 
     assert RECONSTRUCTION_LABEL
     for study, curves in {"li2022": 3, "xu2025": 2, "carter2022": 4, "zzu_anlotinib_pd1": 2}.items():
@@ -207,8 +207,8 @@ DESKTOP = {"width": 1280, "height": 900}
 
 def _left_out_studies() -> dict[str, str]:
     """Study id -> badge of every study whose integrity decision keeps it out of the main analyses."""
-    from livingreview.data import load_studies
-    from livingreview.integrity import study_status
+    from livingreview.curated.studies import load_studies
+    from livingreview.curated.integrity import study_status
 
     return {s.study_id: study_status(s).badge for s in load_studies(paths.DATA_DIR) if not study_status(s).in_main}
 
@@ -282,12 +282,12 @@ def _internal_codes() -> set[str]:
     and the studies' arm and population ids (snake_case ones, and short abbreviations)."""
     import yaml
 
-    from livingreview.audit import RULES
-    from livingreview.data import load_studies
-    from livingreview.dictionary import load_dictionary
-    from livingreview.integrity import ANALYSIS_SET_OF, load_checks
-    from livingreview.review import load_review
-    from livingreview.risk_of_bias import load_tools
+    from livingreview.audit.rules import RULES
+    from livingreview.curated.studies import load_studies
+    from livingreview.curated.dictionary import load_dictionary
+    from livingreview.curated.integrity import ANALYSIS_SET_OF, load_checks
+    from livingreview.curated.review import load_review
+    from livingreview.curated.risk_of_bias import load_tools
 
     codes = set(load_dictionary().codes()) | set(RULES) | set(load_checks()) | set(ANALYSIS_SET_OF)
     codes |= set(load_review().get("setting_groups", {}))
@@ -429,7 +429,7 @@ def test_number_links_lead_to_their_row_with_its_value_and_quote(site):
 
     from bs4 import BeautifulSoup
 
-    from livingreview.data import study_folders
+    from livingreview.curated.studies import study_folders
 
     rng = random.Random(2026)
     number = re.compile(r"\d+(?:\.\d+)?")
@@ -458,7 +458,7 @@ def test_number_links_lead_to_their_row_with_its_value_and_quote(site):
 
 
 def test_search_finds_every_study_page_that_reports_an_adverse_event(served, browser):
-    from livingreview.data import load_studies, load_vocabulary
+    from livingreview.curated.studies import load_studies, load_vocabulary
 
     vocabulary = load_vocabulary()
     hypertension = set(vocabulary.loc[vocabulary["harmonised_term"] == "Hypertension", "printed_term"])
@@ -478,7 +478,7 @@ def test_search_finds_every_study_page_that_reports_an_adverse_event(served, bro
 
 
 def test_every_page_is_within_its_weight_budget(site):
-    from livingreview.bench import PAGE_BUDGET_KB, page_weight_kb
+    from livingreview.build.bench import PAGE_BUDGET_KB, page_weight_kb
 
     heavy = {p.relative_to(site).as_posix(): round(page_weight_kb(site, p))
              for p in site.rglob("*.html") if p.relative_to(site).parts[0] not in ("_static", "_sources")

@@ -8,9 +8,9 @@ import math
 import pytest
 from scipy import special
 
-from livingreview import synthesis
-from livingreview.meta import COMMON_IV, COMMON_LOGISTIC, GLMM, common_effect, common_effect_proportion
-from livingreview.synthesischapters import Chapters
+from livingreview.statistics import synthesis
+from livingreview.statistics.meta import COMMON_IV, COMMON_LOGISTIC, GLMM, common_effect, common_effect_proportion
+from livingreview.pages.chapters import Chapters
 
 from .test_meta import METAFOR_TOLERANCE
 
@@ -104,7 +104,7 @@ def test_a_printed_rate_without_a_ci_takes_the_reconstructions_se():
 
 
 def test_common_effect_summaries_refuse_all_or_none_and_accept_one_study():
-    from livingreview.meta import NotEstimable
+    from livingreview.statistics.meta import NotEstimable
 
     with pytest.raises(NotEstimable):
         common_effect_proportion([0, 0], [10, 20])

@@ -6,8 +6,8 @@ from __future__ import annotations
 import pytest
 from scipy import stats
 
-from livingreview import paths, synthesis
-from livingreview.data import load_studies, load_vocabulary
+from livingreview import paths; from livingreview.statistics import synthesis
+from livingreview.curated.studies import load_studies, load_vocabulary
 
 # The two computations differ only by floating point (statsmodels uses the same beta quantiles).
 CLOPPER_PEARSON_TOLERANCE = 1e-9

@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 from livingreview import paths
-from livingreview.reconstruct import analyse_arm, km_median
+from livingreview.statistics.reconstruct import analyse_arm, km_median
 from livingreview.teaching import kaplan_meier as km
 
 from .conftest import VALID_DATA

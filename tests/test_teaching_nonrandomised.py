@@ -9,9 +9,9 @@ import numpy as np
 import pytest
 from scipy import optimize, stats
 
-from livingreview.data import load_studies
-from livingreview.integrity import EXCLUDE
-from livingreview.integrity import decision as integrity_decision
+from livingreview.curated.studies import load_studies
+from livingreview.curated.integrity import EXCLUDE
+from livingreview.curated.integrity import decision as integrity_decision
 from livingreview.teaching.nonrandomised import (adjusted_example, chapter_facts, choice_cohort, comparative_studies,
                                                  crude_and_stratified, hazard_ratio_table, log_ratio_se,
                                                  matched_example, median_table, patient_choice_example,

@@ -11,9 +11,9 @@ import pandas as pd
 import pytest
 from scipy import special, stats
 
-from livingreview.meta import GLMM, IV_REML_HK, IV_REML_Z, reml_log_likelihood, reml_tau2
-from livingreview.synthesis import ALL_SETTINGS
-from livingreview.synthesischapters import Chapters
+from livingreview.statistics.meta import GLMM, IV_REML_HK, IV_REML_Z, reml_log_likelihood, reml_tau2
+from livingreview.statistics.synthesis import ALL_SETTINGS
+from livingreview.pages.chapters import Chapters
 from livingreview.teaching.random_effects import (LIKELIHOOD_DROP_95, chapter_facts, critical_values, interval_rows,
                                                   members, model_comparison, pooled_groups, reml_profile,
                                                   richest_setting, study_logits, weights)

@@ -7,7 +7,7 @@ import pytest
 from scipy import stats
 
 from livingreview import paths
-from livingreview.intervals import proportion_ci
+from livingreview.statistics.intervals import proportion_ci
 from livingreview.teaching import response_intervals as ri
 
 from .conftest import VALID_DATA

@@ -2,7 +2,7 @@
 examples chosen by decision on the real data and the fixture."""
 
 from livingreview import paths
-from livingreview.integrity import EXCLUDE, SENSITIVITY_ONLY
+from livingreview.curated.integrity import EXCLUDE, SENSITIVITY_ONLY
 from livingreview.teaching import trustworthiness as tw
 
 from .conftest import VALID_DATA

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from livingreview import paths
-from livingreview.validate import Problem, validate_data_dir
+from livingreview.validation.checks import Problem, validate_data_dir
 
 from .conftest import VALID_DATA, edit_csv
 
@@ -225,7 +225,7 @@ def test_benchmarks_cite_only_doi_or_pubmed_addresses():
     import re
 
     from livingreview import paths
-    from livingreview.validate import BENCHMARK_HOSTS, validate_benchmarks
+    from livingreview.validation.checks import BENCHMARK_HOSTS, validate_benchmarks
 
     assert validate_benchmarks(paths.DATA_DIR) == []
     text = (paths.DATA_DIR / "context" / "benchmarks.csv").read_text(encoding="utf-8")
@@ -240,7 +240,7 @@ def test_benchmarks_cite_only_doi_or_pubmed_addresses():
 
 @pytest.mark.parametrize("column", ["note", "source", "citation"])
 def test_a_benchmark_citing_a_mirror_or_news_page_is_rejected(tmp_path, column):
-    from livingreview.validate import validate_benchmarks
+    from livingreview.validation.checks import validate_benchmarks
 
     data = _benchmark_copy(tmp_path)
     path = data / "context" / "benchmarks.csv"
@@ -259,8 +259,8 @@ def test_a_benchmark_citing_a_mirror_or_news_page_is_rejected(tmp_path, column):
 def test_the_design_vocabulary_matches_the_schema_and_names_known_tools():
     import yaml
 
-    from livingreview.review import load_designs
-    from livingreview.risk_of_bias import load_tools
+    from livingreview.curated.review import load_designs
+    from livingreview.curated.risk_of_bias import load_tools
 
     schema = yaml.safe_load((paths.DATA_DIR / "study.schema.yaml").read_text(encoding="utf-8"))
     enum = schema["properties"]["design"]["properties"]["type"]["enum"]

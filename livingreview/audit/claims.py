@@ -13,9 +13,9 @@ from __future__ import annotations
 
 import math
 
-from .curated import format_refs, parse_row_refs
-from .data import Study
-from .printed import half_unit, to_float
+from ..curated.rowrefs import format_refs, parse_row_refs
+from ..curated.studies import Study
+from ..curated.printed import half_unit, to_float
 
 CLAIMS_TABLE = "claims"
 FOLD, ALL, NONE, SCHEDULE = "fold_change", "all", "none", "schedule"
@@ -45,7 +45,7 @@ def _row(study: Study, table: str, row: int) -> dict:
 
 def _claim_finding(study: Study, claim: dict, rule: str, quantity: str, printed: str, recomputed: str,
                    agrees: bool, detail: str, kind: str, grade: str = "arithmetic_certainty"):
-    from .audit import MISMATCH, OK, Finding
+    from .rules import MISMATCH, OK, Finding
 
     return Finding(study_id=study.study_id, table=CLAIMS_TABLE, row=str(claim["row"]), source=str(claim["source"]),
                    rule=rule, quantity=quantity, printed=printed, recomputed=recomputed,
@@ -180,7 +180,7 @@ def check_multiple_estimates(study: Study) -> list:
     """Rule ``multiple_estimates``: a comparison the paper estimates with more than one model
     (unadjusted and adjusted, univariable and multivariable), each estimate shown beside its
     model, as a note: which one a reader should believe is the paper's to say."""
-    from .audit import INFO, Finding
+    from .rules import INFO, Finding
 
     findings = []
     for table, label, rows, column in _estimate_groups(study):

@@ -12,7 +12,7 @@ verdict:
   interval when the paper names none).
 
 Every comparison is made at the printed precision: a recomputed value agrees when it lies
-within half a unit of the printed last digit (:func:`livingreview.printed.matches_printed`).
+within half a unit of the printed last digit (:func:`livingreview.curated.printed.matches_printed`).
 """
 
 from __future__ import annotations
@@ -26,15 +26,15 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from . import paths
+from .. import paths
 from .claims import check_claims, check_multiple_estimates
-from .curated import curator_findings
-from .data import Study, load_studies, load_vocabulary, stack_rows, typed
-from .dictionary import load_dictionary
-from .intervals import METHOD_ALIASES, METHOD_LABELS, PROPORTION_CI_METHODS, proportion_ci
-from .memo import by_value, folder_digest, memoised
-from .validate import row_rules
-from .printed import format_like, half_unit, matches_printed, parse_p_value, to_float
+from ..curated.rowrefs import curator_findings
+from ..curated.studies import Study, load_studies, load_vocabulary, stack_rows, typed
+from ..curated.dictionary import load_dictionary
+from ..statistics.intervals import METHOD_ALIASES, METHOD_LABELS, PROPORTION_CI_METHODS, proportion_ci
+from ..statistics.memo import by_value, folder_digest, memoised
+from ..validation.checks import row_rules
+from ..curated.printed import format_like, half_unit, matches_printed, parse_p_value, to_float
 
 FINDING_COLUMNS = ["study_id", "table", "row", "source", "rule", "quantity", "printed",
                    "recomputed", "verdict", "detail", "kind", "grade", "other_rows"]

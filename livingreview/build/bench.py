@@ -13,7 +13,7 @@ execute, assemble):
 - the cold build and the one-study update again with the review grown to N studies, by adding
   copies of a fixture study (``tests/fixtures/new_study/poe2026``) to the real ones;
 - the **floor**: starting one kernel and importing what the notebooks import, the ordinary way
-  and forked from the build's warm parent (:mod:`livingreview.kernel`).
+  and forked from the build's warm parent (:mod:`livingreview.build.kernel`).
 
 It writes ``benchmark.csv`` (every build, with the ratios the targets are about),
 ``floor.csv``, ``machine.csv`` and ``benchmark.svg`` to ``book/performance/``, which the
@@ -36,8 +36,8 @@ from dataclasses import asdict, dataclass
 from decimal import Decimal
 from pathlib import Path
 
-from . import paths
-from .build import (KERNEL_NAME, BuildLayout, assemble_source, current_release, ensure_kernel,
+from .. import paths
+from .engine import (KERNEL_NAME, BuildLayout, assemble_source, current_release, ensure_kernel,
                     notebook_imports, plan_runs, run_parameters)
 
 OUTPUT_DIR = paths.BOOK_DIR / "performance"

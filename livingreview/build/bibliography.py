@@ -7,7 +7,7 @@ reference without editing any bibliography by hand. Method references live in
 
 from __future__ import annotations
 
-from .data import Study
+from ..curated.studies import Study
 
 # Characters with a meaning in BibTeX/LaTeX, written so that they print as themselves.
 _ESCAPES = {"\\": r"\textbackslash{}", "{": r"\{", "}": r"\}", "&": r"\&", "%": r"\%",

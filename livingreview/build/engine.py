@@ -10,7 +10,7 @@ One entry point, :func:`build_book` (``make book``). Its steps:
    study folder. A run is reused when its notebook, parameters, the package code and the
    pinned requirements (hashed) are unchanged, and so is every data file it opened and every
    folder it listed or read from when it last ran (recorded by its kernel, see
-   :mod:`livingreview.kernel`; compared with a :class:`DataSnapshot` taken before anything
+   :mod:`livingreview.build.kernel`; compared with a :class:`DataSnapshot` taken before anything
    executes). :func:`stale_reason` decides this, and says why for the log, one line per run
    executed (never built, notebook changed, data changed naming the files, ...).
 3. **Execute** the other runs with papermill, in parallel, longest first, each in a kernel
@@ -20,7 +20,7 @@ One entry point, :func:`build_book` (``make book``). Its steps:
 4. **Assemble** a source tree under ``<build>/site-source`` (the book pages, the executed
    notebooks, the bibliography of the included studies, the results table and a copy of the
    data for download) and build it with Jupyter Book's Sphinx build, strict and incremental
-   (:mod:`livingreview.sphinx_build`; Jupyter Book executes nothing: ``execute_notebooks:
+   (:mod:`livingreview.build.sphinx_build`; Jupyter Book executes nothing: ``execute_notebooks:
    "off"``). When everything the site is made from is unchanged (:func:`site_digest`), this
    step is skipped.
 5. **Publish**: a copy of the new site replaces ``<build>/html`` only when everything above
@@ -48,13 +48,13 @@ from pathlib import Path
 
 import nbformat
 
-from . import paths
+from .. import paths
 from .bibliography import study_bibtex
-from .data import study_folders
+from ..curated.studies import study_folders
 from .kernel import READS_ENV, READS_ROOT_ENV, read_record
 from .sphinx_build import OUTPUT as SPHINX_OUTPUT
 from .sphinx_build import STATE as SPHINX_STATE
-from .release import DATA_DIGEST_FILE_NAME, data_digest, release_status, releases_dir
+from ..results.release import DATA_DIGEST_FILE_NAME, data_digest, release_status, releases_dir
 
 KERNEL_NAME = "livingreview-py"
 METADATA_KEY = "livingreview"
@@ -419,7 +419,7 @@ def ensure_kernel() -> str:
     spec = Path(sys.prefix) / "share" / "jupyter" / "kernels" / KERNEL_NAME / "kernel.json"
     wanted = {
         # Log level ERROR: the kernel's start-up notices would otherwise fill the build log.
-        "argv": [sys.executable, "-m", "livingreview.kernel", "-f", "{connection_file}",
+        "argv": [sys.executable, "-m", "livingreview.build.kernel", "-f", "{connection_file}",
                  "--IPKernelApp.log_level=ERROR"],
         "display_name": "Python (living review)",
         "language": "python",
@@ -470,7 +470,7 @@ def _execute(run: Run, data_dir: Path, layout: BuildLayout, kernel_name: str) ->
     results_file.unlink(missing_ok=True)
     results_file.parent.mkdir(parents=True, exist_ok=True)
     parameters = run_parameters(run, data_dir, results_file, output.parent)
-    # The kernel records the data files it opens and the folders it lists (livingreview.kernel);
+    # The kernel records the data files it opens and the folders it lists (livingreview.build.kernel);
     # a worker runs one notebook at a time, so its environment is this run's.
     record = layout.cache / "reads" / run.reads_name
     record.parent.mkdir(parents=True, exist_ok=True)
@@ -564,7 +564,7 @@ def execute_runs(runs: list[Run], data_dir: Path, layout: BuildLayout, jobs: int
 
     ``completed``, when given, receives for each successful run its wall time in the worker
     (``seconds``) and the data files it opened and folders it listed (``opened``, ``listed``).
-    Kernels are forked from ``forker`` (a :class:`livingreview.kernel.Forker`) when given, and
+    Kernels are forked from ``forker`` (a :class:`livingreview.build.kernel.Forker`) when given, and
     started the ordinary way otherwise. Runs start in the order given."""
     if not runs:
         return {}
@@ -628,9 +628,9 @@ def assemble_source(runs: list[Run], data_dir: Path, layout: BuildLayout, result
 
     The tree is laid out afresh beside the last one and then synchronised into it: files with
     the same content keep their modification time, so Sphinx re-reads only the pages that
-    changed (see :mod:`livingreview.sphinx_build`)."""
-    from .data import load_studies
-    from .dataview import write_data_views
+    changed (see :mod:`livingreview.build.sphinx_build`)."""
+    from ..curated.studies import load_studies
+    from ..pages.dataview import write_data_views
 
     source, staging = layout.source, layout.build_dir / (SOURCE_DIRNAME + ".next")
     if staging.exists():
@@ -697,8 +697,8 @@ WARNING_PATTERN = re.compile(r"\b(WARNING|ERROR|CRITICAL)\b")
 
 def run_jupyter_book(source: Path) -> Path:
     """Build the HTML with Jupyter Book's Sphinx build (strict, see
-    :mod:`livingreview.sphinx_build`); returns the folder of the built site."""
-    command = [sys.executable, "-m", "livingreview.sphinx_build", str(source)]
+    :mod:`livingreview.build.sphinx_build`); returns the folder of the built site."""
+    command = [sys.executable, "-m", "livingreview.build.sphinx_build", str(source)]
     completed = subprocess.run(command, capture_output=True, text=True, cwd=source)
     output = completed.stdout + completed.stderr
     problems = [line for line in output.splitlines() if WARNING_PATTERN.search(line)]
@@ -772,8 +772,8 @@ def publish(site: Path, layout: BuildLayout) -> None:
 
 def stage_results(runs: list[Run], data_dir: Path, layout: BuildLayout, version: str) -> Path:
     """Write this build's results table and release file to the staging folder; returns it."""
-    from .changes import Release
-    from .results import combine_results, write_results
+    from ..results.changes import Release
+    from ..results.table import combine_results, write_results
 
     staged = layout.staged_results
     if staged.exists():
@@ -799,7 +799,7 @@ def _write_changelog(target: Path, status) -> None:
 
 def recorded(data_dir: Path) -> list:
     """The releases recorded beside the data folder; a BuildError when one is unreadable."""
-    from .release import ReleaseError, recorded_releases, releases_dir
+    from ..results.release import ReleaseError, recorded_releases, releases_dir
 
     try:
         return recorded_releases(releases_dir(data_dir))
@@ -819,7 +819,7 @@ def release_baseline(layout: BuildLayout, releases: list, status) -> Path | None
 
 def current_release():
     """The review's release (newest heading of CHANGELOG.md); a BuildError when unreadable."""
-    from .release import ChangelogError, release_version
+    from ..results.release import ChangelogError, release_version
 
     try:
         return release_version()
@@ -885,7 +885,7 @@ def build_book(data_dir: Path = paths.DATA_DIR, build_dir: Path = paths.BUILD_DI
                notebooks_dir: Path = paths.NOTEBOOKS_DIR) -> BuildReport:
     """Validate, execute what changed, assemble and publish. Raises :class:`BuildError`."""
     from .kernel import Forker
-    from .memo import MEMO_ENV
+    from ..statistics.memo import MEMO_ENV
 
     data_dir, layout = Path(data_dir).resolve(), BuildLayout(Path(build_dir).resolve())
     forker = Forker(layout.cache, notebook_imports(sorted(Path(notebooks_dir).rglob("*.ipynb"))))
@@ -897,9 +897,9 @@ def build_book(data_dir: Path = paths.DATA_DIR, build_dir: Path = paths.BUILD_DI
 
 
 def _use_memo(layout: BuildLayout, code: str) -> None:
-    """Point the kernels at this code version's memo folder (livingreview.memo); forget the
+    """Point the kernels at this code version's memo folder (livingreview.statistics.memo); forget the
     others, whose results were computed by other code."""
-    from .memo import MEMO_ENV
+    from ..statistics.memo import MEMO_ENV
 
     root = layout.cache / "memo"
     for folder in root.glob("*") if root.is_dir() else []:
@@ -910,7 +910,7 @@ def _use_memo(layout: BuildLayout, code: str) -> None:
 
 def _build(data_dir: Path, layout: BuildLayout, jobs: int | None, log, notebooks_dir: Path,
            forker) -> BuildReport:
-    from .validate import data_warnings, validate_data_dir
+    from ..validation.checks import data_warnings, validate_data_dir
 
     seconds: dict[str, float] = {}
     start = time.perf_counter()
@@ -945,7 +945,7 @@ def _build(data_dir: Path, layout: BuildLayout, jobs: int | None, log, notebooks
     releases = recorded(data_dir)
     from datetime import date
 
-    from .review import search_schedule
+    from ..curated.review import search_schedule
 
     overdue = search_schedule(data_dir).warning(date.today())
     # Warnings, not failures: the review stays publishable.

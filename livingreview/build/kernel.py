@@ -6,8 +6,8 @@ build, a **forker** process imports those libraries once and forks each kernel f
 kernel then starts with everything imported, as a copy of the warm parent (Linux/macOS ``fork``).
 Every notebook still runs in a kernel of its own, with nothing left over from another notebook.
 
-The kernelspec the build installs (see :func:`livingreview.build.ensure_kernel`) runs
-``python -m livingreview.kernel -f <connection file>``. That launcher asks the forker named in
+The kernelspec the build installs (see :func:`livingreview.build.engine.ensure_kernel`) runs
+``python -m livingreview.build.kernel -f <connection file>``. That launcher asks the forker named in
 the environment variable :data:`FORKER_ENV` for a kernel, then stays alive as the kernel's
 stand-in for the kernel manager (it passes signals on and exits when the kernel does). Without a
 forker (or if it cannot be reached) the launcher becomes an ordinary ipykernel itself.
@@ -257,7 +257,7 @@ class Forker:
         if os.path.exists(self.address):
             os.unlink(self.address)
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "livingreview.kernel", "--serve", self.address, *self.modules],
+            [sys.executable, "-m", "livingreview.build.kernel", "--serve", self.address, *self.modules],
             stdout=subprocess.PIPE, text=True)
         return self
 

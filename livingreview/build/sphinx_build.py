@@ -1,12 +1,12 @@
 """Assemble the site from a source tree: Jupyter Book's Sphinx build, strict, incremental.
 
-``python -m livingreview.sphinx_build <source>`` runs the function behind ``jupyter-book build``
+``python -m livingreview.build.sphinx_build <source>`` runs the function behind ``jupyter-book build``
 with its configuration (``_config.yml``, ``_toc.yml``), warnings as errors (``-W
 --keep-going``) and nit-picky references (``-n``). Unlike ``jupyter-book build --all``, which
 starts from a fresh environment and so reads and writes every page, it keeps Sphinx's
 environment from the last successful build: only the pages whose files changed are read and
 written again. Every page is written again when the navigation changes (a page added or
-removed, or a new title: see :mod:`livingreview.sphinx_fixes`), and the build starts from a
+removed, or a new title: see :mod:`livingreview.build.sphinx_fixes`), and the build starts from a
 fresh environment and an empty output folder when anything but the executed pages and the
 data changed (the book's own pages, its configuration, the bibliography), when a file was
 removed, and whenever an assembly failed, so that a page whose warning failed one build is

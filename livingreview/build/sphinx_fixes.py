@@ -18,7 +18,7 @@
   entries stay ordinary blocks, read in order).
 - A table or figure box that scrolls sideways on a narrow screen must be reachable by the
   keyboard; ``lr-scroll-regions.js`` makes each such box focusable and names it.
-- An incremental build (see :mod:`livingreview.sphinx_build`) reads and writes only the pages
+- An incremental build (see :mod:`livingreview.build.sphinx_build`) reads and writes only the pages
   that changed. Every page's navigation shows every page's title, so when a page is added or
   removed, or a page read again has a new title, every page is written again.
 """

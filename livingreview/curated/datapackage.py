@@ -9,8 +9,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from . import __version__, paths
-from .data import STUDY_FILE, study_folders
+from .. import __version__, paths
+from .studies import STUDY_FILE, study_folders
 from .dictionary import ColumnSpec, TableSpec, load_dictionary
 from .printed import NUMBER_PATTERN, P_VALUE_PATTERN
 

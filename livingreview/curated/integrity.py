@@ -24,8 +24,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from . import paths
-from .data import Study, read_yaml
+from .. import paths
+from .studies import Study, read_yaml
 
 INTEGRITY_FILE = "integrity.yaml"
 INCLUDE, SENSITIVITY_ONLY, EXCLUDE = "include", "sensitivity_only", "exclude"

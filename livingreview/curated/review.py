@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from . import paths
-from .data import Study, read_yaml
+from .. import paths
+from .studies import Study, read_yaml
 
 DESIGNS_FILE_NAME = "vocabulary/designs.yaml"
 

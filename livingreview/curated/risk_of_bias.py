@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from . import paths
-from .data import read_yaml
+from .. import paths
+from .studies import read_yaml
 
 RISK_OF_BIAS_FILE = "risk_of_bias.yaml"
 # Levels of concern shared by every tool's overall judgement, mildest first.

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import re
 
-from .data import Study
+from .studies import Study
 
 # The kinds and grades, in the order pages list them (the dictionary gives their labels).
 KINDS = ("text_contradicts_table", "numbers_contradict", "implausible_value", "reporting_gap")
@@ -68,7 +68,7 @@ def curator_findings(study: Study) -> list:
     """The study's curator findings as audit findings (rule ``curator_finding``, verdict
     ``mismatch``): each links to its own row of findings.csv, which shows both sides, and
     names both sides' data rows in ``other_rows``."""
-    from .audit import MISMATCH, Finding
+    from ..audit.rules import MISMATCH, Finding
 
     findings = []
     for row in study.tables[FINDINGS_TABLE].to_dict("records"):

@@ -17,8 +17,8 @@ from string import Template
 
 import yaml
 
-from . import paths
-from .data import read_yaml
+from .. import paths
+from .studies import read_yaml
 from .dictionary import load_dictionary
 
 PLACEHOLDER = "FILL IN"

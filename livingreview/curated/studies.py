@@ -17,7 +17,7 @@ from pathlib import Path
 import pandas as pd
 import yaml
 
-from . import paths
+from .. import paths
 from .dictionary import TableSpec, load_dictionary
 
 ROW_COLUMN = "row"
@@ -100,7 +100,7 @@ ERRATA_TABLE = "errata"
 class StudyTables(Mapping):
     """A study's tables by name, each read from its file when first used.
 
-    Reading lazily keeps a page's recorded data dependencies (see :mod:`livingreview.kernel`)
+    Reading lazily keeps a page's recorded data dependencies (see :mod:`livingreview.build.kernel`)
     to the files it uses: a page that shows adverse events does not depend on outcomes.csv.
     """
 

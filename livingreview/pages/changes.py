@@ -1,4 +1,4 @@
-"""What the "What changed" page shows: the differences :mod:`livingreview.changes` finds
+"""What the "What changed" page shows: the differences :mod:`livingreview.results.changes` finds
 between this build's results and the previous published build's."""
 
 from __future__ import annotations
@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pandas as pd
 
-from .changes import Changes, certainty_name, compare_results, load_changes
-from .release import RecordedRelease, recorded_releases
+from ..results.changes import Changes, certainty_name, compare_results, load_changes
+from ..results.release import RecordedRelease, recorded_releases
 from .display import Link, glue_facts, paragraph, table
-from .results import CERTAINTY_STATISTIC
+from ..results.table import CERTAINTY_STATISTIC
 
 
 def _number(value) -> str:
@@ -160,7 +160,7 @@ class ChangesPage:
         its results to download."""
         import pandas as pd
 
-        from .changes import Release
+        from ..results.changes import Release
 
         rows = []
         for index, recorded in enumerate(self.releases):

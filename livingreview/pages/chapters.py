@@ -1,5 +1,5 @@
 """The pooling chapters: response, comparative evidence, survival, safety, context, and risk
-of bias, integrity and certainty. Statistics come from :mod:`livingreview.synthesis`; this
+of bias, integrity and certainty. Statistics come from :mod:`livingreview.statistics.synthesis`; this
 module chooses the studies (the integrity decisions), lays out tables and figures, and writes
 every statistic to the chapter's results file."""
 
@@ -13,25 +13,25 @@ from pathlib import Path
 import pandas as pd
 from scipy import special
 
-from . import synthesis
-from .data import read_csv_text, stack_rows
-from .certainty import load_judgements
-from .dictionary import load_dictionary
+from ..statistics import synthesis
+from ..curated.studies import read_csv_text, stack_rows
+from ..statistics.certainty import load_judgements
+from ..curated.dictionary import load_dictionary
 from .display import (Joined, Link, Rich, StudyLink, data_link, degrees_of_freedom, details, doi_link,
                       format_p, glue_facts, html_block, key_message, paragraph, row_links, study_link, table,
                       tables_by)
-from .integrity import (EXCLUDE, MAIN, SENSITIVITY_ONLY, analysis_set, left_out_of_main,
+from ..curated.integrity import (EXCLUDE, MAIN, SENSITIVITY_ONLY, analysis_set, left_out_of_main,
                         load_checks, load_screen, main_analysis_studies, screen_table,
                         sensitivity_analysis_studies, study_status)
-from .integrity import decision as integrity_decision
-from .meta import GLMM
-from .reconstruct import compare_arms, survival_inputs
-from .results import CERTAINTY_LEVELS, CERTAINTY_STATISTIC, RESULT_COLUMNS, write_results
-from .risk_of_bias import level_label, load_judgement, load_tools
-from .safety import ANY_GRADE
-from .review import design_label
-from .synthesispage import SynthesisPage
-from .wording import rate_is_uninformative
+from ..curated.integrity import decision as integrity_decision
+from ..statistics.meta import GLMM
+from ..statistics.reconstruct import compare_arms, survival_inputs
+from ..results.table import CERTAINTY_LEVELS, CERTAINTY_STATISTIC, RESULT_COLUMNS, write_results
+from ..curated.risk_of_bias import level_label, load_judgement, load_tools
+from ..statistics.safety import ANY_GRADE
+from ..curated.review import design_label
+from .evidence_audit import SynthesisPage
+from ..statistics.wording import rate_is_uninformative
 
 PERCENT = "{:.1f}"
 LANDMARK_MONTHS = 12.0
@@ -100,8 +100,8 @@ class Chapters(SynthesisPage):
 
     @cached_property
     def findings(self):
-        """The review's findings per setting and outcome (:mod:`livingreview.findings`)."""
-        from .findings import ReviewFindings
+        """The review's findings per setting and outcome (:mod:`livingreview.statistics.findings`)."""
+        from ..statistics.findings import ReviewFindings
 
         return ReviewFindings(self)
 
@@ -111,7 +111,7 @@ class Chapters(SynthesisPage):
 
     def findings_for(self, outcomes: tuple[str, ...]):
         """Only some outcomes' findings: a chapter about safety reads no response data."""
-        from .findings import ReviewFindings
+        from ..statistics.findings import ReviewFindings
 
         if outcomes not in self._findings_by_outcomes:
             self._findings_by_outcomes[outcomes] = ReviewFindings(self, outcomes)
@@ -136,7 +136,7 @@ class Chapters(SynthesisPage):
         """The studies the main analyses below leave out, each with its status and reason."""
         from IPython.display import HTML
 
-        from .findingspage import left_out_box_html
+        from .findings import left_out_box_html
 
         return HTML(left_out_box_html(self.studies, self.names, "..", "Not in the main analyses below",
                                       "Every included study enters the analyses below."))
@@ -228,12 +228,12 @@ class Chapters(SynthesisPage):
     def certainty_legend():
         from IPython.display import HTML
 
-        from .findingspage import certainty_legend_html
+        from .findings import certainty_legend_html
 
         return HTML(certainty_legend_html())
 
     def sof_facts(self) -> dict[str, object]:
-        from .findings import ARM_OUTCOMES, LABELS
+        from ..statistics.findings import ARM_OUTCOMES, LABELS
 
         labels = [LABELS[o].lower() for o in ARM_OUTCOMES]
         return {"sof_outcomes": ", ".join(labels[:-1]) + " and " + labels[-1],
@@ -609,7 +609,7 @@ class Chapters(SynthesisPage):
 
     def comparative_differences(self) -> str:
         """Why the comparative studies are not pooled, from their settings and designs."""
-        from .review import design_label
+        from ..curated.review import design_label
 
         studies = self._comparative_studies()
         if len(studies) < 2:
@@ -630,7 +630,7 @@ class Chapters(SynthesisPage):
         allocation as the report states it (study.yaml), and the risk-of-bias rationale on
         confounding or randomisation."""
         from .display import status_badge_html
-        from .review import design_label, is_randomised
+        from ..curated.review import design_label, is_randomised
 
         studies = self._comparative_studies()
         if not studies:
@@ -894,7 +894,7 @@ class Chapters(SynthesisPage):
     def deaths_table(self):
         """Every study's deaths from adverse events (grade 5), as printed, per arm; a study that
         says nothing about grade 5 is named as such."""
-        from .safety import grade5_events
+        from ..statistics.safety import grade5_events
 
         rows, silent = [], []
         for study in self.studies:
@@ -1173,7 +1173,7 @@ class Chapters(SynthesisPage):
     def grade_judgements(self):
         """Each graded finding's judgement per GRADE domain, with the estimate now computed; a
         judgement made on other studies than the analysis now uses is marked for revision."""
-        from .certainty import DOMAIN_LABELS, DOMAINS
+        from ..statistics.certainty import DOMAIN_LABELS, DOMAINS
 
         rows = []
         for finding in self.findings.all_findings():
@@ -1193,11 +1193,11 @@ class Chapters(SynthesisPage):
                                                               "(data/certainty.yaml).")
 
     def summary_of_findings_tables(self):
-        """Every setting's summary-of-findings tables (:func:`livingreview.findingspage.summary_of_findings_html`),
+        """Every setting's summary-of-findings tables (:func:`livingreview.pages.findings.summary_of_findings_html`),
         each under a heading a link can point to."""
         from IPython.display import HTML
 
-        from .findingspage import _anchor, summary_of_findings_html
+        from .findings import _anchor, summary_of_findings_html
 
         names = {s.study_id: s.name for s in self.studies}
         parts = [f'<section class="lr-sof-setting"><h2 id="{_anchor(s.setting)}">{html.escape(s.setting)}</h2>'

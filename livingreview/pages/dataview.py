@@ -15,9 +15,9 @@ from pathlib import Path
 
 import pandas as pd
 
-from .audit import OK, RULE_LABELS, VERDICT_WORDS, audit_study
-from .data import Study, load_studies, load_vocabulary
-from .dictionary import TableSpec, load_dictionary
+from ..audit.rules import OK, RULE_LABELS, VERDICT_WORDS, audit_study
+from ..curated.studies import Study, load_studies, load_vocabulary
+from ..curated.dictionary import TableSpec, load_dictionary
 from .display import humanise, rich_text
 
 # Columns every row shows in its heading or its quote block, not in its list of values.
@@ -49,7 +49,7 @@ ul.verdicts { margin: 0.25rem 0; padding-left: 1.2rem; }
 
 def _findings_by_row(findings: pd.DataFrame) -> dict[tuple[str, int], list[dict]]:
     """The audit's findings per (table, data row): a finding naming rows '12;29' is on both."""
-    from .curated import parse_row_refs
+    from ..curated.rowrefs import parse_row_refs
 
     found: dict[tuple[str, int], list[dict]] = {}
     for finding in findings.to_dict("records"):

@@ -35,7 +35,7 @@ class Link:
 class StudyLink:
     """A study named in a table or list: its name linked to its page, and, when the study is not
     in the main analyses, a badge that says so (``analysis_set`` as in
-    :mod:`livingreview.integrity`)."""
+    :mod:`livingreview.curated.integrity`)."""
 
     text: str
     href: str
@@ -50,7 +50,7 @@ class StudyLink:
 def study_link(study, site_root: str = "..") -> StudyLink:
     """A study's name linked to its page (``site_root`` is the path from the page to the site
     root; '' for a page at the root), with its badge when it is not in the main analyses."""
-    from .integrity import study_status
+    from ..curated.integrity import study_status
 
     status = study_status(study)
     href = f"{site_root}/studies/{study.study_id}.html" if site_root else f"studies/{study.study_id}.html"
@@ -64,13 +64,13 @@ def badge_html(text: str, analysis_set: str) -> str:
 
 
 def status_badge_html(status) -> str:
-    """The badge of a :class:`livingreview.integrity.StudyStatus` ('' for the main analyses)."""
+    """The badge of a :class:`livingreview.curated.integrity.StudyStatus` ('' for the main analyses)."""
     return badge_html(status.badge, status.analysis_set)
 
 
 def key_message(sentences: list[str], title: str = "Key message", status=None, css_class: str = "") -> HTML:
     """A box at the top of a page: its finding in two or three sentences; with ``status`` (a
-    :class:`livingreview.integrity.StudyStatus`) the study's place in the review first."""
+    :class:`livingreview.curated.integrity.StudyStatus`) the study's place in the review first."""
     head = ""
     if status is not None and not status.in_main:
         head = (f'<p class="lr-status lr-status-{html.escape(status.analysis_set)}"><strong>'
@@ -122,7 +122,7 @@ def humanise(text: str, study=None, names: dict[str, str] | None = None) -> str:
     and population ids by their labels (``study``, or ``names`` from :func:`study_names`), the
     data dictionary's codes by their labels, column names by words, and any other snake_case
     code by its words. Paths and file names are left as they are."""
-    from .dictionary import load_dictionary
+    from ..curated.dictionary import load_dictionary
 
     known = dict(names or {})
     if study is not None:
@@ -262,7 +262,7 @@ def doi_link(doi: str) -> Link | str:
 
 def data_view_href(study_id: str, file_name: str, row: int | None = None, site_root: str = "..") -> str:
     """Address of a curated table's data view (one HTML page per table, written by the build,
-    :mod:`livingreview.dataview`), at the row's anchor; ``study.yaml`` itself is served as is."""
+    :mod:`livingreview.pages.dataview`), at the row's anchor; ``study.yaml`` itself is served as is."""
     if not file_name.endswith(".csv"):
         return f"{site_root}/data/studies/{quote(study_id)}/{quote(file_name)}"
     page = f"{site_root}/data/studies/{quote(study_id)}/{quote(file_name[:-4])}.html"
@@ -306,7 +306,7 @@ def row_links(study_id: str, file_name: str, rows, site_root: str = "..") -> Lin
 def ref_links(study_id: str, refs: str, site_root: str = "..") -> Joined | str:
     """Links to the data rows named as ``table:row`` joined by ';' (``outcomes:24;baseline:3``),
     one link list per table ("outcomes.csv rows 24, 25"); study.yaml as a link to the file."""
-    from .curated import STUDY_FILE_REF, parse_row_refs
+    from ..curated.rowrefs import STUDY_FILE_REF, parse_row_refs
 
     by_table: dict[str, list[int]] = {}
     for table, row in parse_row_refs(refs):
@@ -414,7 +414,7 @@ POINTS_PER_INCH = 72
 
 
 def figure_description(figure) -> str:
-    """The alt text a figure's builder gave it (:func:`livingreview.plotting.describe`)."""
+    """The alt text a figure's builder gave it (:func:`livingreview.pages.plotting.describe`)."""
     text = getattr(figure, "lr_description", "")
     if not text:
         raise ValueError("a figure has no description: its builder must call plotting.describe(fig, text), "

@@ -8,14 +8,14 @@ from pathlib import Path
 
 import pandas as pd
 
-from . import paths
-from .audit import MISMATCH, OK, RULE_LABELS, RULES, VERDICT_WORDS, audit_studies
-from .data import Study, load_studies, load_vocabulary
-from .curated import CURATOR_RULE, GRADES, KINDS, finding_rows
+from .. import paths
+from ..audit.rules import MISMATCH, OK, RULE_LABELS, RULES, VERDICT_WORDS, audit_studies
+from ..curated.studies import Study, load_studies, load_vocabulary
+from ..curated.rowrefs import CURATOR_RULE, GRADES, KINDS, finding_rows
 from .display import (Joined, finding_columns, finding_link, glue_facts, html_block, humanise, paragraph,
                       ref_links, study_link, table, tables_by)
-from .reconstruct import follow_up_window
-from .review import design_label, load_review, report_label, study_size
+from ..statistics.reconstruct import follow_up_window
+from ..curated.review import design_label, load_review, report_label, study_size
 
 NOT_PRINTED = "not printed"
 
@@ -62,7 +62,7 @@ class SynthesisPage:
 
     def timeline(self) -> pd.DataFrame:
         """Enrolment start and end and data cut-off per study, as printed (text dates)."""
-        from .integrity import study_status
+        from ..curated.integrity import study_status
 
         rows = []
         for study in self.studies:
@@ -79,7 +79,7 @@ class SynthesisPage:
         import matplotlib.pyplot as plt
 
         from .plotting import describe, plot_study_flow
-        from .review import flow_stages
+        from ..curated.review import flow_stages
 
         stages = flow_stages(self.studies, self.review)
         fig, ax = plt.subplots(figsize=(8, 1.1 * len(stages)))
@@ -114,7 +114,7 @@ class SynthesisPage:
 
     def evidence_key_message(self):
         from .display import key_message
-        from .integrity import EXCLUDED, MAIN, SENSITIVITY, analysis_set
+        from ..curated.integrity import EXCLUDED, MAIN, SENSITIVITY, analysis_set
 
         settings = self.review.get("setting_groups", {})
         present = {s.meta["setting_group"] for s in self.studies}
@@ -176,7 +176,7 @@ class SynthesisPage:
 
     def audit_by_kind(self):
         """The findings that are not ok, computed and curated together, by kind and grade."""
-        from .dictionary import load_dictionary
+        from ..curated.dictionary import load_dictionary
 
         found = self.audit[self.audit["verdict"] != OK]
         if found.empty:
@@ -195,7 +195,7 @@ class SynthesisPage:
 
     def curator_findings(self):
         """Every curator's finding, grouped by kind, with both sides and their data rows."""
-        from .dictionary import load_dictionary
+        from ..curated.dictionary import load_dictionary
 
         curated = self.audit[self.audit["rule"] == CURATOR_RULE]
         if curated.empty:

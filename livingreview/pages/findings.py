@@ -1,8 +1,8 @@
-"""HTML views of the review's findings (:mod:`livingreview.findings`): the front page's key
+"""HTML views of the review's findings (:mod:`livingreview.statistics.findings`): the front page's key
 findings, the summary-of-findings tables in the Cochrane layout, and the status of the studies
 the main analyses leave out.
 
-Every value is computed; every text is escaped (as in :mod:`livingreview.display`).
+Every value is computed; every text is escaped (as in :mod:`livingreview.pages.display`).
 """
 
 from __future__ import annotations
@@ -10,10 +10,10 @@ from __future__ import annotations
 import html
 import re
 
-from .certainty import SYMBOLS
+from ..statistics.certainty import SYMBOLS
 from .display import status_badge_html
-from .findings import LABELS, MEASURE_LABELS, Finding, SettingFindings
-from .integrity import StudyStatus
+from ..statistics.findings import LABELS, MEASURE_LABELS, Finding, SettingFindings
+from ..curated.integrity import StudyStatus
 
 _e = html.escape
 
@@ -63,7 +63,7 @@ def left_out_html(statuses: list[StudyStatus], names: dict[str, str], page_root:
 def left_out_box_html(studies, names: dict[str, str], page_root: str, title: str, empty: str) -> str:
     """A box listing the studies the main analyses leave out (:func:`left_out_html`), or a note
     that there are none."""
-    from .integrity import left_out_of_main
+    from ..curated.integrity import left_out_of_main
 
     statuses = left_out_of_main(studies)
     if not statuses:

@@ -15,7 +15,7 @@ import seaborn as sns
 from matplotlib.patches import FancyBboxPatch
 from matplotlib.ticker import FixedLocator, FuncFormatter, NullFormatter
 
-from .safety import ANY_GRADE, GRADE_3_PLUS, top_terms
+from ..statistics.safety import ANY_GRADE, GRADE_3_PLUS, top_terms
 
 BAND_COLOURS = {ANY_GRADE: "#9ecae1", GRADE_3_PLUS: "#08519c"}
 # Vertical space per row of a forest plot or bar chart, in inches.
@@ -23,7 +23,7 @@ ROW_HEIGHT = 0.32
 
 
 # Studies that are not in the main analyses are drawn in this grey, with a legend entry that
-# says why (livingreview.integrity); colour is never the only mark: their labels also say it.
+# says why (livingreview.curated.integrity); colour is never the only mark: their labels also say it.
 LEFT_OUT_COLOUR = "#9e9e9e"
 LEFT_OUT_LEGEND = "Grey: not in the main analyses"
 
@@ -267,7 +267,7 @@ def _prisma_box(ax, x0: float, x1: float, top: float, lines: list[str], bold_fir
 
 
 def plot_prisma_flow(flow, ax=None, wrap: int = 40):
-    """A PRISMA 2020 flow diagram of one :class:`livingreview.prisma.Flow`: the main boxes
+    """A PRISMA 2020 flow diagram of one :class:`livingreview.search.prisma.Flow`: the main boxes
     down the left (identified, screened, sought, assessed, included) and what leaves the flow
     at each step on the right, stage bands at the far left. Sizes are in inches, so the axes
     must span the figure (:func:`prisma_flow_figure` makes such a figure)."""
@@ -280,7 +280,7 @@ def plot_prisma_flow(flow, ax=None, wrap: int = 40):
             out += textwrap.wrap(f"{label}: {n}", wrap, initial_indent="  ", subsequent_indent="    ")
         return out
 
-    from .prisma import METHOD_LABELS
+    from ..search.prisma import METHOD_LABELS
 
     # By method here; the methods page's table names every source.
     identified = [(label, flow.identified_by_method.get(method, "none run yet" if method == "database" else 0))
@@ -342,7 +342,7 @@ def plot_prisma_flow(flow, ax=None, wrap: int = 40):
 def prisma_flow_figure(flow):
     """The PRISMA 2020 flow diagram of ``flow`` as a figure 8 inches wide whose height follows
     its boxes, titled with the update and described (alt text) box by box."""
-    from .prisma import flow_description
+    from ..search.prisma import flow_description
 
     fig = plt.figure(figsize=(8, 1))
     ax = fig.add_axes((0, 0, 1, 1))
@@ -363,13 +363,13 @@ RECONSTRUCTION_LABEL = "Reconstructed from published summaries, not patient reco
 def plot_reconstructed_km(arms: list, labels: dict[str, str], ax=None, at_risk: bool = True):
     """Kaplan-Meier curves of reconstructed arms, printed medians and landmarks marked.
 
-    ``arms`` are :class:`livingreview.reconstruct.ArmReconstruction`; the printed points are
+    ``arms`` are :class:`livingreview.statistics.reconstruct.ArmReconstruction`; the printed points are
     drawn as open markers (landmarks) and dotted lines (medians) so the reader can see how
     closely the reconstruction follows what was printed.
     """
     from lifelines.plotting import add_at_risk_counts
 
-    from .reconstruct import kaplan_meier
+    from ..statistics.reconstruct import kaplan_meier
 
     ax = _axes(ax)
     fitters = []
@@ -652,7 +652,7 @@ def plot_km_overlay(curves: list[tuple[str, str, object]], ax=None):
     ``curves`` are (label, setting label, ArmReconstruction); each setting has its own line
     style, so curves of one setting read as a group.
     """
-    from .reconstruct import kaplan_meier
+    from ..statistics.reconstruct import kaplan_meier
 
     ax = _axes(ax)
     settings = list(dict.fromkeys(setting for _, setting, _ in curves))

@@ -10,14 +10,14 @@ from pathlib import Path
 
 import pandas as pd
 
-from . import paths
-from .audit import RULE_LABELS, RULES
-from .data import Study, load_studies
+from .. import paths
+from ..audit.rules import RULE_LABELS, RULES
+from ..curated.studies import Study, load_studies
 from .display import glue_facts, study_link, table, table_html
-from .intervals import METHOD_LABELS, PROPORTION_CI_METHODS
-from .review import load_review, overview
-from .risk_of_bias import load_tools
-from .synthesis import LEAVE_ONE_OUT_MIN_STUDIES, SMALL_CELL
+from ..statistics.intervals import METHOD_LABELS, PROPORTION_CI_METHODS
+from ..curated.review import load_review, overview
+from ..curated.risk_of_bias import load_tools
+from ..statistics.synthesis import LEAVE_ONE_OUT_MIN_STUDIES, SMALL_CELL
 
 
 @dataclass
@@ -42,7 +42,7 @@ class ReviewPage:
     @cached_property
     def chapters(self):
         """The synthesis of these studies, whose findings the front page summarises."""
-        from .synthesischapters import Chapters
+        from .chapters import Chapters
 
         return Chapters.load(self.data_dir)
 
@@ -57,7 +57,7 @@ class ReviewPage:
         ``releases_dir``; otherwise it is a draft since that release."""
         from IPython.display import HTML
 
-        from .release import data_digest, recorded_releases, release_status
+        from ..results.release import data_digest, recorded_releases, release_status
 
         releases = recorded_releases(None if releases_dir in (None, "") else Path(releases_dir))
         status = release_status(releases, data_digest(self.data_dir))
@@ -67,7 +67,7 @@ class ReviewPage:
             updated = f"Release {status.latest.version} of {status.latest.date}"
         else:
             updated = f"Draft since release {status.latest.version} of {status.latest.date}"
-        from .review import search_schedule
+        from ..curated.review import search_schedule
 
         # The due date, not "overdue": a page's content must not depend on the day it is built
         # (the build warns when the search is overdue).
@@ -76,7 +76,7 @@ class ReviewPage:
                     else "Last search: not recorded in the data")
         if schedule.next_due:
             searched += f"; next due {schedule.next_due}"
-        from .integrity import main_analysis_studies
+        from ..curated.integrity import main_analysis_studies
 
         main = main_analysis_studies(self.studies)
         items = [updated, searched, f"Main analyses: {len(main)} of {len(self.studies)} reports, "
@@ -86,7 +86,7 @@ class ReviewPage:
 
     @staticmethod
     def _patients(studies) -> int:
-        from .review import study_size
+        from ..curated.review import study_size
 
         return sum(study_size(s) for s in studies)
 
@@ -94,7 +94,7 @@ class ReviewPage:
         """The studies the main analyses leave out, each with its reason and a link."""
         from IPython.display import HTML
 
-        from .findingspage import left_out_box_html
+        from .findings import left_out_box_html
 
         return HTML(left_out_box_html(self.studies, self.names, ".", "Not in the main analyses",
                                       "Every included study is in the main analyses."))
@@ -103,7 +103,7 @@ class ReviewPage:
         """Per setting and main outcome: estimate, evidence, certainty and a plain sentence."""
         from IPython.display import HTML
 
-        from .findingspage import key_findings_html
+        from .findings import key_findings_html
 
         return HTML(key_findings_html(self.chapters.findings.settings, self.names, "."))
 
@@ -112,7 +112,7 @@ class ReviewPage:
         """What each GRADE level means (the GRADE Working Group's definitions)."""
         from IPython.display import HTML
 
-        from .findingspage import certainty_legend_html
+        from .findings import certainty_legend_html
 
         return HTML(certainty_legend_html())
 
@@ -128,7 +128,7 @@ class ReviewPage:
         }
         if not self.studies:
             return facts
-        from .integrity import EXCLUDED, MAIN, SENSITIVITY, analysis_set
+        from ..curated.integrity import EXCLUDED, MAIN, SENSITIVITY, analysis_set
 
         table_ = overview(self.studies, self.review)
         by_set = {name: [s for s in self.studies if analysis_set(s) == name] for name in (MAIN, SENSITIVITY, EXCLUDED)}
@@ -171,7 +171,7 @@ class ReviewPage:
 
     def studies_table(self, page_root: str = "."):
         """The included reports, each linked to its page, with its place in the analyses."""
-        from .integrity import study_status
+        from ..curated.integrity import study_status
 
         frame = overview(self.studies, self.review)
         statuses = [study_status(s) for s in self.studies]
@@ -191,7 +191,7 @@ class ReviewPage:
     @staticmethod
     def analysis_sets_table():
         """Each integrity decision and the analyses it puts a study in (the rules the code applies)."""
-        from .integrity import ANALYSIS_SET_OF, DECISION_LABELS, EXCLUDED, MAIN, SET_LABELS
+        from ..curated.integrity import ANALYSIS_SET_OF, DECISION_LABELS, EXCLUDED, MAIN, SET_LABELS
 
         rows = [{"Decision": DECISION_LABELS[d], "Analysis set": SET_LABELS[s],
                  "Main analyses": "yes" if s == MAIN else "no",
@@ -211,7 +211,7 @@ class ReviewPage:
         parts = []
         for tool in self.rob_tools.values():
             domains = pd.DataFrame({"Domain": [d["label"] for d in tool["domains"]]})
-            from .risk_of_bias import level_label
+            from ..curated.risk_of_bias import level_label
 
             judgements = ", ".join(level_label(tool, j) for j in tool["judgements"])
             parts.append(table_html(domains, f"{tool['name']}: {' '.join(tool['applies_to'].split())} "

@@ -11,11 +11,11 @@ from pathlib import Path
 import pandas as pd
 from IPython.display import HTML
 
-from . import paths
+from .. import paths
 from .display import (Joined, Link, Rich, details, doi_link, glue_facts, html_block, paragraph, study_link, table,
                       table_html)
-from .prisma import ALL_UPDATES, METHOD_LABELS, SearchRecord
-from .searchrecords import (EXCLUDE, FULL_TEXT, NOT_RETRIEVED, RECORDS_FILE_NAME, SCREENING_FILE_NAME,
+from ..search.prisma import ALL_UPDATES, METHOD_LABELS, SearchRecord
+from ..search.records import (EXCLUDE, FULL_TEXT, NOT_RETRIEVED, RECORDS_FILE_NAME, SCREENING_FILE_NAME,
                             SEARCHES_FILE_NAME, TITLE_ABSTRACT, load_searches)
 
 NO_RECORD = ("This review has no search and screening record yet (data/search/): its included studies are "
@@ -46,8 +46,8 @@ class SearchPage:
 
     def facts(self) -> dict[str, object]:
         """Glue values: the schedule, the counts of the cumulative flow and the dates of the searches."""
-        from .review import search_schedule
-        from .searchrecords import TITLE_MATCH_THRESHOLD
+        from ..curated.review import search_schedule
+        from ..search.records import TITLE_MATCH_THRESHOLD
 
         schedule = search_schedule(self.data_dir)
         common = {"search_frequency_months": schedule.frequency_months or "(not stated)",
@@ -217,8 +217,8 @@ class SearchPage:
 
     def integrity_excluded(self):
         """Included reports that the integrity screen left out of every analysis, with links."""
-        from .data import load_studies
-        from .integrity import EXCLUDED, analysis_set, study_status
+        from ..curated.studies import load_studies
+        from ..curated.integrity import EXCLUDED, analysis_set, study_status
 
         studies = [s for s in load_studies(self.data_dir) if analysis_set(s) == EXCLUDED]
         if not studies:

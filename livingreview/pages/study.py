@@ -14,25 +14,25 @@ from pathlib import Path
 
 import pandas as pd
 
-from . import paths
-from .audit import MISMATCH, INFO, OK, RULE_LABELS, audit_study
-from .curated import CURATOR_RULE, finding_rows
-from .data import Study, load_study, load_vocabulary, stack_rows, study_folders
-from .dictionary import load_dictionary
+from .. import paths
+from ..audit.rules import MISMATCH, INFO, OK, RULE_LABELS, audit_study
+from ..curated.rowrefs import CURATOR_RULE, finding_rows
+from ..curated.studies import Study, load_study, load_vocabulary, stack_rows, study_folders
+from ..curated.dictionary import load_dictionary
 from .display import (Joined, Link, LinkList, Rich, data_link, data_view_href, definition_list, details, doi_link,
                       finding_columns, finding_link, format_p, glue_facts, html_block, humanise, paragraph,
                       ref_links, row_links, shared_columns, table, table_html)
-from .integrity import load_screen, study_status
-from .intervals import METHOD_LABELS
+from ..curated.integrity import load_screen, study_status
+from ..statistics.intervals import METHOD_LABELS
 from .plotting import ae_rate_figure, km_figures, mark_figure, subgroup_forest_figure
-from .reconstruct import analyse_arm, compare_arms, survival_inputs
-from .response import format_ci, primary_rate, response_rates
-from .results import reconstruction_results, study_results, write_results
-from .review import design_label, load_review, report_label, study_size
-from .risk_of_bias import domain_table, level_label, load_judgement, load_tools, total_score
-from .safety import GRADE_3_PLUS, ae_rates, format_percent, grade5_events
-from .subgroups import subgroup_ratios
-from .survival import printed_survival
+from ..statistics.reconstruct import analyse_arm, compare_arms, survival_inputs
+from ..statistics.response import format_ci, primary_rate, response_rates
+from ..results.table import reconstruction_results, study_results, write_results
+from ..curated.review import design_label, load_review, report_label, study_size
+from ..curated.risk_of_bias import domain_table, level_label, load_judgement, load_tools, total_score
+from ..statistics.safety import GRADE_3_PLUS, ae_rates, format_percent, grade5_events
+from ..statistics.subgroups import subgroup_ratios
+from ..statistics.survival import printed_survival
 
 NOT_REPORTED = "not reported"
 # How a spread around a median follow-up is named on the page.
@@ -83,7 +83,7 @@ class StudyPage:
 
     @cached_property
     def status(self):
-        """The study's place in the review (:class:`livingreview.integrity.StudyStatus`)."""
+        """The study's place in the review (:class:`livingreview.curated.integrity.StudyStatus`)."""
         return study_status(self.study)
 
     @cached_property
@@ -204,8 +204,8 @@ class StudyPage:
         """The page's first screen: design, setting, what the study found and its place in the
         review (excluded or sensitivity-only studies say so first)."""
         from .display import key_message
-        from .findings import preferred_hazard_ratio, printed_median
-        from .synthesis import efficacy_population, printed_hazard_ratios, two_arm_studies
+        from ..statistics.findings import preferred_hazard_ratio, printed_median
+        from ..statistics.synthesis import efficacy_population, printed_hazard_ratios, two_arm_studies
 
         meta = self.study.meta
         setting = self.review.get("setting_groups", {}).get(meta["setting_group"], meta["setting"])
@@ -241,7 +241,7 @@ class StudyPage:
 
     def integrity_table(self):
         """The integrity screen of this report: each check's verdict and finding, and the decision."""
-        from .integrity import VERDICT_LABELS, load_checks
+        from ..curated.integrity import VERDICT_LABELS, load_checks
 
         if self.integrity_screen is None:
             return paragraph("This report has not been screened for integrity; it is in the main analyses.")

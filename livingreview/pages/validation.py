@@ -10,8 +10,8 @@ import pandas as pd
 
 from .display import glue_facts, table
 from .plotting import harness_figure
-from .results import RESULT_COLUMNS, write_results
-from .simulation import ERROR_LABELS, run_harness, scenarios, summarise
+from ..results.table import RESULT_COLUMNS, write_results
+from ..statistics.simulation import ERROR_LABELS, run_harness, scenarios, summarise
 
 SHOWN_ERRORS = ["median_error_vs_printed", "landmark_12_error_vs_printed", "log_hr_error_vs_data"]
 

@@ -28,8 +28,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from . import paths
-from .results import CERTAINTY_LEVELS, CERTAINTY_STATISTIC
+from .. import paths
+from .table import CERTAINTY_LEVELS, CERTAINTY_STATISTIC
 
 IDENTITY = ["scope", "arm", "population", "endpoint", "statistic", "method"]
 STUDIES_SUFFIX = re.compile(r";\s*studies:\s*(?P<studies>.*)$")

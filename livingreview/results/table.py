@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from .data import Study
+from ..curated.studies import Study
 
 # The per-study statistics below import their modules (SciPy, the audit) when called: the
 # build imports this module for the table alone, and a build with nothing to do should not
@@ -36,8 +36,8 @@ def _num(value) -> float:
 
 def response_results(study: Study) -> pd.DataFrame:
     """Recomputed response proportions: exact CI, and the stated method's CI when it differs."""
-    from .intervals import METHOD_ALIASES, PROPORTION_CI_METHODS
-    from .response import EXACT, response_rates
+    from ..statistics.intervals import METHOD_ALIASES, PROPORTION_CI_METHODS
+    from ..statistics.response import EXACT, response_rates
 
     rows = []
     for r in response_rates(study).to_dict("records"):
@@ -58,7 +58,7 @@ def response_results(study: Study) -> pd.DataFrame:
 
 def safety_results(study: Study, vocabulary: pd.DataFrame) -> pd.DataFrame:
     """AE rates per harmonised term and band (recomputed from counts where printed)."""
-    from .safety import ae_rates
+    from ..statistics.safety import ae_rates
 
     rows = []
     for r in ae_rates(study, vocabulary).to_dict("records"):
@@ -75,7 +75,7 @@ def safety_results(study: Study, vocabulary: pd.DataFrame) -> pd.DataFrame:
 
 def survival_results(study: Study) -> pd.DataFrame:
     """Printed survival summaries, carried into the results table as printed."""
-    from .survival import printed_survival
+    from ..statistics.survival import printed_survival
 
     frame = study.table("outcomes", as_typed=False).set_index("row")
     rows = []

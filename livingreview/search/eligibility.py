@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .review import patients_in
+from ..curated.review import patients_in
 
 
 @dataclass(frozen=True)

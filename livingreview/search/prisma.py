@@ -1,6 +1,6 @@
 """The PRISMA 2020 flow of the search and screening record, per update and cumulative.
 
-Every count is computed from ``data/search/`` (:mod:`livingreview.searchrecords`): the runs
+Every count is computed from ``data/search/`` (:mod:`livingreview.search.records`): the runs
 of ``searches.yaml`` (each belongs to one update), the records of ``records.csv`` (a record
 with ``duplicate_of`` is a duplicate, removed before screening) and the decisions of
 ``screening.csv``. The boxes follow the PRISMA 2020 flow diagram (Page et al., BMJ 2021)
@@ -22,8 +22,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from . import paths
-from .searchrecords import (EXCLUDE, FULL_TEXT, INCLUDE, NOT_RETRIEVED, TITLE_ABSTRACT, SearchRun,
+from .. import paths
+from .records import (EXCLUDE, FULL_TEXT, INCLUDE, NOT_RETRIEVED, TITLE_ABSTRACT, SearchRun,
                             load_exclusion_reasons, load_records, load_runs, load_screening)
 
 METHOD_LABELS = {"database": "Databases", "citation_searching": "Citation searching", "other": "Other sources"}

@@ -13,9 +13,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import paths
-from .data import read_yaml
-from .results import CERTAINTY_LEVELS
+from .. import paths
+from ..curated.studies import read_yaml
+from ..results.table import CERTAINTY_LEVELS
 
 DOMAINS = ("risk_of_bias", "inconsistency", "indirectness", "imprecision", "publication_bias")
 DOMAIN_LABELS = {"risk_of_bias": "Risk of bias", "inconsistency": "Inconsistency", "indirectness": "Indirectness",

@@ -4,8 +4,8 @@ studies and patients it rests on, its GRADE certainty and a plain-language sente
 This is the layer a reader meets first: the front page's key findings, the summary-of-findings
 tables and the key-message boxes of the chapters and study pages are all views of the
 :class:`Finding` objects made here. Everything is computed from the curated data with the
-statistics the chapters use (:mod:`livingreview.synthesis`), from the studies of the main
-analyses only (:func:`livingreview.integrity.main_analysis_studies`); studies kept for
+statistics the chapters use (:mod:`livingreview.statistics.synthesis`), from the studies of the main
+analyses only (:func:`livingreview.curated.integrity.main_analysis_studies`); studies kept for
 sensitivity analyses are reported beside the main estimate, never inside it.
 
 Two kinds of finding per setting:
@@ -31,11 +31,11 @@ import pandas as pd
 
 from . import synthesis, wording
 from .certainty import Judgement, certainty_text, find_judgement
-from .data import stack_rows
-from .integrity import StudyStatus, analysis_set, MAIN, SENSITIVITY, study_status
+from ..curated.studies import stack_rows
+from ..curated.integrity import StudyStatus, analysis_set, MAIN, SENSITIVITY, study_status
 from .meta import GLMM
 from .reconstruct import SOURCE_RANK
-from .review import design_label, study_size
+from ..curated.review import design_label, study_size
 
 ARM_OUTCOMES = ("ORR", "DCR", "PFS", "OS", "grade3")
 RATE_OUTCOMES = ("ORR", "DCR", "grade3")
@@ -101,7 +101,7 @@ def printed_median(study, arm: str, endpoint: str, population: str) -> "StudyVal
 
 def preferred_hazard_ratio(study, ratios: pd.DataFrame, endpoint: str) -> tuple["StudyValue", dict] | None:
     """The hazard ratio of ``endpoint`` a summary shows for a two-arm study, from its printed
-    ratios (:func:`livingreview.synthesis.printed_hazard_ratios`): the adjusted one when the paper
+    ratios (:func:`livingreview.statistics.synthesis.printed_hazard_ratios`): the adjusted one when the paper
     prints one, as Cochrane prefers for non-randomised studies (Handbook, chapter 24), else the
     first printed; with the others the paper prints, and the row chosen."""
     own = ratios[(ratios["study_id"] == study.study_id) & (ratios["endpoint"] == endpoint)] if not ratios.empty \
@@ -311,7 +311,7 @@ class Finding:
 
     @property
     def sentence(self) -> str:
-        """The plain-language statement, worded by the certainty (:mod:`livingreview.wording`)."""
+        """The plain-language statement, worded by the certainty (:mod:`livingreview.statistics.wording`)."""
         if not self.reported:
             what = LABELS[self.endpoint].lower()
             if self.measure:
@@ -355,7 +355,7 @@ class SettingFindings:
 
 
 class ReviewFindings:
-    """The findings of every setting, computed from a :class:`livingreview.synthesischapters.Chapters`
+    """The findings of every setting, computed from a :class:`livingreview.pages.chapters.Chapters`
     (whose pooled estimates they reuse); with ``outcomes`` (ids such as 'grade3' or 'PFS hazard
     ratio'), only those, so a page that shows some outcomes reads only the data they need."""
 

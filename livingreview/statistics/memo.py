@@ -8,8 +8,8 @@ build, that asks the same question gets the stored answer, and a study whose dat
 recomputed alone. Outside a build (the tests, a notebook opened by hand), nothing is kept.
 
 Only functions whose result depends on nothing but their arguments are memoised; the key of
-an argument that reads files (a :class:`livingreview.data.Study`) is the content of those files,
-read, so that the page's recorded data dependencies (:mod:`livingreview.kernel`) still include
+an argument that reads files (a :class:`livingreview.curated.studies.Study`) is the content of those files,
+read, so that the page's recorded data dependencies (:mod:`livingreview.build.kernel`) still include
 them.
 """
 

@@ -13,11 +13,11 @@ from pathlib import Path
 
 import pandas as pd
 
-from . import paths
-from .data import load_studies, load_vocabulary
-from .integrity import main_analysis_studies, sensitivity_analysis_studies
+from .. import paths
+from ..curated.studies import load_studies, load_vocabulary
+from ..curated.integrity import main_analysis_studies, sensitivity_analysis_studies
 from .meta import glmm_proportion, inverse_variance, logit_effect_sizes
-from .review import load_review
+from ..curated.review import load_review
 from .synthesis import (ALL_SETTINGS, MIN_POOLED_STUDIES, arm_rates, grade3_rates, landmark_table,
                         odds_ratio, reconstructed_arms, response_odds_ratios, setting_groups)
 

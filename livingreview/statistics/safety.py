@@ -15,7 +15,7 @@ import math
 
 import pandas as pd
 
-from .data import STUDY_FILE, Study
+from ..curated.studies import STUDY_FILE, Study
 from .memo import by_value, memoised
 
 ANY_GRADE = "any grade"

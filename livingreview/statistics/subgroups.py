@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from .data import Study
+from ..curated.studies import Study
 
 FOREST_COLUMNS = ["endpoint", "analysis", "population", "label", "estimate", "ci_low", "ci_high",
                   "p_value", "row", "source", "quote"]

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from .data import Study
+from ..curated.studies import Study
 
 SURVIVAL_ENDPOINTS = ("PFS", "OS", "DoR")
 SURVIVAL_MEASURES = ("median", "landmark", "events", "hazard_ratio")

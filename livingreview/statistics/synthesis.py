@@ -16,8 +16,8 @@ import numpy as np
 import pandas as pd
 from scipy import special, stats
 
-from .audit import attainable_counts
-from .data import ROW_COLUMN, Study, stack_rows
+from ..audit.rules import attainable_counts
+from ..curated.studies import ROW_COLUMN, Study, stack_rows
 from .meta import (GLMM, NotEstimable, PooledEstimate, common_effect, common_effect_proportion,
                    glmm_proportion, inverse_variance, leave_one_out, logit_effect_sizes)
 from .intervals import proportion_ci
@@ -94,7 +94,7 @@ def regimen_label(study: Study, arm: str) -> str:
 def combines_monotherapy(study: Study) -> bool:
     """Whether the review allows pooling anlotinib alone with combinations (review.yaml
     pooling.combine_monotherapy; no, by default)."""
-    from .review import load_review
+    from ..curated.review import load_review
 
     return bool((load_review(study.folder.parent.parent).get("pooling") or {}).get("combine_monotherapy"))
 
@@ -239,7 +239,7 @@ def setting_groups(rates: pd.DataFrame, order: list[str]) -> list[tuple[str, pd.
 def definition_label(category: str) -> str:
     """'treatment-related adverse events' for an adverse-event category code (its label in the
     data dictionary)."""
-    from .dictionary import load_dictionary
+    from ..curated.dictionary import load_dictionary
 
     return load_dictionary().label("adverse_events", "category", category)
 

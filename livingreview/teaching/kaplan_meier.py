@@ -1,8 +1,8 @@
 """Reading a Kaplan-Meier curve: the teaching chapter's examples, tables and figures.
 
 The papers print summaries, not patient records, so every curve here is drawn from pseudo
-patient-level data rebuilt by :mod:`livingreview.reconstruct` (from printed summaries) or
-:mod:`livingreview.guyot` (from a digitised figure), and every figure says so. Examples are
+patient-level data rebuilt by :mod:`livingreview.statistics.reconstruct` (from printed summaries) or
+:mod:`livingreview.statistics.guyot` (from a digitised figure), and every figure says so. Examples are
 chosen from the curated data by rule, so the chapter follows the data.
 """
 
@@ -16,10 +16,10 @@ import numpy as np
 import pandas as pd
 
 from .. import paths
-from ..data import Study, load_studies
-from ..integrity import main_analysis_studies
-from ..plotting import RECONSTRUCTION_LABEL, _axes, figure_of, plot_reconstructed_km
-from ..reconstruct import (ArmReconstruction, PrintedSurvival, SurvivalInputs, analyse_arm, kaplan_meier,
+from ..curated.studies import Study, load_studies
+from ..curated.integrity import main_analysis_studies
+from ..pages.plotting import RECONSTRUCTION_LABEL, _axes, figure_of, plot_reconstructed_km
+from ..statistics.reconstruct import (ArmReconstruction, PrintedSurvival, SurvivalInputs, analyse_arm, kaplan_meier,
                            reconstruct, survival_inputs)
 
 # The landmark the chapter reads (the one the review pools): 12 months.

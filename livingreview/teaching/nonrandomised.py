@@ -5,7 +5,7 @@ own comparative studies, what a hazard ratio is (and is not), why adjusted and u
 ratios differ, and why ratios from arms that patients or doctors chose estimate association
 rather than the effect of adding anlotinib. Every example is chosen here from the data, so
 that the chapter also runs on data without a comparative study; the statistics themselves
-come from :mod:`livingreview.synthesis`.
+come from :mod:`livingreview.statistics.synthesis`.
 """
 
 from __future__ import annotations
@@ -16,14 +16,14 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from .. import synthesis
-from ..review import is_randomised
-from ..data import Study
-from ..display import humanise
-from ..integrity import EXCLUDE, study_status
-from ..integrity import decision as integrity_decision
-from ..reconstruct import survival_inputs
-from ..response import primary_rate, response_rates
+from ..statistics import synthesis
+from ..curated.review import is_randomised
+from ..curated.studies import Study
+from ..pages.display import humanise
+from ..curated.integrity import EXCLUDE, study_status
+from ..curated.integrity import decision as integrity_decision
+from ..statistics.reconstruct import survival_inputs
+from ..statistics.response import primary_rate, response_rates
 
 PATIENT_CHOICE_DESIGN = "nonrandomised_controlled_trial"
 MATCHED_DESIGN = "retrospective_comparative"
@@ -199,7 +199,7 @@ def proportional_hazards_figure(hazard_ratio: float, median_control: float, shap
     """One panel per Weibull shape, all with the same hazard ratio; returns the figure."""
     import matplotlib.pyplot as plt
 
-    from ..plotting import describe
+    from ..pages.plotting import describe
 
     fig, axes = plt.subplots(len(shapes), 1, figsize=(8, 2.9 * len(shapes)), sharex=False, squeeze=False)
     for ax, shape in zip(axes[:, 0], shapes):

@@ -4,8 +4,8 @@ The chapter ``notebooks/teaching/random_effects.ipynb`` walks through the review
 of response rates: the logit scale and its within-study variances, tau^2 by REML, I^2, the
 confidence interval against the prediction interval, the binomial-normal GLMM against inverse
 variance with Hartung-Knapp, why two studies say almost nothing about tau^2, and why pooling
-across settings misleads. The models are those of :mod:`livingreview.meta`, the pools those of
-:mod:`livingreview.synthesis`; this module only arranges them for teaching and chooses the
+across settings misleads. The models are those of :mod:`livingreview.statistics.meta`, the pools those of
+:mod:`livingreview.statistics.synthesis`; this module only arranges them for teaching and chooses the
 examples from the data.
 """
 
@@ -17,11 +17,11 @@ import numpy as np
 import pandas as pd
 from scipy import special, stats
 
-from .. import synthesis
-from ..display import degrees_of_freedom, format_p
-from ..response import EXACT
-from ..intervals import proportion_ci
-from ..meta import GLMM, IV_REML_HK, inverse_variance, logit_effect_sizes, reml_log_likelihood, reml_tau2
+from ..statistics import synthesis
+from ..pages.display import degrees_of_freedom, format_p
+from ..statistics.response import EXACT
+from ..statistics.intervals import proportion_ci
+from ..statistics.meta import GLMM, IV_REML_HK, inverse_variance, logit_effect_sizes, reml_log_likelihood, reml_tau2
 
 # Half the 95% quantile of chi-square with 1 df: tau^2 values whose restricted log-likelihood
 # lies within this of the maximum form an approximate 95% likelihood interval.
@@ -166,7 +166,7 @@ def setting_intervals_figure(rates: pd.DataFrame, pools: pd.DataFrame, order: li
                              title: str = ""):
     """Forest plot of each setting's studies and pooled estimate, then all settings pooled;
     returns the figure."""
-    from ..plotting import rate_forest_figure
+    from ..pages.plotting import rate_forest_figure
 
     return rate_forest_figure(interval_rows(rates, pools, order, setting_label), width=8, row_height=0.42,
                               margin=1.6, title=title)
@@ -176,7 +176,7 @@ def reml_profile_figure(profiles: dict[str, pd.DataFrame], title: str):
     """Figure of :func:`plot_reml_profile`, described by where each pool's likelihood peaks."""
     import matplotlib.pyplot as plt
 
-    from ..plotting import describe
+    from ..pages.plotting import describe
 
     fig, ax = plt.subplots(figsize=(8, 4.4))
     plot_reml_profile(profiles, ax=ax)

@@ -1,6 +1,6 @@
 """Confidence intervals for a response rate: the teaching chapter's examples and figures.
 
-Every interval is computed by :func:`livingreview.intervals.proportion_ci` (the method names
+Every interval is computed by :func:`livingreview.statistics.intervals.proportion_ci` (the method names
 of the data dictionary); the examples are chosen from the curated data by rule, so the chapter
 follows the data when a study is added.
 """
@@ -15,14 +15,14 @@ import pandas as pd
 from scipy import stats
 
 from .. import paths
-from ..audit import MISMATCH, audit_studies, implied_count, reproducing_methods
-from ..data import Study, load_studies, load_vocabulary
-from ..integrity import main_analysis_studies
-from ..intervals import METHOD_ALIASES, METHOD_LABELS, PROPORTION_CI_METHODS, proportion_ci
-from ..memo import by_value, memoised
-from ..plotting import _axes, figure_of
-from ..printed import format_like, to_float
-from ..response import primary_rate, response_rates
+from ..audit.rules import MISMATCH, audit_studies, implied_count, reproducing_methods
+from ..curated.studies import Study, load_studies, load_vocabulary
+from ..curated.integrity import main_analysis_studies
+from ..statistics.intervals import METHOD_ALIASES, METHOD_LABELS, PROPORTION_CI_METHODS, proportion_ci
+from ..statistics.memo import by_value, memoised
+from ..pages.plotting import _axes, figure_of
+from ..curated.printed import format_like, to_float
+from ..statistics.response import primary_rate, response_rates
 
 # The three methods the chapter contrasts: the textbook normal approximation, the score
 # interval and the exact interval.
@@ -113,7 +113,7 @@ def wald_overshoot(rates: pd.DataFrame) -> pd.Series | None:
 def wald_unclipped(count: int, n: int, level: float = 95.0) -> tuple[float, float]:
     """The Wald interval in percent *before* it is cut at 0 and 100%.
 
-    :func:`~livingreview.intervals.proportion_ci` (like statsmodels) truncates the interval to
+    :func:`~livingreview.statistics.intervals.proportion_ci` (like statsmodels) truncates the interval to
     0-100%; the raw limits show how far the normal approximation overshoots near the edges.
     """
     z = stats.norm.ppf(1 - (1 - level / 100) / 2)

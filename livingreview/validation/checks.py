@@ -25,13 +25,13 @@ import pandas as pd
 import pandera.pandas as pa
 import yaml
 
-from . import paths
-from .data import ROW_COLUMN, STUDY_FILE, read_csv_text, read_yaml, study_folders, typed
-from .dictionary import ColumnSpec, TableSpec, load_dictionary
-from .printed import NUMBER_PATTERN, P_VALUE_PATTERN
-from .integrity import INTEGRITY_FILE
-from .risk_of_bias import RISK_OF_BIAS_FILE
-from .scaffold import PLACEHOLDER
+from .. import paths
+from ..curated.studies import ROW_COLUMN, STUDY_FILE, read_csv_text, read_yaml, study_folders, typed
+from ..curated.dictionary import ColumnSpec, TableSpec, load_dictionary
+from ..curated.printed import NUMBER_PATTERN, P_VALUE_PATTERN
+from ..curated.integrity import INTEGRITY_FILE
+from ..curated.risk_of_bias import RISK_OF_BIAS_FILE
+from ..curated.scaffold import PLACEHOLDER
 
 ALL_ARMS = "all"
 # Rules about plausible values rather than structure. A paper can print an implausible value
@@ -711,7 +711,7 @@ CLAIM_NEEDS = {"fold_change": (("stated",), (2, 2)), "all": ((), (1, None)), "no
 
 def _errata_problems(path: Path, sizes: dict[str, int]) -> list[Problem]:
     """Each erratum replaces an existing row by a later row of the same table, once, on a date."""
-    from .curated import parse_row_refs, ref_problems
+    from ..curated.rowrefs import parse_row_refs, ref_problems
 
     file, problems, replaced = paths.relative_to_root(path), [], {}
     for row in read_csv_text(path).to_dict("records"):
@@ -742,7 +742,7 @@ def validate_references(folder: Path) -> list[Problem]:
     """Row references of claims.csv and findings.csv name existing data rows; each claim has
     what its rule needs; finding ids are F1, F2, ... used once; a finding's second side has
     both its place and its quote."""
-    from .curated import parse_row_refs, ref_problems
+    from ..curated.rowrefs import parse_row_refs, ref_problems
 
     problems = []
     sizes = _table_sizes(folder)
@@ -871,7 +871,7 @@ def validate_data_dir(data_dir: Path = paths.DATA_DIR, known_valid=None) -> list
 
 def eligibility_problems(folder: Path, review: dict) -> list[Problem]:
     """Criteria of the review that an included study (a folder under studies/) fails."""
-    from .eligibility import eligibility_failures
+    from ..search.eligibility import eligibility_failures
 
     path = folder / STUDY_FILE
     try:
@@ -891,7 +891,7 @@ def validate_search(data_dir: Path) -> list[Problem]:
     """Problems of the search and screening record (search/); none when there is none."""
     if not (Path(data_dir) / "search").is_dir():
         return []
-    from .searchrecords import validate_search as search_problems
+    from ..search.records import validate_search as search_problems
 
     return search_problems(Path(data_dir))
 

@@ -1,0 +1,2 @@
+"""The search record: search runs and their exports, de-duplicated records, screening
+decisions, the PRISMA flow and the review's eligibility criteria as checks."""
