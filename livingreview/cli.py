@@ -11,7 +11,7 @@ from . import paths
 
 
 def _check_data(args: argparse.Namespace) -> int:
-    from .validation.checks import data_warnings, validate_data_dir
+    from .validation.data_folder import data_warnings, validate_data_dir
 
     problems = validate_data_dir(args.data_dir)
     if not problems:
@@ -29,7 +29,8 @@ def _check_data(args: argparse.Namespace) -> int:
 
 def _audit(args: argparse.Namespace) -> int:
     from .audit.rules import audit_data_dir, summary
-    from .validation.checks import DataValidationError, require_valid
+    from .validation.data_folder import require_valid
+    from .validation.problems import DataValidationError
 
     try:
         require_valid(args.data_dir)

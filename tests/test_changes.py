@@ -21,7 +21,7 @@ from livingreview.cli import main
 from livingreview.results.release import ChangelogError, release_version
 from livingreview.results.table import CERTAINTY_STATISTIC, RESULT_COLUMNS
 from livingreview.curated.scaffold import PLACEHOLDER, ScaffoldError, scaffold_study
-from livingreview.validation.checks import validate_data_dir
+from livingreview.validation.data_folder import validate_data_dir
 
 from .conftest import FIXTURES
 

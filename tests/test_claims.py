@@ -13,7 +13,7 @@ import pytest
 from livingreview import paths
 from livingreview.audit.rules import INFO, MISMATCH, OK, RULES, audit_data_dir
 from livingreview.curated.rowrefs import parse_row_refs, ref_problems
-from livingreview.validation.checks import validate_data_dir
+from livingreview.validation.data_folder import validate_data_dir
 
 from .conftest import FIXTURE_STUDY, append_row
 

@@ -11,7 +11,7 @@ from livingreview.curated.datapackage import render_datapackage
 from livingreview.curated.integrity import load_screen
 from livingreview.curated.risk_of_bias import load_judgement
 from livingreview.audit.sources import SOURCES_ENV, quote_found, sources_dir
-from livingreview.validation.checks import validate_data_dir
+from livingreview.validation.data_folder import validate_data_dir
 
 STUDIES = load_studies()
 

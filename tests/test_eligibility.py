@@ -7,7 +7,7 @@ import shutil
 
 import yaml
 
-from livingreview.validation.checks import validate_data_dir
+from livingreview.validation.data_folder import validate_data_dir
 
 from .conftest import VALID_DATA
 

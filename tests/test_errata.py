@@ -9,7 +9,7 @@ import pytest
 
 from livingreview.audit.rules import audit_data_dir
 from livingreview.curated.studies import load_study
-from livingreview.validation.checks import validate_data_dir
+from livingreview.validation.data_folder import validate_data_dir
 
 from .conftest import FIXTURE_STUDY, append_row
 

@@ -25,7 +25,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 
 from livingreview.build.engine import plan_runs, run_parameters, build_book
-from livingreview.validation.checks import validate_data_dir
+from livingreview.validation.data_folder import validate_data_dir
 
 from .generated_studies import reviews, write_review
 

@@ -121,7 +121,7 @@ def test_study_page_facts_are_glued_values(tmp_path):
 
 
 def test_a_study_with_no_outcome_rows_says_so_first(data_copy):
-    from livingreview.validation.checks import data_warnings
+    from livingreview.validation.data_folder import data_warnings
 
     outcomes = data_copy / "studies/doe2024/outcomes.csv"
     outcomes.write_text(outcomes.read_text(encoding="utf-8").splitlines()[0] + "\n", encoding="utf-8")

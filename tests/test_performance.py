@@ -7,7 +7,7 @@ from livingreview.statistics import memo
 from livingreview.build.bench import Timing, edit_one_study, ratios, synthetic_data
 from livingreview.build.engine import KERNEL_NAME, ensure_kernel, normalise_notebook, notebook_imports
 from livingreview.build.kernel import Forker
-from livingreview.validation.checks import validate_data_dir
+from livingreview.validation.data_folder import validate_data_dir
 
 from .conftest import FIXTURES, VALID_DATA
 

@@ -30,7 +30,8 @@ from livingreview.search.records import (
     parse_export,
     surname,
 )
-from livingreview.validation.checks import Problem, validate_search
+from livingreview.validation.data_folder import validate_search
+from livingreview.validation.problems import Problem
 
 FIXTURES = Path(__file__).parent / "fixtures" / "search"
 FIXTURE_FILE = "tests/fixtures/search"

@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 
 from livingreview import paths
-from livingreview.validation.checks import Problem, validate_data_dir
+from livingreview.validation.data_folder import validate_data_dir
+from livingreview.validation.problems import Problem
 
 from .conftest import VALID_DATA, edit_csv
 
@@ -225,7 +226,7 @@ def test_benchmarks_cite_only_doi_or_pubmed_addresses():
     import re
 
     from livingreview import paths
-    from livingreview.validation.checks import BENCHMARK_HOSTS, validate_benchmarks
+    from livingreview.validation.vocabularies import BENCHMARK_HOSTS, validate_benchmarks
 
     assert validate_benchmarks(paths.DATA_DIR) == []
     text = (paths.DATA_DIR / "context" / "benchmarks.csv").read_text(encoding="utf-8")
@@ -240,7 +241,7 @@ def test_benchmarks_cite_only_doi_or_pubmed_addresses():
 
 @pytest.mark.parametrize("column", ["note", "source", "citation"])
 def test_a_benchmark_citing_a_mirror_or_news_page_is_rejected(tmp_path, column):
-    from livingreview.validation.checks import validate_benchmarks
+    from livingreview.validation.vocabularies import validate_benchmarks
 
     data = _benchmark_copy(tmp_path)
     path = data / "context" / "benchmarks.csv"

@@ -33,7 +33,7 @@ from ..curated.studies import Study, load_studies, load_vocabulary, stack_rows, 
 from ..curated.dictionary import load_dictionary
 from ..statistics.intervals import METHOD_ALIASES, METHOD_LABELS, PROPORTION_CI_METHODS, proportion_ci
 from ..statistics.memo import by_value, folder_digest, memoised
-from ..validation.checks import row_rules
+from ..validation.row_rules import row_rules
 from ..curated.printed import format_like, half_unit, matches_printed, parse_p_value, to_float
 
 FINDING_COLUMNS = ["study_id", "table", "row", "source", "rule", "quantity", "printed",

@@ -622,7 +622,7 @@ def _is_iso_date(value) -> bool:
 
 
 def _problem(*args):
-    from ..validation.checks import Problem  # validate imports this module to run these checks
+    from ..validation.problems import Problem  # validate imports this module to run these checks
 
     return Problem(*args)
 
@@ -909,7 +909,7 @@ def _reason_problems(data_dir: Path) -> tuple[dict, list]:
 
 
 def validate_search(data_dir: Path = paths.DATA_DIR) -> list:
-    """Every problem of the search and screening record, as :class:`livingreview.validation.checks.Problem`
+    """Every problem of the search and screening record, as :class:`livingreview.validation.problems.Problem`
     (file, 1-based data row, column); [] when the data folder has no ``search/``.
 
     Checked: searches.yaml (runs, dates, strategies); every export exists, parses, has the
