@@ -155,7 +155,7 @@ def test_a_report_excluded_at_full_text_is_listed_with_its_reason_and_is_in_no_a
 
     from livingreview.curated.studies import study_folders
     from livingreview.pages.search import SearchPage
-    from livingreview.search.records import validate_search
+    from livingreview.validation.search_record import validate_search
 
     data = tmp_path / "data"
     shutil.copytree(paths.DATA_DIR, data)

@@ -30,8 +30,8 @@ from livingreview.search.records import (
     parse_export,
     surname,
 )
-from livingreview.validation.data_folder import validate_search
 from livingreview.validation.problems import Problem
+from livingreview.validation.search_record import validate_search
 
 FIXTURES = Path(__file__).parent / "fixtures" / "search"
 FIXTURE_FILE = "tests/fixtures/search"

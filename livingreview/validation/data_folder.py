@@ -11,6 +11,7 @@ from .. import paths
 from ..curated.studies import STUDY_FILE, read_yaml, study_folders
 from ..search.eligibility import eligibility_failures
 from .problems import DataValidationError, Problem
+from .search_record import validate_search
 from .study import validate_study
 from .vocabularies import validate_benchmarks, validate_vocabulary
 from .yaml_files import load_yaml, optional_yaml, schema_problems, with_yaml_lines
@@ -66,15 +67,6 @@ def eligibility_problems(folder: Path, review: dict) -> list[Problem]:
                     f"{failure.criterion}; a report that fails the review's criteria is recorded as excluded "
                     "in search/screening.csv, not as a study folder")
             for failure in eligibility_failures(meta, review)]
-
-
-def validate_search(data_dir: Path) -> list[Problem]:
-    """Problems of the search and screening record (search/); none when there is none."""
-    if not (Path(data_dir) / "search").is_dir():
-        return []
-    from ..search.records import validate_search as search_problems
-
-    return search_problems(Path(data_dir))
 
 
 def data_warnings(data_dir: Path = paths.DATA_DIR) -> list[str]:
