@@ -101,7 +101,8 @@ def _release(args: argparse.Namespace) -> int:
 
 
 def _import_search(args: argparse.Namespace) -> int:
-    from .search.records import SearchError, import_run
+    from .search.importing import import_run
+    from .search.records import SearchError
 
     try:
         report = import_run(args.data_dir, args.run_id)

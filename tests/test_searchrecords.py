@@ -14,22 +14,10 @@ import yaml
 
 from livingreview import paths
 from livingreview.cli import main
-from livingreview.search.records import (
-    RECORD_COLUMNS,
-    SCREENING_COLUMNS,
-    TITLE_MATCH_THRESHOLD,
-    SearchError,
-    SearchExportError,
-    SearchRecord,
-    _Known,
-    deduplicate,
-    find_duplicate,
-    import_run,
-    load_records,
-    normalise_doi,
-    parse_export,
-    surname,
-)
+from livingreview.search.duplicates import TITLE_MATCH_THRESHOLD, _Known, deduplicate, find_duplicate
+from livingreview.search.exports import SearchExportError, normalise_doi, parse_export, surname
+from livingreview.search.importing import import_run
+from livingreview.search.records import RECORD_COLUMNS, SCREENING_COLUMNS, SearchError, SearchRecord, load_records
 from livingreview.validation.problems import Problem
 from livingreview.validation.search_record import validate_search
 

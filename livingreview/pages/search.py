@@ -14,6 +14,7 @@ from IPython.display import HTML
 from .. import paths
 from .display import (Joined, Link, Rich, details, doi_link, glue_facts, html_block, paragraph, study_link, table,
                       table_html)
+from ..search.duplicates import TITLE_MATCH_THRESHOLD
 from ..search.prisma import ALL_UPDATES, METHOD_LABELS, SearchRecord
 from ..search.records import (EXCLUDE, FULL_TEXT, NOT_RETRIEVED, RECORDS_FILE_NAME, SCREENING_FILE_NAME,
                             SEARCHES_FILE_NAME, TITLE_ABSTRACT, load_searches)
@@ -47,7 +48,6 @@ class SearchPage:
     def facts(self) -> dict[str, object]:
         """Glue values: the schedule, the counts of the cumulative flow and the dates of the searches."""
         from ..curated.review import search_schedule
-        from ..search.records import TITLE_MATCH_THRESHOLD
 
         schedule = search_schedule(self.data_dir)
         common = {"search_frequency_months": schedule.frequency_months or "(not stated)",

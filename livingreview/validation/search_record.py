@@ -14,11 +14,11 @@ import yaml
 
 from .. import paths
 from ..curated.studies import ROW_COLUMN, read_yaml
+from ..search.exports import SearchExportError, parse_export
 from ..search.records import (DECISIONS, EXCLUDE, EXCLUSION_REASONS_FILE_NAME, EXPORTED_COLUMNS, FULL_TEXT, INCLUDE,
                               MATCH_REVIEWER, MATCH_TITLE, MATCHES, METHODS, RECORD_COLUMNS, RECORDS_FILE_NAME,
                               RUN_KEYS, SCREENING_COLUMNS, SCREENING_FILE_NAME, SEARCH_DIRNAME, SEARCHES_FILE_NAME,
-                              STAGES, TITLE_ABSTRACT, SearchExportError, SearchRun, load_records, load_screening,
-                              parse_export, search_file)
+                              STAGES, TITLE_ABSTRACT, SearchRun, load_records, load_screening, search_file)
 from .problems import Problem
 
 # Run and strategy ids are file-name-safe (an export is named after its run).
