@@ -79,7 +79,7 @@ def _release(args: argparse.Namespace) -> int:
     the site names itself the release (only the pages showing the release status re-run)."""
     from .build.engine import BuildError, BuildLayout, build_book
     from .results.release import ChangelogError, ReleaseError, record_release, release_version, releases_dir
-    from .curated.review import last_search_date
+    from .search.schedule import last_search_date
 
     try:
         version = release_version()

@@ -17,6 +17,7 @@ from .display import glue_facts, study_link, table, table_html
 from ..statistics.intervals import METHOD_LABELS, PROPORTION_CI_METHODS
 from ..curated.review import load_review, overview
 from ..curated.risk_of_bias import load_tools
+from ..search.schedule import search_schedule
 from ..statistics.synthesis import LEAVE_ONE_OUT_MIN_STUDIES, SMALL_CELL
 
 
@@ -67,8 +68,6 @@ class ReviewPage:
             updated = f"Release {status.latest.version} of {status.latest.date}"
         else:
             updated = f"Draft since release {status.latest.version} of {status.latest.date}"
-        from ..curated.review import search_schedule
-
         # The due date, not "overdue": a page's content must not depend on the day it is built
         # (the build warns when the search is overdue).
         schedule = search_schedule(self.data_dir)

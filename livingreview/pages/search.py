@@ -17,7 +17,8 @@ from .display import (Joined, Link, Rich, details, doi_link, glue_facts, html_bl
 from ..search.duplicates import TITLE_MATCH_THRESHOLD
 from ..search.prisma import ALL_UPDATES, METHOD_LABELS, SearchRecord
 from ..search.records import (EXCLUDE, FULL_TEXT, NOT_RETRIEVED, RECORDS_FILE_NAME, SCREENING_FILE_NAME,
-                            SEARCHES_FILE_NAME, TITLE_ABSTRACT, load_searches)
+                              SEARCHES_FILE_NAME, TITLE_ABSTRACT, load_searches)
+from ..search.schedule import search_schedule
 
 NO_RECORD = ("This review has no search and screening record yet (data/search/): its included studies are "
              "listed below, but how they were found is not recorded.")
@@ -47,8 +48,6 @@ class SearchPage:
 
     def facts(self) -> dict[str, object]:
         """Glue values: the schedule, the counts of the cumulative flow and the dates of the searches."""
-        from ..curated.review import search_schedule
-
         schedule = search_schedule(self.data_dir)
         common = {"search_frequency_months": schedule.frequency_months or "(not stated)",
                   "search_next_due": schedule.next_due or "(not scheduled)",

@@ -24,7 +24,7 @@ import pandas as pd
 
 from .. import paths
 from .records import (EXCLUDE, FULL_TEXT, INCLUDE, NOT_RETRIEVED, TITLE_ABSTRACT, SearchRun,
-                            load_exclusion_reasons, load_records, load_runs, load_screening)
+                      load_exclusion_reasons, load_records, load_runs, load_screening)
 
 METHOD_LABELS = {"database": "Databases", "citation_searching": "Citation searching", "other": "Other sources"}
 ALL_UPDATES = "all"
