@@ -1,2 +1,3 @@
 """The search record: search runs and their exports, de-duplicated records, screening
-decisions, the PRISMA flow and the review's eligibility criteria as checks."""
+decisions, the search schedule, the PRISMA flow and the review's eligibility criteria as
+checks."""
