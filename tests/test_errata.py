@@ -47,12 +47,12 @@ def test_a_correction_replaces_its_row_in_every_analysis_and_keeps_it_as_history
 
 def test_the_data_view_marks_the_first_value_superseded_and_the_study_page_shows_both(corrected):
     from livingreview.pages.dataview import write_data_views
-    from livingreview.pages.study import StudyPage
+    from livingreview.pages.study.page import StudyPage
 
     written = write_data_views(corrected, corrected.parent / "site")
     view = next(p for p in written if p.name == "outcomes.html").read_text(encoding="utf-8")
     assert 'Superseded by <a href="#row-8">row 8</a>' in view and 'Corrects <a href="#row-1">row 1</a>' in view
-    shown = StudyPage.load("doe2024", corrected).corrections_table().data
+    shown = StudyPage.load("doe2024", corrected).audit.corrections_table().data
     assert "2027-02-01" in shown and "2 (5.3%) complete responses" in shown and "3 (7.9%) complete responses" in shown
 
 

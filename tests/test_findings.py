@@ -22,7 +22,7 @@ from livingreview.pages.findings import result_html, summary_of_findings_html  #
 from livingreview.curated.integrity import (EXCLUDED, MAIN, SENSITIVITY, analysis_set, decision,  # noqa: E402
                                     main_analysis_studies, sensitivity_analysis_studies, study_status)
 from livingreview.pages.plotting import LEFT_OUT_COLOUR, LEFT_OUT_LEGEND  # noqa: E402
-from livingreview.pages.study import StudyPage  # noqa: E402
+from livingreview.pages.study.page import StudyPage  # noqa: E402
 from livingreview.pages.chapters import Chapters  # noqa: E402
 
 from .conftest import FIXTURE_STUDY  # noqa: E402
@@ -227,7 +227,7 @@ def test_one_studys_rate_is_the_same_number_on_its_page_in_the_synthesis_and_the
     # The sensitivity analysis pools the same count the page shows.
     from livingreview.statistics import synthesis
 
-    pooled = synthesis.arm_rates([zzu.study], "ORR")
+    pooled = synthesis.arm_rates([zzu.data.study], "ORR")
     assert (int(pooled["events"].iloc[0]), int(pooled["total"].iloc[0])) == (19, 87)
     zhu = StudyPage.load("zhu2025").facts()["orr_anlotinib"]
     assert zhu.startswith(f"{_finding(chapters, 'later_line_advanced', 'ORR').estimate:.1f}%")
@@ -289,7 +289,7 @@ def test_every_figure_that_shows_a_left_out_study_greys_it_with_a_legend_entry(c
         plt.close(fig)
     # A study page's own figures say so across their top.
     page = StudyPage.load("carter2022")
-    for fig in page.km_figures() + [page.ae_figure()]:
+    for fig in page.reconstruction.km_figures() + [page.safety.figure()]:
         assert any("excluded" in t.get_text() for t in fig.texts)
         plt.close(fig)
 
@@ -309,13 +309,13 @@ def test_every_table_row_of_a_left_out_study_carries_its_badge(chapters):
 def test_a_study_page_says_its_status_first_and_its_title_carries_it():
     for study_id, badge in (("carter2022", "excluded"), ("zzu_anlotinib_pd1", "sensitivity analyses only")):
         page = StudyPage.load(study_id)
-        message = page.key_message().data
+        message = page.first_screen.key_message().data
         status = message.index('class="lr-status')
         assert status < message.index("<p>"), study_id  # before design and findings
-        assert page.title().startswith(f"{page.study.name} ({badge})")
+        assert page.first_screen.title().startswith(f"{page.data.study.name} ({badge})")
     li = StudyPage.load("li2022")
-    assert li.title() == li.study.meta["label"]
-    assert 'class="lr-status' not in li.key_message().data
+    assert li.first_screen.title() == li.data.study.meta["label"]
+    assert 'class="lr-status' not in li.first_screen.key_message().data
 
 
 # ------------------------------------------------------------------ figures as shown

@@ -16,7 +16,7 @@ from livingreview.statistics.response import response_rates
 from livingreview.results.table import RESULT_COLUMNS, combine_results, study_results, write_results
 from livingreview.curated.risk_of_bias import domain_table, load_judgement, load_tools, total_score
 from livingreview.statistics.safety import GRADE_3_PLUS, ANY_GRADE, ae_rates
-from livingreview.pages.study import StudyPage
+from livingreview.pages.study.page import StudyPage
 
 from .conftest import FIXTURE_STUDY, VALID_DATA, append_row
 
@@ -125,7 +125,7 @@ def test_a_study_with_no_outcome_rows_says_so_first(data_copy):
 
     outcomes = data_copy / "studies/doe2024/outcomes.csv"
     outcomes.write_text(outcomes.read_text(encoding="utf-8").splitlines()[0] + "\n", encoding="utf-8")
-    message = StudyPage.load("doe2024", data_copy).key_message().data
+    message = StudyPage.load("doe2024", data_copy).first_screen.key_message().data
     assert "No outcome data: this study&#x27;s outcomes table has no rows yet" in message
     (warning,) = data_warnings(data_copy)
     assert "outcomes.csv has no rows: Doe 2024 (doe2024) is left out of" in warning

@@ -109,7 +109,7 @@ def test_the_flow_table_has_a_column_per_update_and_one_for_all(two_updates):
 def test_the_diagram_is_described_with_its_numbers_and_grows_with_its_boxes(two_updates):
     import matplotlib.pyplot as plt
 
-    from livingreview.pages.plotting import prisma_flow_figure
+    from livingreview.pages.prisma_figure import prisma_flow_figure
 
     small = prisma_flow_figure(two_updates.flow("2027-06"))
     large = prisma_flow_figure(two_updates.flow())

@@ -72,7 +72,7 @@ class SearchPage:
 
     def flow_figure(self, update: str = ALL_UPDATES):
         """The PRISMA 2020 flow diagram of one update or of all (None without a search record)."""
-        from .plotting import prisma_flow_figure
+        from .prisma_figure import prisma_flow_figure
 
         if self.record.is_empty:
             return None
