@@ -23,7 +23,12 @@ from livingreview.curated.integrity import (EXCLUDED, MAIN, SENSITIVITY, analysi
                                     main_analysis_studies, sensitivity_analysis_studies, study_status)
 from livingreview.pages.plotting import LEFT_OUT_COLOUR, LEFT_OUT_LEGEND  # noqa: E402
 from livingreview.pages.study.page import StudyPage  # noqa: E402
-from livingreview.pages.chapters import Chapters  # noqa: E402
+from livingreview.pages.chapters.bias import BiasChapter  # noqa: E402
+from livingreview.pages.chapters.comparative import ComparativeChapter  # noqa: E402
+from livingreview.pages.chapters.evidence_map import EvidenceMapChapter  # noqa: E402
+from livingreview.pages.chapters.response import ResponseChapter  # noqa: E402
+from livingreview.pages.chapters.safety import SafetyChapter  # noqa: E402
+from livingreview.pages.chapters.summary_of_findings import SummaryOfFindingsChapter  # noqa: E402
 
 from .conftest import FIXTURE_STUDY  # noqa: E402
 
@@ -32,12 +37,37 @@ EXACT = 1e-9
 
 
 @pytest.fixture(scope="module")
-def chapters() -> Chapters:
-    return Chapters.load(paths.DATA_DIR)
+def summary() -> SummaryOfFindingsChapter:
+    return SummaryOfFindingsChapter.load(paths.DATA_DIR)
 
 
-def _finding(chapters, group: str, outcome: str):
-    setting = chapters.findings.setting(group)
+@pytest.fixture(scope="module")
+def response() -> ResponseChapter:
+    return ResponseChapter.load(paths.DATA_DIR)
+
+
+@pytest.fixture(scope="module")
+def comparative() -> ComparativeChapter:
+    return ComparativeChapter.load(paths.DATA_DIR)
+
+
+@pytest.fixture(scope="module")
+def safety() -> SafetyChapter:
+    return SafetyChapter.load(paths.DATA_DIR)
+
+
+@pytest.fixture(scope="module")
+def bias() -> BiasChapter:
+    return BiasChapter.load(paths.DATA_DIR)
+
+
+@pytest.fixture(scope="module")
+def evidence_map() -> EvidenceMapChapter:
+    return EvidenceMapChapter.load(paths.DATA_DIR)
+
+
+def _finding(summary, group: str, outcome: str):
+    setting = summary.findings.setting(group)
     return next(f for f in setting.findings if f.outcome == outcome)
 
 
@@ -75,19 +105,19 @@ def test_each_decision_rule_puts_the_study_in_its_analysis_set(data_copy, decisi
         assert "not screened" in status.label
 
 
-def test_the_curated_decisions_as_the_analyses_apply_them(chapters):
-    sets = {s.study_id: analysis_set(s) for s in chapters.studies}
+def test_the_curated_decisions_as_the_analyses_apply_them(summary):
+    sets = {s.study_id: analysis_set(s) for s in summary.studies}
     # An unidentified report whose decision reads "main analysis only once the record is
     # identified" is in the sensitivity analysis only.
     assert sets["zzu_anlotinib_pd1"] == SENSITIVITY
     assert sets["carter2022"] == EXCLUDED
     assert {"li2022", "xu2025", "zhu2025"} <= {s for s, v in sets.items() if v == MAIN}
-    for study in chapters.studies:  # any study: its decision sets its analyses
+    for study in summary.studies:  # any study: its decision sets its analyses
         assert (sets[study.study_id] == MAIN) == (decision(study) in ("include", "not_screened")), study.study_id
-    main = {s.study_id for s in chapters.main_studies}
-    for endpoint, rates in chapters.response_rates.items():
+    main = {s.study_id for s in summary.main_studies}
+    for endpoint, rates in summary.response_rates.items():
         assert set(rates["study_id"]) <= main, endpoint
-    assert set(chapters.grade3["study_id"]) <= main
+    assert set(summary.grade3["study_id"]) <= main
 
 
 # ------------------------------------------------------------------ wording by certainty
@@ -130,29 +160,29 @@ def test_certainty_is_shown_as_words_and_symbols():
 
 # ------------------------------------------------------------------ the findings
 
-def test_each_setting_has_every_main_outcome_and_its_comparison(chapters):
-    first = chapters.findings.setting("first_line_advanced")
+def test_each_setting_has_every_main_outcome_and_its_comparison(summary):
+    first = summary.findings.setting("first_line_advanced")
     assert [f.outcome for f in first.arm_findings] == ["ORR", "DCR", "PFS", "OS", "grade3"]
     assert [f.outcome for f in first.comparison_findings] == [
         "ORR odds ratio", "DCR odds ratio", "PFS hazard ratio", "OS hazard ratio", "grade3 odds ratio"]
     # A setting has comparison findings exactly when a study of its main analyses has a control arm.
-    by_id = {s.study_id: s for s in chapters.studies}
-    for setting in chapters.findings.settings:
+    by_id = {s.study_id: s for s in summary.studies}
+    for setting in summary.findings.settings:
         comparative = [s for s in setting.main_studies if synthesis.control_arms(by_id[s])]
         assert bool(setting.comparison_findings) == bool(comparative), setting.setting_group
-    assert not _finding(chapters, "later_line_advanced", "grade3").reported
-    assert _finding(chapters, "later_line_advanced", "grade3").result == "not reported"
-    nodal = chapters.findings.setting("nodal_recurrence_crt")
+    assert not _finding(summary, "later_line_advanced", "grade3").reported
+    assert _finding(summary, "later_line_advanced", "grade3").result == "not reported"
+    nodal = summary.findings.setting("nodal_recurrence_crt")
     assert nodal.findings == [] and [s.study_id for s in nodal.left_out] == ["carter2022"]
 
 
-def test_every_outcome_a_comparative_study_reports_is_in_its_summary_of_findings(chapters):
+def test_every_outcome_a_comparative_study_reports_is_in_its_summary_of_findings(summary):
     """Read from the data, independently of the findings: every ratio a comparative study of the
     main analyses prints, and every rate it prints in both arms, has a reported row."""
     from livingreview.statistics import synthesis
 
-    for study in synthesis.two_arm_studies(chapters.main_studies):
-        setting = chapters.findings.setting(study.meta["setting_group"])
+    for study in synthesis.two_arm_studies(summary.main_studies):
+        setting = summary.findings.setting(study.meta["setting_group"])
         reported = {f.outcome for f in setting.comparison_findings if f.reported}
         outcomes = study.table("outcomes", as_typed=False)
         anlotinib, control = synthesis.anlotinib_arms(study), synthesis.control_arms(study)
@@ -167,38 +197,38 @@ def test_every_outcome_a_comparative_study_reports_is_in_its_summary_of_findings
                 set(synthesis.arm_rates([study], endpoint, "control")["arm"])
             if arms:
                 expected.add(f"{endpoint} odds ratio")
-        if not synthesis.grade3_odds_ratios([study], chapters.vocabulary).empty:
+        if not synthesis.grade3_odds_ratios([study], summary.vocabulary).empty:
             expected.add("grade3 odds ratio")
         assert expected and expected <= reported, (study.study_id, expected - reported)
     # The overall-survival hazard ratio of xu2025 sits beside its PFS ratio.
-    os_ratio = _finding(chapters, "first_line_advanced", "OS hazard ratio")
+    os_ratio = _finding(summary, "first_line_advanced", "OS hazard ratio")
     assert (os_ratio.estimate, os_ratio.ci_low, os_ratio.ci_high) == (0.75, 0.39, 1.43)
-    html = summary_of_findings_html(chapters.findings.setting("first_line_advanced"), chapters.names)
+    html = summary_of_findings_html(summary.findings.setting("first_line_advanced"), summary.names)
     assert "HR 0.75" in html and "HR 0.39" in html and "not reported by the comparative studies" in html
 
 
-def test_findings_equal_the_chapters_statistics(chapters):
-    pooled = chapters.response_pools["ORR"]
+def test_findings_equal_the_chapters_statistics(summary):
+    pooled = summary.response_pools["ORR"]
     glmm = pooled[(pooled["group"] == "first_line_advanced") & (pooled["model"].str.startswith("binomial"))].iloc[0]
-    orr = _finding(chapters, "first_line_advanced", "ORR")
+    orr = _finding(summary, "first_line_advanced", "ORR")
     # Two studies: no random-effects pool in the chapter, none in the finding, and both say why.
     assert math.isnan(glmm["estimate"]) and math.isnan(orr.estimate)
     assert orr.method == f"not pooled: {glmm['note']}"
     assert (orr.patients, len(orr.studies)) == (76, 2)
-    everywhere = chapters.response_pools["DCR"]
+    everywhere = summary.response_pools["DCR"]
     pooled = everywhere[everywhere["estimate"].notna() & everywhere["model"].str.startswith("binomial")]
     assert pooled.empty  # DCR has no setting with three studies either
     # A single study's rate is its own count: 9 of 29.
-    later = _finding(chapters, "later_line_advanced", "ORR")
+    later = _finding(summary, "later_line_advanced", "ORR")
     assert later.estimate == pytest.approx(100 * 9 / 29, abs=EXACT) and later.method.startswith("one study")
     # The adjusted hazard ratio is preferred; the others are named.
-    pfs = _finding(chapters, "first_line_advanced", "PFS hazard ratio")
+    pfs = _finding(summary, "first_line_advanced", "PFS hazard ratio")
     assert (pfs.estimate, pfs.ci_low, pfs.ci_high) == (0.39, 0.18, 0.84)
     assert any("HR 0.35" in note for note in pfs.notes)
 
 
-def test_absolute_effects_follow_from_the_relative_effect_and_the_comparator_risk(chapters):
-    orr = _finding(chapters, "first_line_advanced", "ORR odds ratio")
+def test_absolute_effects_follow_from_the_relative_effect_and_the_comparator_risk(summary):
+    orr = _finding(summary, "first_line_advanced", "ORR odds ratio")
     # One study with a cell below five: its conditional exact odds ratio (not the sample one)
     # applied to its own control risk, so close to, not equal to, its anlotinib risk 27/30.
     assert orr.method.endswith("conditional exact OR and CI (Fisher)")
@@ -206,20 +236,20 @@ def test_absolute_effects_follow_from_the_relative_effect_and_the_comparator_ris
     assert orr.absolute.control == pytest.approx(1000 * p0)
     assert orr.absolute.anlotinib == pytest.approx(1000 * p0 * orr.estimate / (1 - p0 + p0 * orr.estimate))
     assert orr.absolute.anlotinib == pytest.approx(1000 * 27 / 30, abs=5)
-    pfs = _finding(chapters, "first_line_advanced", "PFS hazard ratio")
+    pfs = _finding(summary, "first_line_advanced", "PFS hazard ratio")
     survival = 1 - pfs.absolute.control / 1000
     assert pfs.absolute.anlotinib == pytest.approx(1000 * (1 - survival ** 0.39))
     assert "reconstructed" in pfs.absolute.basis  # xu2025 prints no 12-month rate of its control arm
 
 
-def test_a_sensitivity_only_study_is_reported_beside_the_estimate_and_never_inside_it(chapters):
-    orr = _finding(chapters, "later_line_advanced", "ORR")
+def test_a_sensitivity_only_study_is_reported_beside_the_estimate_and_never_inside_it(summary):
+    orr = _finding(summary, "later_line_advanced", "ORR")
     assert [s.study_id for s in orr.studies] == ["zhu2025"]
     assert orr.sensitivity.startswith("With Zhengzhou cohort added (sensitivity analysis)")
     assert [s.study_id for s in orr.left_out] == ["zzu_anlotinib_pd1"]
 
 
-def test_one_studys_rate_is_the_same_number_on_its_page_in_the_synthesis_and_the_summary(chapters):
+def test_one_studys_rate_is_the_same_number_on_its_page_in_the_synthesis_and_the_summary(summary):
     zzu = StudyPage.load("zzu_anlotinib_pd1")
     sentence = zzu.facts()["orr_anlotinib"]
     assert sentence.startswith("21.8% (19 of 87, all analysed patients")
@@ -230,7 +260,7 @@ def test_one_studys_rate_is_the_same_number_on_its_page_in_the_synthesis_and_the
     pooled = synthesis.arm_rates([zzu.data.study], "ORR")
     assert (int(pooled["events"].iloc[0]), int(pooled["total"].iloc[0])) == (19, 87)
     zhu = StudyPage.load("zhu2025").facts()["orr_anlotinib"]
-    assert zhu.startswith(f"{_finding(chapters, 'later_line_advanced', 'ORR').estimate:.1f}%")
+    assert zhu.startswith(f"{_finding(summary, 'later_line_advanced', 'ORR').estimate:.1f}%")
 
 
 def test_a_pool_of_different_partner_regimens_is_flagged_unless_indirectness_is_rated_down(tmp_path):
@@ -243,15 +273,15 @@ def test_a_pool_of_different_partner_regimens_is_flagged_unless_indirectness_is_
     first_orr["indirectness"] = {"downgrade": 0, "reason": "No indirectness."}
     (data / "certainty.yaml").write_text(yaml.safe_dump(certainty, sort_keys=False, allow_unicode=True),
                                          encoding="utf-8")
-    finding = _finding(Chapters.load(data), "first_line_advanced", "ORR")
+    finding = _finding(SummaryOfFindingsChapter.load(data), "first_line_advanced", "ORR")
     assert any("different partners" in n for n in finding.notes)
     assert any("Indirectness is not rated down" in n for n in finding.notes)
 
 
-def test_the_curated_judgements_need_no_revision(chapters):
+def test_the_curated_judgements_need_no_revision(summary):
     """A review gate, like the reviewed audit findings: when the studies behind a finding change
     (a study added, a decision changed), its GRADE judgement must be revised in the data."""
-    for finding in chapters.findings.all_findings():
+    for finding in summary.findings.all_findings():
         if finding.reported:
             where = f"{finding.setting}, {finding.label}"
             assert finding.judgement is not None, f"{where}: add its GRADE judgement to data/certainty.yaml"
@@ -260,8 +290,8 @@ def test_the_curated_judgements_need_no_revision(chapters):
             assert not any("must be revisited" in n for n in finding.notes), (finding.label, finding.notes)
 
 
-def test_an_uninformative_estimate_is_said_in_words_and_never_bold(chapters):
-    finding = _finding(chapters, "later_line_advanced", "ORR")
+def test_an_uninformative_estimate_is_said_in_words_and_never_bold(summary):
+    finding = _finding(summary, "later_line_advanced", "ORR")
     finding = type(finding)(**{**finding.__dict__, "ci_low": 1.0, "ci_high": 99.0})
     assert not finding.informative
     assert "<strong>" not in result_html(finding) and "too imprecise to inform" in result_html(finding)
@@ -271,13 +301,13 @@ def test_an_uninformative_estimate_is_said_in_words_and_never_bold(chapters):
 
 # ------------------------------------------------------------------ marking left-out studies
 
-def test_every_figure_that_shows_a_left_out_study_greys_it_with_a_legend_entry(chapters):
+def test_every_figure_that_shows_a_left_out_study_greys_it_with_a_legend_entry(bias, comparative, evidence_map):
     import matplotlib.pyplot as plt
 
-    left_out = {study_status(s).badge: s for s in chapters.studies if not study_status(s).in_main}
+    left_out = {study_status(s).badge: s for s in bias.studies if not study_status(s).in_main}
     assert set(left_out) == {"excluded", "sensitivity analyses only"}
-    figures = {"traffic light": chapters.traffic_light(), "comparisons": chapters.comparison_forest(),
-               "timeline": chapters.timeline_figure()}
+    figures = {"traffic light": bias.traffic_light(), "comparisons": comparative.comparison_forest(),
+               "timeline": evidence_map.timeline_figure()}
     for name, fig in figures.items():
         texts = [t for ax in fig.axes for t in ax.get_yticklabels()]
         grey = [t.get_text() for t in texts if matplotlib.colors.same_color(t.get_color(), LEFT_OUT_COLOUR)]
@@ -294,11 +324,11 @@ def test_every_figure_that_shows_a_left_out_study_greys_it_with_a_legend_entry(c
         plt.close(fig)
 
 
-def test_every_table_row_of_a_left_out_study_carries_its_badge(chapters):
-    html = "".join(view.data for view in [chapters.comparison_table(), chapters.integrity_decisions(),
-                                          chapters.integrity_table(), chapters.evidence_table()])
-    for status in map(study_status, chapters.studies):
-        name = chapters.names[status.study_id]
+def test_every_table_row_of_a_left_out_study_carries_its_badge(bias, comparative, evidence_map):
+    html = "".join(view.data for view in [comparative.comparison_table(), bias.integrity_decisions(),
+                                          bias.integrity_table(), evidence_map.evidence_table()])
+    for status in map(study_status, bias.studies):
+        name = bias.names[status.study_id]
         cells = re.findall(rf'<a href="[^"]*{status.study_id}\.html">{re.escape(name)}</a>( <span class="lr-badge[^>]*>'
                            r"([^<]*)</span>)?", html)
         assert cells, name
@@ -320,14 +350,14 @@ def test_a_study_page_says_its_status_first_and_its_title_carries_it():
 
 # ------------------------------------------------------------------ figures as shown
 
-def test_every_text_of_a_figure_is_at_least_ten_pixels_where_it_is_shown(chapters):
+def test_every_text_of_a_figure_is_at_least_ten_pixels_where_it_is_shown(response, comparative, safety, bias):
     """At the narrowest width a figure is shown at (its box scrolls below it), no text is
     smaller than 10 CSS pixels; the figure is SVG with its description as alt text."""
     from livingreview.pages.display import (CSS_PX_PER_INCH, FIGURE_NARROW_PX, MIN_FONT_PX, POINTS_PER_INCH,
                                       figure_html)
 
-    for fig in (chapters.response_forest("ORR"), chapters.comparison_forest(), chapters.heatmap("grade ≥3"),
-                chapters.traffic_light()):
+    for fig in (response.response_forest("ORR"), comparative.comparison_forest(), safety.heatmap("grade ≥3"),
+                bias.traffic_light()):
         markup = figure_html(fig)
         assert markup.count("<img ") == 1 and 'src="data:image/svg+xml;base64,' in markup
         scale = min(1.0, FIGURE_NARROW_PX / (fig.get_figwidth() * CSS_PX_PER_INCH))
@@ -348,8 +378,8 @@ def test_a_figure_without_a_description_is_refused():
     plt.close(fig)
 
 
-def test_forest_plots_keep_odds_and_hazard_ratios_apart_with_the_direction_of_benefit(chapters):
-    fig = chapters.comparison_forest()
+def test_forest_plots_keep_odds_and_hazard_ratios_apart_with_the_direction_of_benefit(comparative):
+    fig = comparative.comparison_forest()
     labels = [ax.get_xlabel() for ax in fig.axes if ax.get_xlabel()]
     assert any(label.startswith("Odds ratio") and "favours the anlotinib arm" in label for label in labels)
     assert any(label.startswith("Hazard ratio") and "below 1 favours" in label for label in labels)

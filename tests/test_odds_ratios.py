@@ -7,7 +7,7 @@ import pytest
 
 from livingreview.curated.studies import load_studies
 from livingreview.statistics.synthesis import EXACT_OR, WALD_OR, odds_ratio, response_odds_ratios, shown_odds_ratio
-from livingreview.pages.chapters import Chapters
+from livingreview.pages.chapters.comparative import ComparativeChapter
 
 # R 4.x fisher.test(matrix(c(a, c, b, d), 2)): conditional MLE and exact 95% CI. R finds the
 # MLE and the limits with uniroot at its default tolerance (.Machine$double.eps^0.25, about
@@ -43,8 +43,7 @@ def test_a_table_with_a_cell_below_five_shows_the_exact_odds_ratio():
 
 
 def test_the_comparative_chapter_shows_the_exact_ratio_and_says_when_it_ignores_matching():
-    chapters = Chapters.load(None)
-    rows = chapters.comparison_rows
+    rows = ComparativeChapter.load(None).comparison_rows
     xu = rows[(rows["study_id"] == "xu2025") & (rows["measure"] == "odds ratio")].iloc[0]
     assert xu["estimate"] == pytest.approx(11.24, rel=FISHER_RELATIVE_TOLERANCE)
     assert "exact (Fisher), a cell is below 5; Wald 11.77 (2.92–47.46)" in xu["source"]

@@ -10,7 +10,10 @@ from scipy import special
 
 from livingreview.statistics import synthesis
 from livingreview.statistics.meta import COMMON_IV, COMMON_LOGISTIC, GLMM, common_effect, common_effect_proportion
-from livingreview.pages.chapters import Chapters
+from livingreview.pages.chapters.bias import BiasChapter
+from livingreview.pages.chapters.response import ResponseChapter
+from livingreview.pages.chapters.safety import SafetyChapter
+from livingreview.pages.chapters.survival import SurvivalChapter
 
 from .test_meta import METAFOR_TOLERANCE
 
@@ -33,18 +36,33 @@ TWO_STUDY_LANDMARK_REFERENCE = [
 
 
 @pytest.fixture(scope="module")
-def chapters():
-    return Chapters.load(None)
+def response():
+    return ResponseChapter.load(None)
 
 
-def _rates(chapters, endpoint):
-    return chapters.grade3 if endpoint == "grade3" else chapters.response_rates[endpoint]
+@pytest.fixture(scope="module")
+def survival():
+    return SurvivalChapter.load(None)
+
+
+@pytest.fixture(scope="module")
+def safety():
+    return SafetyChapter.load(None)
+
+
+@pytest.fixture(scope="module")
+def bias():
+    return BiasChapter.load(None)
+
+
+def _rates(safety, response, endpoint):
+    return safety.grade3 if endpoint == "grade3" else response.response_rates[endpoint]
 
 
 @pytest.mark.parametrize("endpoint, group, events, totals, estimate, low, high", TWO_STUDY_RATE_REFERENCE)
-def test_a_two_study_pool_is_a_labelled_common_effect_summary_as_metafor_gives_it(chapters, endpoint, group, events,
-                                                                                  totals, estimate, low, high):
-    rates = _rates(chapters, endpoint)
+def test_a_two_study_pool_is_a_labelled_common_effect_summary_as_metafor_gives_it(safety, response, endpoint, group,
+                                                                                  events, totals, estimate, low, high):
+    rates = _rates(safety, response, endpoint)
     members = rates if group == synthesis.ALL_SETTINGS else rates[rates["setting_group"] == group]
     assert list(members["events"]) == events and list(members["total"]) == totals
     primary, summary = synthesis.pool_rates(members.reset_index(drop=True), endpoint)
@@ -57,32 +75,32 @@ def test_a_two_study_pool_is_a_labelled_common_effect_summary_as_metafor_gives_i
 
 
 @pytest.mark.parametrize("endpoint, estimate, low, high", TWO_STUDY_LANDMARK_REFERENCE)
-def test_a_two_study_landmark_pool_is_a_labelled_common_effect_summary(chapters, endpoint, estimate, low, high):
-    ((group, pooled, members),) = chapters.landmark_pools(endpoint)
+def test_a_two_study_landmark_pool_is_a_labelled_common_effect_summary(survival, endpoint, estimate, low, high):
+    ((group, pooled, members),) = survival.landmark_pools(endpoint)
     assert pooled.k == 2 and pooled.model == COMMON_IV and pooled.note == synthesis.TOO_FEW_FOR_RANDOM_EFFECTS
     assert abs(pooled.estimate - estimate) <= METAFOR_TOLERANCE
     assert abs(pooled.ci_low - low) <= METAFOR_TOLERANCE and abs(pooled.ci_high - high) <= METAFOR_TOLERANCE
 
 
-def test_pages_say_why_a_two_study_pool_has_no_pooled_number(chapters):
-    facts = chapters.response_facts()
+def test_pages_say_why_a_two_study_pool_has_no_pooled_number(response):
+    facts = response.response_facts()
     assert ("not pooled (two studies cannot show how much the true values differ between studies, so no "
             "random-effects pool or prediction interval is given): Li 2022 76.1% (35/46) and Xu 2025 90.0% (27/30); "
             "common-effect summary, sensitivity only: 81.6% (95% CI 71.3–88.8)") in facts["orr_by_setting"]
-    finding = next(f for f in chapters.findings.settings[0].findings if f.endpoint == "ORR")
+    finding = next(f for f in response.findings.settings[0].findings if f.endpoint == "ORR")
     assert not finding.pooled
     assert finding.result == "76.1% (Li 2022, 35/46) and 90.0% (Xu 2025, 27/30), not pooled"
     assert "from 76% to 90% of patients; they are shown side by side, not pooled" in finding.sentence
 
 
-def test_three_studies_keep_the_random_effects_pool_and_its_sensitivity_analysis(chapters):
-    pools = chapters.response_pools["ORR"]
+def test_three_studies_keep_the_random_effects_pool_and_its_sensitivity_analysis(response):
+    pools = response.response_pools["ORR"]
     everything = pools[pools["group"] == synthesis.ALL_SETTINGS]
     assert list(everything["k"]) == [3, 3] and everything["estimate"].notna().all()
 
 
-def test_the_printed_landmark_rate_and_ci_are_preferred_to_the_reconstruction(chapters):
-    table = chapters.landmark_tables["OS"]
+def test_the_printed_landmark_rate_and_ci_are_preferred_to_the_reconstruction(survival):
+    table = survival.landmark_tables["OS"]
     li = table[table["study_id"] == "li2022"].iloc[0]
     assert li["source"] == synthesis.PRINTED_WITH_CI
     assert li["percent"] == pytest.approx(71.80)  # the printed value, not the reconstruction's 73.7
@@ -112,34 +130,34 @@ def test_common_effect_summaries_refuse_all_or_none_and_accept_one_study():
     assert single.estimate == 0.5 and single.ci_high - single.ci_low == pytest.approx(2 * 1.959963984540054 * 0.2)
 
 
-def test_grade3_rates_are_pooled_only_among_studies_that_count_the_same_events(chapters):
-    pools = chapters.grade3_pools
+def test_grade3_rates_are_pooled_only_among_studies_that_count_the_same_events(safety):
+    pools = safety.grade3_pools
     first = pools[pools["group"] == "first_line_advanced"].iloc[0]
     assert math.isnan(first["estimate"])  # Li 2022 counts treatment-emergent, Xu 2025 treatment-related events
     assert first["note"] == ("the studies count different events (treatment-emergent adverse events and "
                              "treatment-related adverse events), so each definition is pooled on its own")
-    rates = chapters.grade3.assign(setting_group="first_line_advanced", category=["TRAE", "TRAE"])
-    same = synthesis.pooled_table(rates, "grade3", chapters.order, by_definition=True)
+    rates = safety.grade3.assign(setting_group="first_line_advanced", category=["TRAE", "TRAE"])
+    same = synthesis.pooled_table(rates, "grade3", safety.order, by_definition=True)
     assert set(same["definition"]) == {""} and same["note"].iloc[0] == synthesis.TOO_FEW_FOR_RANDOM_EFFECTS
     three = synthesis.pooled_table(
         synthesis.stack_rows([rates, rates.iloc[:1].assign(study_id="another", category="TEAE")]), "grade3",
-        chapters.order, by_definition=True)
+        safety.order, by_definition=True)
     # The mixed record, then each definition with two or more studies (one TEAE study: no pool).
     assert list(three["definition"]) == ["", "TRAE", "TRAE"]
 
 
-def test_a_sensitivity_pool_names_a_study_whose_adverse_events_come_from_another_cohort(chapters):
-    frame = chapters.sensitivity_pools
+def test_a_sensitivity_pool_names_a_study_whose_adverse_events_come_from_another_cohort(bias):
+    frame = bias.sensitivity_pools
     with_carter = frame[frame["studies"].str.contains("carter2022") & (frame["endpoint"] == "grade ≥3 adverse events")]
     assert not with_carter.empty
     for studies in with_carter["studies"]:
-        assert chapters._cohort_note(studies, "grade ≥3 adverse events") == (
+        assert bias._cohort_note(studies, "grade ≥3 adverse events") == (
             "Carter 2022: adverse events from the unmatched cohort, not from the propensity-matched cohort its "
             "response rates come from")
-    assert chapters._cohort_note("li2022, xu2025", "grade ≥3 adverse events") == ""
+    assert bias._cohort_note("li2022, xu2025", "grade ≥3 adverse events") == ""
 
 
-def test_a_pool_whose_studies_count_response_over_different_patients_says_so(chapters):
-    assert chapters._denominators("li2022, xu2025") == synthesis.DENOMINATOR_LABELS["all_treated"]
-    assert chapters._denominators("li2022, zhu2025") == (
+def test_a_pool_whose_studies_count_response_over_different_patients_says_so(response):
+    assert response._denominators("li2022, xu2025") == synthesis.DENOMINATOR_LABELS["all_treated"]
+    assert response._denominators("li2022, zhu2025") == (
         "differs: Li 2022: all treated (not evaluable = no response); Zhu 2025: not stated in the report")

@@ -13,7 +13,7 @@ from scipy import special, stats
 
 from livingreview.statistics.meta import GLMM, IV_REML_HK, IV_REML_Z, reml_log_likelihood, reml_tau2
 from livingreview.statistics.synthesis import ALL_SETTINGS
-from livingreview.pages.chapters import Chapters
+from livingreview.pages.chapters.response import ResponseChapter
 from livingreview.teaching.random_effects import (LIKELIHOOD_DROP_95, chapter_facts, critical_values, interval_rows,
                                                   members, model_comparison, pooled_groups, reml_profile,
                                                   richest_setting, study_logits, weights)
@@ -36,8 +36,8 @@ def _reference(group: str, endpoint: str, model: str) -> pd.Series:
 
 
 @pytest.fixture(scope="module")
-def page() -> Chapters:
-    return Chapters.load()
+def page() -> ResponseChapter:
+    return ResponseChapter.load()
 
 
 @pytest.fixture(scope="module")
@@ -54,7 +54,7 @@ def test_the_richest_setting_is_the_first_of_the_tied_settings_in_the_review_ord
 
 
 def test_richest_setting_is_none_on_the_single_study_fixture():
-    fixture = Chapters.load(VALID_DATA)
+    fixture = ResponseChapter.load(VALID_DATA)
     assert richest_setting(fixture.response_rates["ORR"], fixture.order) is None
     assert pooled_groups(fixture.response_rates["ORR"], fixture.order) == []
 
@@ -66,7 +66,7 @@ def test_a_copied_second_study_makes_its_setting_poolable(tmp_path):
     shutil.copytree(data / "studies" / "doe2024", second)
     text = (second / "study.yaml").read_text(encoding="utf-8").replace("study_id: doe2024", "study_id: roe2025")
     (second / "study.yaml").write_text(text, encoding="utf-8")
-    fixture = Chapters.load(data)
+    fixture = ResponseChapter.load(data)
     rates = fixture.response_rates["ORR"]
     setting = richest_setting(rates, fixture.order)
     assert setting == "first_line_advanced"
@@ -159,7 +159,7 @@ def test_chapter_facts_on_the_real_data_quote_the_between_setting_test(page, rat
 
 
 def test_chapter_facts_on_the_fixture_say_what_cannot_be_shown():
-    fixture = Chapters.load(VALID_DATA)
+    fixture = ResponseChapter.load(VALID_DATA)
     facts = chapter_facts(fixture.response_rates["ORR"], fixture.response_pools["ORR"], fixture.order,
                           fixture.setting_label)
     assert facts["re_richest"].startswith("No setting")

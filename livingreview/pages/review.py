@@ -13,6 +13,7 @@ import pandas as pd
 from .. import paths
 from ..audit.rules import RULE_LABELS, RULES
 from ..curated.studies import Study, load_studies
+from .chapters.summary_of_findings import SummaryOfFindingsChapter
 from .display import glue_facts, study_link, table, table_html
 from ..statistics.intervals import METHOD_LABELS, PROPORTION_CI_METHODS
 from ..curated.review import load_review, overview
@@ -41,11 +42,9 @@ class ReviewPage:
     # ------------------------------------------------------------------ the reader's layer
 
     @cached_property
-    def chapters(self):
-        """The synthesis of these studies, whose findings the front page summarises."""
-        from .chapters import Chapters
-
-        return Chapters.load(self.data_dir)
+    def summary_of_findings(self) -> SummaryOfFindingsChapter:
+        """The summary-of-findings chapter of these studies, whose findings the front page summarises."""
+        return SummaryOfFindingsChapter.load(self.data_dir)
 
     @cached_property
     def names(self) -> dict[str, str]:
@@ -104,7 +103,7 @@ class ReviewPage:
 
         from .findings import key_findings_html
 
-        return HTML(key_findings_html(self.chapters.findings.settings, self.names, "."))
+        return HTML(key_findings_html(self.summary_of_findings.findings.settings, self.names, "."))
 
     @staticmethod
     def certainty_legend():

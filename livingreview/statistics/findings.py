@@ -355,7 +355,7 @@ class SettingFindings:
 
 
 class ReviewFindings:
-    """The findings of every setting, computed from a :class:`livingreview.pages.chapters.Chapters`
+    """The findings of every setting, computed from a :class:`livingreview.pages.chapters.base.Chapter`
     (whose pooled estimates they reuse); with ``outcomes`` (ids such as 'grade3' or 'PFS hazard
     ratio'), only those, so a page that shows some outcomes reads only the data they need."""
 

@@ -1,0 +1,62 @@
+"""How the chapters write rates in words: a percentage, an interval, a setting's name in the
+middle of a sentence, and a pooled rate (or why there is none) as one clause."""
+
+from __future__ import annotations
+
+import math
+
+import pandas as pd
+
+from ...statistics import synthesis
+from ...statistics.meta import GLMM
+from ...statistics.wording import rate_is_uninformative
+
+PERCENT = "{:.1f}"
+
+
+def pct(value: float) -> str:
+    """A percentage at one decimal; empty where there is none."""
+    return "" if value is None or (isinstance(value, float) and math.isnan(value)) else PERCENT.format(value)
+
+
+def interval(low: float, high: float, digits: int = 1) -> str:
+    """'35.2–61.0': an interval's bounds joined by an en dash."""
+    return f"{low:.{digits}f}–{high:.{digits}f}"
+
+
+def lower_first(text: str) -> str:
+    """'First-line treatment of ... ESCC' -> 'first-line treatment of ... ESCC' (mid-sentence)."""
+    return text[:1].lower() + text[1:]
+
+
+def pool_sentence(pools: pd.DataFrame, group: str, names: dict[str, str], rates: pd.DataFrame | None = None) -> str:
+    """A setting's random-effects pool in words (estimate, CI, prediction interval, studies and
+    patients); too imprecise to inform, or not pooled and why. Empty when the setting has no pool."""
+    chosen = pools[(pools["group"] == group) & (pools["model"] == GLMM)]
+    if chosen.empty:
+        return ""
+    p = chosen.iloc[0]
+    if not math.isfinite(p["estimate"]):
+        return _not_pooled_sentence(pools, group, p, names, rates)
+    if rate_is_uninformative(p["ci_low"], p["ci_high"]):
+        return (f"too imprecise to inform (95% CI {interval(p['ci_low'], p['ci_high'])}; {p['k']} studies, "
+                f"{p['patients']} patients)")
+    return (f"{pct(p['estimate'])}% (95% CI {interval(p['ci_low'], p['ci_high'])}; prediction interval "
+            f"{interval(p['pi_low'], p['pi_high'])}; {p['k']} studies, {p['patients']} patients)")
+
+
+def _not_pooled_sentence(pools: pd.DataFrame, group: str, primary: pd.Series, names: dict[str, str],
+                         rates: pd.DataFrame | None) -> str:
+    """'not pooled (reason): A 76.1% (35/46) and B 90.0% (27/30); common-effect summary,
+    sensitivity only: 81.6% (95% CI ...)' for a pool without a random-effects estimate."""
+    text = f"not pooled ({primary['note']})"
+    if rates is not None:
+        members = rates if group == synthesis.ALL_SETTINGS else rates[rates["setting_group"] == group]
+        text += ": " + " and ".join(f"{names[r['study_id']]} {pct(r['percent'])}% ({r['events']}/{r['total']})"
+                                    for r in members.to_dict("records"))
+    summary = pools[(pools["group"] == group) & pools["model"].str.startswith("common-effect")]
+    for c in summary.to_dict("records"):
+        only = f" of {synthesis.definition_label(c['definition'])}" if c["definition"] else ""
+        text += (f"; common-effect summary{only}, sensitivity only: {pct(c['estimate'])}% (95% CI "
+                 f"{interval(c['ci_low'], c['ci_high'])})")
+    return text

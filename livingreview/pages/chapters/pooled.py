@@ -1,0 +1,79 @@
+"""What the chapters that pool arm rates within settings (response, safety) show alike: the
+table of pools with the regimens and denominators they combine, and the forest plot of the
+arms' rates beside their pooled estimate."""
+
+from __future__ import annotations
+
+import math
+
+import pandas as pd
+
+from ...statistics import synthesis
+from ...statistics.meta import GLMM
+from ...statistics.wording import rate_is_uninformative
+from ..display import tables_by
+from .base import Chapter
+from .formatting import interval, pct
+
+
+class PooledRatesChapter(Chapter):
+    """A chapter that pools the anlotinib arms' rates within each setting."""
+
+    def pooled_table_view(self, pools: pd.DataFrame):
+        shown = pd.DataFrame({
+            "Setting": [self.setting_label(g) for g in pools["group"]],
+            "Model": [m.split(" (")[0] + (f" ({synthesis.definition_label(d)} only)" if d else "")
+                      for m, d in zip(pools["model"], pools["definition"])],
+            "Studies (patients)": [f"{k} ({n})" for k, n in zip(pools["k"], pools["patients"])],
+            "Regimens pooled": [self._pool_regimens(ids) for ids in pools["studies"]],
+            "Pooled % (95% CI)": [(f"{pct(e)} ({interval(lo, hi)})" + (", too imprecise to inform"
+                                                                       if rate_is_uninformative(lo, hi) else "")
+                                   if math.isfinite(e) else f"not pooled: {note}")
+                                  for e, lo, hi, note in zip(pools["estimate"], pools["ci_low"], pools["ci_high"],
+                                                             pools["note"])],
+            "Prediction interval": [interval(lo, hi) if math.isfinite(lo) else "—"
+                                    for lo, hi in zip(pools["pi_low"], pools["pi_high"])],
+            "tau², I²": [f"{t:.3f}, {i:.1f}%" if math.isfinite(t) else "—" for t, i in zip(pools["tau2"], pools["i2"])],
+        })
+        if pools["endpoint"].isin(["ORR", "DCR"]).any():
+            shown.insert(3, "Response counted over", [self._denominators(ids) for ids in pools["studies"]])
+        return tables_by(shown, "Setting", empty="No setting has two or more studies to pool.")
+
+    def _denominators(self, study_ids: str) -> str:
+        """What the pooled studies' response rates count over; where they differ, each study's."""
+        studies = [self._study(i) for i in str(study_ids).split(", ")]
+        labels = {s.study_id: synthesis.response_denominator(s) for s in studies}
+        if len(set(labels.values())) == 1:
+            return next(iter(labels.values()))
+        return "differs: " + "; ".join(f"{self.names[i]}: {label}" for i, label in labels.items())
+
+    def _pool_regimens(self, study_ids: str) -> str:
+        """The regimens a pool combines, from its studies' anlotinib arms (partners in study.yaml)."""
+        by_id = {s.study_id: s for s in self.studies}
+        regimens = [synthesis.regimen_label(by_id[i], arm) for i in str(study_ids).split(", ") if i in by_id
+                    for arm in synthesis.pooled_anlotinib_arms(by_id[i])]
+        return "; ".join(dict.fromkeys(regimens))
+
+    def forest_rows(self, rates: pd.DataFrame, pools: pd.DataFrame) -> pd.DataFrame:
+        rows = []
+        for group, members in synthesis.setting_groups(rates, self.order):
+            if group == synthesis.ALL_SETTINGS:
+                continue
+            rows.append({"label": self.setting_label(group), "kind": "heading"})
+            weights = synthesis.inverse_variance_weights(members) if len(members) > 1 else [None] * len(members)
+            for r, weight in zip(members.to_dict("records"), weights):
+                rows.append({"label": f"{self.names[r['study_id']]} ({r['events']}/{r['total']})", "kind": "study",
+                             "estimate": r["percent"], "ci_low": r["exact_low"], "ci_high": r["exact_high"],
+                             "total": r["total"], "weight": weight})
+            pooled = pools[(pools["group"] == group) & (pools["model"] == GLMM) & pools["estimate"].astype(float).notna()]
+            for p in pooled.to_dict("records"):
+                label = "Pooled (GLMM" + (f", {synthesis.definition_label(p['definition'])})" if p["definition"] else ")")
+                rows.append({"label": label, "kind": "pooled", **{k: p[k] for k in
+                             ("estimate", "ci_low", "ci_high", "pi_low", "pi_high")}})
+        return pd.DataFrame(rows)
+
+    def rate_forest(self, rates: pd.DataFrame, pools: pd.DataFrame, title: str, xlabel: str = "Patients (%)"):
+        from ..plotting import rate_forest_figure
+
+        return rate_forest_figure(self.forest_rows(rates, pools), width=8, row_height=0.42, margin=1.3, title=title,
+                                  xlabel=xlabel)

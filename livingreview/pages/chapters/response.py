@@ -1,0 +1,97 @@
+"""The response chapter: objective response (ORR) and disease control (DCR) of the
+anlotinib-containing arms, each arm's rate with its exact CI, the pools within settings, the
+difference between settings and leave-one-out."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+
+from ...curated.integrity import left_out_of_main
+from ...results.table import RESULT_COLUMNS, write_results
+from ...statistics import synthesis
+from ..display import data_link, degrees_of_freedom, format_p, glue_facts, table, tables_by
+from .formatting import interval, pct, pool_sentence
+from .pooled import PooledRatesChapter
+from .result_rows import pooled_result_rows, result_row
+
+
+class ResponseChapter(PooledRatesChapter):
+    """ORR and DCR: the arms' rates, their pools within settings and the sensitivity analyses."""
+
+    def response_key_message(self):
+        return self.key_message(("ORR", "DCR"))
+
+    def response_facts(self) -> dict[str, object]:
+        left_out = left_out_of_main(self.studies)
+        facts: dict[str, object] = {
+            "resp_n_studies": len(self.main_studies),
+            "loo_min_studies": synthesis.LEAVE_ONE_OUT_MIN_STUDIES,
+            "resp_left_out": ("; ".join(f"{self.names[s.study_id]} ({s.badge})" for s in left_out)
+                              if left_out else "none")}
+        for endpoint in ("ORR", "DCR"):
+            key = endpoint.lower()
+            facts[f"{key}_by_setting"] = self._settings_sentence(endpoint)
+            facts[f"{key}_all_settings"] = pool_sentence(self.response_pools[endpoint], synthesis.ALL_SETTINGS,
+                                                         self.names, self.response_rates[endpoint]) or "not estimable"
+            test = synthesis.subgroup_difference(self.response_rates[endpoint], self.order)
+            facts[f"{key}_between_settings"] = (
+                "not testable (fewer than two settings with a pooled estimate)" if test is None else
+                f"Q = {test['q']:.1f} on {degrees_of_freedom(test['df'])}, {format_p(test['p'])}")
+        return facts
+
+    def glue_response_facts(self) -> None:
+        glue_facts(self.response_facts())
+
+    def rate_table(self, endpoint: str):
+        """Each study arm's count, denominator and exact CI, linked to its data row."""
+        rates = self.response_rates[endpoint]
+        shown = pd.DataFrame({
+            "Setting": [self.setting_label(g) for g in rates["setting_group"]],
+            "Study": [self._study_link(s) for s in rates["study_id"]],
+            "Arm (population)": [f"{a} ({self.population_label(s, p).lower()})"
+                                 for a, s, p in zip(rates["arm_label"], rates["study_id"], rates["population"])],
+            "Responders / patients": [f"{e}/{t}" + (" (count implied)" if o == "implied" else "")
+                                      for e, t, o in zip(rates["events"], rates["total"], rates["count_origin"])],
+            "Counts over": [synthesis.response_denominator(self._study(s)) for s in rates["study_id"]],
+            "Rate % (exact 95% CI)": [f"{pct(r)} ({interval(lo, hi)})" for r, lo, hi in
+                                      zip(rates["percent"], rates["exact_low"], rates["exact_high"])],
+            "Printed %": rates["printed"],
+            "Data": [data_link(s, f, r, q) for s, f, r, q in
+                     zip(rates["study_id"], rates["data_file"], rates["data_row"], rates["quote"])],
+        })
+        return tables_by(shown, "Setting", empty=f"No study reports {endpoint} with a count.")
+
+    def response_pooled_table(self, endpoint: str):
+        return self.pooled_table_view(self.response_pools[endpoint])
+
+    def response_forest(self, endpoint: str):
+        name = {"ORR": "Objective response", "DCR": "Disease control"}.get(endpoint, endpoint)
+        return self.rate_forest(self.response_rates[endpoint], self.response_pools[endpoint],
+                                f"{name} ({endpoint}) of anlotinib-containing arms: exact 95% CIs, pooled within "
+                                "setting (diamond: 95% CI; dashed: 95% prediction interval)",
+                                xlabel=f"Patients with {name.lower()} (%)")
+
+    def leave_one_out_view(self, endpoint: str):
+        frame = synthesis.leave_one_out_table(self.response_rates[endpoint], endpoint, self.order)
+        shown = pd.DataFrame({
+            "Pool": [self.setting_label(g) for g in frame["group"]],
+            "Left out": [self.names.get(s, s) for s in frame["left_out"]],
+            "Pooled (%)": frame["estimate"].map(pct),
+            "95% CI": [interval(lo, hi) for lo, hi in zip(frame["ci_low"], frame["ci_high"])],
+            "I² (%)": frame["i2"].map(lambda v: f"{v:.1f}"),
+        })
+        return table(shown, empty=f"No pool has {synthesis.LEAVE_ONE_OUT_MIN_STUDIES} or more studies, so "
+                                  "leave-one-out does not apply.")
+
+    def write_response_results(self, path: str | Path) -> None:
+        rows = []
+        for endpoint, pools in self.response_pools.items():
+            rows += pooled_result_rows("synthesis/response", pools, "anlotinib arms, efficacy population")
+            loo = synthesis.leave_one_out_table(self.response_rates[endpoint], endpoint, self.order)
+            for p in loo.to_dict("records"):
+                rows.append(result_row("synthesis/response", p["group"], f"without {p['left_out']}", endpoint,
+                                       "pooled_percent", p["estimate"], p["ci_low"], p["ci_high"],
+                                       f"{p['model']}, leave-one-out; studies: {p['studies']}"))
+        write_results(pd.DataFrame(rows, columns=RESULT_COLUMNS), Path(path))
