@@ -88,7 +88,7 @@ def test_a_claim_naming_a_row_that_does_not_exist_is_rejected_by_validation(data
 
 
 def test_one_comparison_from_two_models_is_shown_side_by_side(data_copy):
-    shared = {"endpoint": "PFS", "variable": "Treatment", "level": "Anlotinib", "reference_level": "Control",
+    shared = {"endpoint": "PFS", "variable": "Treatment", "level": "Examplinib", "reference_level": "Control",
               "measure": "hazard_ratio", "source_type": "table", "source": "Table 4"}
     append_row(data_copy, "subgroups.csv", {"arm": "examplinib_chemo", "population": "efficacy", **shared,
                                             "analysis": "univariable", "estimate": "0.60", "ci_low": "0.40",
