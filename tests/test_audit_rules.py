@@ -14,7 +14,7 @@ from .conftest import VALID_DATA, append_row, edit_csv
 
 def _add_outcome(data, **cells) -> None:
     """Append an outcome row of the fixture's single arm and efficacy population."""
-    append_row(data, "outcomes.csv", {"arm": "anlotinib_chemo", "population": "efficacy",
+    append_row(data, "outcomes.csv", {"arm": "examplinib_chemo", "population": "efficacy",
                                       "source_type": "body", "source": "Results, Survival", **cells})
 
 
@@ -139,7 +139,7 @@ def test_landmark_order_flags_a_rate_that_rises(data_copy):
 
 def test_ae_grade_order_flags_more_severe_than_any_grade(data_copy):
     append_row(data_copy, "adverse_events.csv", {
-        "arm": "anlotinib_chemo", "population": "enrolled", "category": "TEAE", "term": "Hypertension",
+        "arm": "examplinib_chemo", "population": "enrolled", "category": "TEAE", "term": "Hypertension",
         "grade": ">=3", "count": "11", "denominator": "40", "percent": "27.5", "source_type": "table",
         "source": "Table 3", "quote": "Hypertension 10 (25.0) 11 (27.5)"})
     finding = _only_mismatch(data_copy, "ae_grade_order")

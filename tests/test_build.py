@@ -36,7 +36,7 @@ def make_book_data(target: Path) -> Path:
     shutil.copytree(VALID_DATA, target)
     study_yaml = target / "studies/doe2024/study.yaml"
     text = study_yaml.read_text(encoding="utf-8")
-    text = text.replace('label: "Doe 2024: anlotinib + chemotherapy (fixture)"',
+    text = text.replace('label: "Doe 2024: examplinib + chemotherapy (fixture)"',
                         f"label: '{MARKUP_TITLE}'")
     study_yaml.write_text(text, encoding="utf-8")
     edit_csv(target, "outcomes.csv", 1, "quote", MARKUP_QUOTE)
@@ -285,7 +285,7 @@ def test_a_study_added_with_the_scaffold_and_data_files_appears_everywhere_it_be
     assert "Studies: 1 added, 0 removed." in changed
     assert re.search(r'<a href="studies/poe2026.html">poe2026</a></td>\s*<td>added</td>', changed)
     # The first-line pooled ORR now pools the new study, so it moved.
-    assert ("first-line treatment of advanced or metastatic ESCC · anlotinib arms, efficacy population · ORR · "
+    assert ("first-line treatment of advanced or metastatic ESCC · examplinib arms, efficacy population · ORR · "
             "pooled percent") in changed
     assert Release.read(build / "results/release.json").studies == ["doe2024", "poe2026", SECOND_STUDY]
     assert Release.read(build / "results/previous/release.json").studies == ["doe2024", SECOND_STUDY]

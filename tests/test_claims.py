@@ -56,7 +56,7 @@ def test_a_fold_claim_agrees_only_when_the_rates_give_its_factor(data_copy, stat
 @pytest.mark.parametrize("claim, count, verdict", [("all", "40", OK), ("all", "33", MISMATCH),
                                                    ("none", "0", OK), ("none", "1", MISMATCH)])
 def test_an_all_or_none_claim_holds_only_when_the_table_counts_all_or_none(data_copy, claim, count, verdict):
-    append_row(data_copy, "baseline.csv", {"arm": "anlotinib_chemo", "population": "enrolled",
+    append_row(data_copy, "baseline.csv", {"arm": "examplinib_chemo", "population": "enrolled",
                                            "characteristic": "Stage", "level": "IV", "statistic": "n_percent",
                                            "count": count, "denominator": "40", "source_type": "table",
                                            "source": "Table 1", "quote": f"IV {count}"})
@@ -88,13 +88,13 @@ def test_a_claim_naming_a_row_that_does_not_exist_is_rejected_by_validation(data
 
 
 def test_one_comparison_from_two_models_is_shown_side_by_side(data_copy):
-    shared = {"endpoint": "PFS", "variable": "Treatment", "level": "Anlotinib", "reference_level": "Control",
+    shared = {"endpoint": "PFS", "variable": "Treatment", "level": "Examplinib", "reference_level": "Control",
               "measure": "hazard_ratio", "source_type": "table", "source": "Table 4"}
-    append_row(data_copy, "subgroups.csv", {"arm": "anlotinib_chemo", "population": "efficacy", **shared,
+    append_row(data_copy, "subgroups.csv", {"arm": "examplinib_chemo", "population": "efficacy", **shared,
                                             "analysis": "univariable", "estimate": "0.60", "ci_low": "0.40",
                                             "ci_high": "0.90", "p_value": "0.013", "quote": "0.60 (0.40–0.90)"})
     assert _audit_of(data_copy, "multiple_estimates").empty  # one model alone is not reported
-    append_row(data_copy, "subgroups.csv", {"arm": "anlotinib_chemo", "population": "efficacy", **shared,
+    append_row(data_copy, "subgroups.csv", {"arm": "examplinib_chemo", "population": "efficacy", **shared,
                                             "analysis": "multivariable", "estimate": "0.70", "ci_low": "0.45",
                                             "ci_high": "1.09", "p_value": "0.11", "quote": "0.70 (0.45–1.09)"})
     found = _audit_of(data_copy, "multiple_estimates")

@@ -16,7 +16,7 @@ def _data(tmp_path, edit):
     data = tmp_path / "data"
     shutil.copytree(VALID_DATA, data)
     review = yaml.safe_load((data / "review.yaml").read_text(encoding="utf-8"))
-    review["eligibility_checks"] = {"anlotinib_combination": True, "min_patients": 10}
+    review["eligibility_checks"] = {"intervention_combination": True, "min_patients": 10}
     (data / "review.yaml").write_text(yaml.safe_dump(review, sort_keys=False), encoding="utf-8")
     path = data / "studies/doe2024/study.yaml"
     meta = yaml.safe_load(path.read_text(encoding="utf-8"))
@@ -29,7 +29,7 @@ def test_the_fixture_studies_meet_the_criteria(tmp_path):
     assert validate_data_dir(_data(tmp_path, lambda meta: None)) == []
 
 
-def test_anlotinib_monotherapy_is_named_as_the_failed_criterion(tmp_path):
+def test_the_intervention_alone_is_named_as_the_failed_criterion(tmp_path):
     def monotherapy(meta):
         for arm in meta["arms"]:
             arm["partners"] = []
@@ -37,7 +37,7 @@ def test_anlotinib_monotherapy_is_named_as_the_failed_criterion(tmp_path):
     problems = [str(p) for p in validate_data_dir(_data(tmp_path, monotherapy))]
     assert len(problems) == 1
     assert "studies/doe2024/study.yaml" in problems[0] and "key 'arms'" in problems[0]
-    assert "anlotinib monotherapy is excluded" in problems[0]
+    assert "examplinib alone is excluded" in problems[0]
     assert "recorded as excluded in search/screening.csv" in problems[0]
 
 

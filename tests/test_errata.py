@@ -28,7 +28,7 @@ def _errata(data, *rows: dict) -> None:
 def corrected(data_copy):
     """The fixture's CR count (outcomes row 1, 2 of 38) corrected to 3 of 38 in row 8."""
     append_row(data_copy, "outcomes.csv", {
-        "arm": "anlotinib_chemo", "population": "efficacy", "endpoint": "CR", "measure": "count", "count": "3",
+        "arm": "examplinib_chemo", "population": "efficacy", "endpoint": "CR", "measure": "count", "count": "3",
         "denominator": "38", "estimate": "7.9", "unit": "percent", "source_type": "correction",
         "source": "Correction, Table 2", "quote": "3 (7.9%) complete responses"})
     _errata(data_copy, {"superseded": "outcomes:1", "replaced_by": "outcomes:8"})

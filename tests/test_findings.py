@@ -126,7 +126,7 @@ def test_the_curated_decisions_as_the_analyses_apply_them(summary):
     ("high", "respond", False), ("moderate", "probably respond", False), ("low", "may respond", False),
     ("very low", "may respond", True)])
 def test_rate_statements_follow_the_certainty_level(level, verb, tail):
-    sentence = wording.rate_statement("ORR", 81.9, 69.2, 90.1, level)
+    sentence = wording.rate_statement("ORR", 81.9, 69.2, 90.1, level, "anlotinib")
     assert sentence.startswith("About 82 in 100 patients") and f" {verb} " in sentence
     assert sentence.endswith("but the evidence is very uncertain.") == tail
 
@@ -137,19 +137,19 @@ def test_rate_statements_follow_the_certainty_level(level, verb, tail):
     ("low", "Adding anlotinib may prolong progression-free survival."),
     ("very low", "Adding anlotinib may prolong progression-free survival, but the evidence is very uncertain.")])
 def test_effect_statements_follow_the_certainty_level(level, expected):
-    assert wording.effect_statement("PFS", 0.39, 0.18, 0.84, level) == expected
+    assert wording.effect_statement("PFS", 0.39, 0.18, 0.84, level, "anlotinib") == expected
 
 
 def test_effect_statements_say_when_the_interval_includes_no_difference_and_when_it_is_uninformative():
-    assert "(the 95% CI includes no difference)" in wording.effect_statement("OS", 0.75, 0.39, 1.43, "low")
-    assert wording.effect_statement("OS", 1.0, 0.9, 1.1, "very low") == \
+    assert "(the 95% CI includes no difference)" in wording.effect_statement("OS", 0.75, 0.39, 1.43, "low", "anlotinib")
+    assert wording.effect_statement("OS", 1.0, 0.9, 1.1, "very low", "anlotinib") == \
         "The evidence is very uncertain about the effect of adding anlotinib on overall survival."
-    assert wording.effect_statement("OS", 0.8, 0.1, 6.0, "moderate").startswith("The evidence is too imprecise")
-    assert wording.rate_statement("ORR", 24.3, 2.0, 83.6, "low").startswith("The evidence is too imprecise")
-    assert wording.median_statement("PFS", ["8.38", "16.03"], "low") == (
+    assert wording.effect_statement("OS", 0.8, 0.1, 6.0, "moderate", "anlotinib").startswith("The evidence is too imprecise")
+    assert wording.rate_statement("ORR", 24.3, 2.0, 83.6, "low", "anlotinib").startswith("The evidence is too imprecise")
+    assert wording.median_statement("PFS", ["8.38", "16.03"], "low", "anlotinib") == (
         "Median progression-free survival with anlotinib-containing regimens may be between 8.38 and 16.03 "
         "months (the medians of 2 studies, not pooled).")
-    assert wording.median_statement("OS", ["10.37"], None).endswith("(the certainty of this evidence is not graded).")
+    assert wording.median_statement("OS", ["10.37"], None, "anlotinib").endswith("(the certainty of this evidence is not graded).")
 
 
 def test_certainty_is_shown_as_words_and_symbols():
@@ -185,16 +185,16 @@ def test_every_outcome_a_comparative_study_reports_is_in_its_summary_of_findings
         setting = summary.findings.setting(study.meta["setting_group"])
         reported = {f.outcome for f in setting.comparison_findings if f.reported}
         outcomes = study.table("outcomes", as_typed=False)
-        anlotinib, control = synthesis.anlotinib_arms(study), synthesis.control_arms(study)
+        treated, control = synthesis.intervention_arms(study), synthesis.control_arms(study)
         expected = set()
         ratios = outcomes[(outcomes["measure"] == "hazard_ratio") & outcomes["ci_low"].ne("")
-                          & outcomes["arm"].isin(anlotinib) & outcomes["comparator_arm"].isin(control)
+                          & outcomes["arm"].isin(treated) & outcomes["comparator_arm"].isin(control)
                           & outcomes["endpoint"].isin(["PFS", "OS"])
                           & (outcomes["population"] == synthesis.comparison_population(study))]
         expected |= {f"{e} hazard ratio" for e in ratios["endpoint"]}
         for endpoint in ("ORR", "DCR"):
-            arms = set(synthesis.arm_rates([study], endpoint, "anlotinib")["arm"]) and \
-                set(synthesis.arm_rates([study], endpoint, "control")["arm"])
+            arms = set(synthesis.arm_rates([study], endpoint, synthesis.INTERVENTION)["arm"]) and \
+                set(synthesis.arm_rates([study], endpoint, synthesis.CONTROL)["arm"])
             if arms:
                 expected.add(f"{endpoint} odds ratio")
         if not synthesis.grade3_odds_ratios([study], summary.vocabulary).empty:
@@ -230,15 +230,15 @@ def test_findings_equal_the_chapters_statistics(summary):
 def test_absolute_effects_follow_from_the_relative_effect_and_the_comparator_risk(summary):
     orr = _finding(summary, "first_line_advanced", "ORR odds ratio")
     # One study with a cell below five: its conditional exact odds ratio (not the sample one)
-    # applied to its own control risk, so close to, not equal to, its anlotinib risk 27/30.
+    # applied to its own control risk, so close to, not equal to, its risk with the intervention, 27/30.
     assert orr.method.endswith("conditional exact OR and CI (Fisher)")
     p0 = 13 / 30
     assert orr.absolute.control == pytest.approx(1000 * p0)
-    assert orr.absolute.anlotinib == pytest.approx(1000 * p0 * orr.estimate / (1 - p0 + p0 * orr.estimate))
-    assert orr.absolute.anlotinib == pytest.approx(1000 * 27 / 30, abs=5)
+    assert orr.absolute.treated == pytest.approx(1000 * p0 * orr.estimate / (1 - p0 + p0 * orr.estimate))
+    assert orr.absolute.treated == pytest.approx(1000 * 27 / 30, abs=5)
     pfs = _finding(summary, "first_line_advanced", "PFS hazard ratio")
     survival = 1 - pfs.absolute.control / 1000
-    assert pfs.absolute.anlotinib == pytest.approx(1000 * (1 - survival ** 0.39))
+    assert pfs.absolute.treated == pytest.approx(1000 * (1 - survival ** 0.39))
     assert "reconstructed" in pfs.absolute.basis  # xu2025 prints no 12-month rate of its control arm
 
 

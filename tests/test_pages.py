@@ -44,7 +44,7 @@ def test_response_rates_recompute_percent_and_exact_ci():
 
 def test_response_count_implied_by_a_printed_percentage(data_copy):
     append_row(data_copy, "outcomes.csv", {
-        "arm": "anlotinib_chemo", "population": "efficacy", "endpoint": "DCR", "measure": "proportion",
+        "arm": "examplinib_chemo", "population": "efficacy", "endpoint": "DCR", "measure": "proportion",
         "denominator": "38", "estimate": "92.1", "unit": "percent", "source_type": "body",
         "source": "Results", "quote": "DCR was 92.1%"})
     rates = response_rates(_study(data_copy))
@@ -60,7 +60,7 @@ def test_ae_rates_take_grade_3_plus_from_separate_grades_and_prefer_tables(data_
     ]
     for row in rows:
         append_row(data_copy, "adverse_events.csv", {
-            "arm": "anlotinib_chemo", "population": "enrolled", "category": "TEAE",
+            "arm": "examplinib_chemo", "population": "enrolled", "category": "TEAE",
             "term": "Hypertension", "denominator": "40", "source": "Table 3", "quote": "Hypertension",
             **row})
     rates = ae_rates(_study(data_copy), load_vocabulary(data_dir=data_copy))

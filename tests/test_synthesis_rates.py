@@ -51,14 +51,14 @@ def test_grade3_rates_have_exact_intervals_in_percent(studies):
         assert (r["exact_low"], r["exact_high"]) == pytest.approx((low, high), abs=CLOPPER_PEARSON_TOLERANCE)
 
 
-def test_anlotinib_alone_is_pooled_with_combinations_only_when_the_review_says_so(data_copy):
+def test_the_intervention_alone_is_pooled_with_combinations_only_when_the_review_says_so(data_copy):
     study_yaml = data_copy / "studies/doe2024/study.yaml"
     study_yaml.write_text(study_yaml.read_text(encoding="utf-8").replace("partners: [chemotherapy]", "partners: []"),
                           encoding="utf-8")
     (study,) = load_studies(data_copy)
-    assert synthesis.regimen_label(study, "anlotinib_chemo") == "anlotinib alone"
+    assert synthesis.regimen_label(study, "examplinib_chemo") == "examplinib alone"
     assert synthesis.arm_rates([study], "ORR").empty
-    assert [(s.study_id, arm) for s, arm in synthesis.monotherapy_left_out([study])] == [("doe2024", "anlotinib_chemo")]
+    assert [(s.study_id, arm) for s, arm in synthesis.monotherapy_left_out([study])] == [("doe2024", "examplinib_chemo")]
     review = data_copy / "review.yaml"
     review.write_text(review.read_text(encoding="utf-8") + "pooling:\n  combine_monotherapy: true\n", encoding="utf-8")
     (study,) = load_studies(data_copy)

@@ -135,11 +135,11 @@ def test_hazard_ratio_table_keeps_the_printed_limits_and_their_standard_errors(s
                                             abs=1e-9)
 
 
-def test_median_ratio_is_the_control_median_over_the_anlotinib_median(studies):
+def test_median_ratio_is_the_control_median_over_the_intervention_median(studies):
     table = median_table(studies)
     assert not table.empty
     for r in table.to_dict("records"):
-        assert r["median_ratio"] == pytest.approx(float(r["median_control"]) / float(r["median_anlotinib"]), abs=EXACT)
+        assert r["median_ratio"] == pytest.approx(float(r["median_control"]) / float(r["median_intervention"]), abs=EXACT)
 
 
 @pytest.mark.parametrize("shape", [0.6, 1.0, 2.0])

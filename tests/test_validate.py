@@ -97,7 +97,7 @@ BROKEN_INPUTS = [
      ["outcomes.csv", "row 2", "column 'count'", "'44'", "add up to at most their denominator 38"]),
     ("duplicate_row", lambda d: _append_line(
         d / STUDY / "baseline.csv",
-        'anlotinib_chemo,enrolled,Sex,Male,n_percent,33,40,82.5,,,,,,table,Table 1,Male 33 (82.5),\n'),
+        'examplinib_chemo,enrolled,Sex,Male,n_percent,33,40,82.5,,,,,,table,Table 1,Male 33 (82.5),\n'),
      ["baseline.csv", "row 4 (line 5)", "a unique row (it repeats row 2)"]),
     ("empty_file", lambda d: (d / STUDY / "subgroups.csv").write_text("", encoding="utf-8"),
      ["subgroups.csv", "a header row"]),
@@ -204,7 +204,7 @@ def test_a_mean_percent_change_may_be_negative(data_copy):
     from .conftest import append_row
 
     append_row(data_copy, "outcomes.csv", {
-        "arm": "anlotinib_chemo", "population": "efficacy", "endpoint": "tumour_shrinkage", "measure": "mean",
+        "arm": "examplinib_chemo", "population": "efficacy", "endpoint": "tumour_shrinkage", "measure": "mean",
         "estimate": "-8.07", "unit": "percent", "source_type": "body", "source": "Results",
         "quote": "Mean shrinkage was -8.07%"})
     assert validate_data_dir(data_copy) == []

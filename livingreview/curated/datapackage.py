@@ -7,14 +7,14 @@ checked with any Frictionless tool. It is generated, never edited: ``make datapa
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 from .. import __version__, paths
 from .studies import STUDY_FILE, study_folders
 from .dictionary import ColumnSpec, TableSpec, load_dictionary
 from .printed import NUMBER_PATTERN, P_VALUE_PATTERN
-
-PACKAGE_NAME = "anlotinib-escc-living-review"
+from .review import load_review
 
 
 def _field(column: ColumnSpec) -> dict:
@@ -48,9 +48,16 @@ def table_schema(spec: TableSpec) -> dict:
     return {"fields": [_field(c) for c in spec.columns], "missingValues": [""]}
 
 
+def package_name(review: dict) -> str:
+    """The package's name: review.yaml's ``data_package``, else its title in lower case with
+    hyphens (a Frictionless name allows lower-case letters, digits, '-', '.' and '_')."""
+    return review.get("data_package") or re.sub(r"[^a-z0-9]+", "-", review["title"].lower()).strip("-")
+
+
 def build_datapackage(data_dir: Path = paths.DATA_DIR) -> dict:
     """The data package descriptor for a data folder."""
     data_dir = Path(data_dir)
+    review = load_review(data_dir)
     dictionary = load_dictionary()
     resources = []
     for name, spec in dictionary.vocabularies.items():
@@ -68,8 +75,8 @@ def build_datapackage(data_dir: Path = paths.DATA_DIR) -> dict:
                               "profile": "tabular-data-resource", "description": spec.description,
                               "schema": table_schema(spec)})
     return {
-        "name": PACKAGE_NAME,
-        "title": "Anlotinib combinations in oesophageal squamous cell carcinoma: curated evidence",
+        "name": package_name(review),
+        "title": f"{review['title']}: curated evidence",
         "description": ("Numbers extracted from the included studies, each with the place it was printed "
                         "and a verbatim quote. Numbers are kept as printed text to preserve precision."),
         "version": __version__,

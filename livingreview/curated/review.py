@@ -78,7 +78,7 @@ def overview(studies: list[Study], review: dict) -> pd.DataFrame:
         "design": design_label(s),
         "setting": settings.get(s.meta["setting_group"], s.meta["setting_group"]),
         "arms": len(s.meta["arms"]),
-        "anlotinib_arms": sum(bool(a.get("anlotinib")) for a in s.meta["arms"]),
+        "intervention_arms": sum(receives_intervention(a) for a in s.meta["arms"]),
         "patients": study_size(s),
         "report": report_label(s.meta),
         "full_text": bool(s.meta["full_text_available"]),
@@ -104,3 +104,33 @@ def flow_stages(studies: list[Study], review: dict) -> list[tuple[str, list[tupl
         ("Analyses", [(label, n) for label, n in analyses if n]),
         ("Patients", [("Patients in the included studies", int(table["patients"].sum()))]),
     ]
+
+
+@dataclass(frozen=True)
+class Intervention:
+    """What the review evaluates, as ``data/review.yaml`` names it (``intervention``): pages and
+    sentences take its name from here, so that the code names no treatment."""
+
+    name: str  # in running text: "the arms given <name>"
+    label: str  # at the start of a sentence, in headings and figure titles
+
+    @property
+    def with_article(self) -> str:
+        """The name after 'a' or 'an', as in 'an <name> arm' (by its first letter)."""
+        return f"{'an' if self.name[:1].lower() in 'aeiou' else 'a'} {self.name}"
+
+
+def load_intervention(data_dir: Path = paths.DATA_DIR) -> Intervention:
+    """The review's intervention (``intervention`` of review.yaml)."""
+    entry = load_review(data_dir)["intervention"]
+    return Intervention(str(entry["name"]), str(entry["label"]))
+
+
+def intervention_of(study: Study) -> Intervention:
+    """The intervention of the review a study folder belongs to."""
+    return load_intervention(study.folder.parent.parent)
+
+
+def receives_intervention(arm: dict) -> bool:
+    """Whether an arm of study.yaml is given the review's intervention (``receives_intervention``)."""
+    return bool(arm.get("receives_intervention"))

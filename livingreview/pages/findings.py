@@ -81,10 +81,10 @@ def key_findings_html(settings: list[SettingFindings], names: dict[str, str], pa
     for setting in settings:
         rows = []
         compared = [f for f in setting.comparison_findings if f.reported]
-        groups = [("With anlotinib-containing regimens", setting.arm_findings)]
+        groups = [(f"With {setting.intervention}-containing regimens", setting.arm_findings)]
         if compared:
-            groups.append((f"Compared with the same regimen without anlotinib ({', '.join(c[2] for c in setting.comparisons)})",
-                           compared))
+            groups.append((f"Compared with the same regimen without {setting.intervention} "
+                           f"({', '.join(c[2] for c in setting.comparisons)})", compared))
         for title, findings in groups:
             if len(groups) > 1:
                 rows.append(f'<tr class="lr-kf-group"><th colspan="4" scope="rowgroup">{_e(title)}</th></tr>')
@@ -184,7 +184,7 @@ def _outcome_cell(finding: Finding, detail: str) -> str:
 
 def summary_of_findings_html(setting: SettingFindings, names: dict[str, str], page_root: str = "..") -> str:
     """The setting's summary-of-findings tables in the Cochrane layout: the comparison (when a
-    study has a control arm), then the outcomes with anlotinib; comments under each outcome and
+    study has a control arm), then the outcomes with the intervention; comments under each outcome and
     one lettered footnote per downgrade."""
     parts = []
     population = _e(setting.setting)
@@ -196,16 +196,17 @@ def summary_of_findings_html(setting: SettingFindings, names: dict[str, str], pa
             detail = f"{f.measure}; {absolute.event}" if absolute else f.measure
             if f.reported:
                 risk_control = _e(absolute.control_text) if absolute else "not estimable"
-                risk_anlotinib = (f"{_e(absolute.anlotinib_range_text)}<br><span class=\"lr-muted\">"
-                                  f"{_e(absolute.difference_text)}</span>" if absolute else "not estimable")
+                risk_treated = (f"{_e(absolute.treated_range_text)}<br><span class=\"lr-muted\">"
+                                f"{_e(absolute.difference_text)}</span>" if absolute else "not estimable")
                 rows.append(f'<tr class="lr-sof-row">{_outcome_cell(f, detail)}<td>{risk_control}</td>'
-                            f"<td>{risk_anlotinib}</td><td>{result_html(f)}</td><td>{_e(_participants(f))}</td>"
+                            f"<td>{risk_treated}</td><td>{result_html(f)}</td><td>{_e(_participants(f))}</td>"
                             f"<td>{_certainty_cell(f, notes)}</td></tr>{_comment_row(f, 6)}")
             else:
                 rows.append(f'<tr class="lr-sof-row">{_outcome_cell(f, f.measure)}<td colspan="5" class="lr-muted">'
                             "not reported by the comparative studies</td></tr>")
         intervention, comparator = (setting.comparisons[0][:2] if len(setting.comparisons) == 1 else
-                                    ("anlotinib-containing regimens", "the same regimens without anlotinib"))
+                                    (f"{setting.intervention}-containing regimens",
+                                     f"the same regimens without {setting.intervention}"))
         studies = "; ".join(f"{c[2]} ({c[3].lower()})" for c in setting.comparisons)
         parts.append(
             f'<div class="lr-sof"><p class="lr-sof-title"><strong>{_e(_sentence_case(intervention))} compared with '
@@ -214,7 +215,7 @@ def summary_of_findings_html(setting: SettingFindings, names: dict[str, str], pa
             f"{_e(comparator)}. Studies: {_e(studies)}.</p>"
             '<div class="lr-table-wrapper"><table class="lr-table lr-sof-table"><thead><tr>'
             '<th scope="col">Outcome</th><th scope="col">Risk with the comparator</th>'
-            '<th scope="col">Risk with anlotinib</th><th scope="col">Relative effect (95% CI)</th>'
+            f'<th scope="col">Risk with {_e(setting.intervention)}</th><th scope="col">Relative effect (95% CI)</th>'
             '<th scope="col">Participants (studies)</th><th scope="col">Certainty (GRADE)</th>'
             f'</tr></thead><tbody>{"".join(rows)}</tbody></table></div>'
             f"{notes.html()}</div>")
@@ -230,11 +231,12 @@ def summary_of_findings_html(setting: SettingFindings, names: dict[str, str], pa
                 rows.append(f'<tr class="lr-sof-row">{_outcome_cell(f, _measure(f))}<td colspan="3" class="lr-muted">'
                             f"not reported{(': ' + _e(f.sensitivity)) if f.sensitivity else ''}</td></tr>")
         parts.append(
-            '<div class="lr-sof"><p class="lr-sof-title"><strong>Outcomes with anlotinib-containing regimens '
+            f'<div class="lr-sof"><p class="lr-sof-title"><strong>Outcomes with {_e(setting.intervention)}-containing '
+            'regimens '
             f'(no comparator)</strong></p><p class="lr-sof-meta">Patients: {population}. Studies in the main '
             f"analyses: {_e(', '.join(names[s] for s in setting.main_studies))}.</p>"
             '<div class="lr-table-wrapper"><table class="lr-table lr-sof-table"><thead><tr>'
-            '<th scope="col">Outcome</th><th scope="col">With anlotinib (95% CI)</th>'
+            f'<th scope="col">Outcome</th><th scope="col">With {_e(setting.intervention)} (95% CI)</th>'
             '<th scope="col">Participants (studies)</th><th scope="col">Certainty (GRADE)</th>'
             f'</tr></thead><tbody>{"".join(rows)}</tbody></table></div>'
             f"{notes.html()}</div>")

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..curated.review import patients_in
+from ..curated.review import patients_in, receives_intervention
 
 
 @dataclass(frozen=True)
@@ -26,15 +26,15 @@ class Failure:
 def eligibility_failures(meta: dict, review: dict) -> list[Failure]:
     """The criteria of ``review`` (its ``eligibility_checks``) that a study's metadata fails."""
     checks = review.get("eligibility_checks") or {}
+    name = review["intervention"]["name"]
     failures = []
-    if checks.get("anlotinib_combination"):
-        combined = [a for a in meta.get("arms", []) if a.get("anlotinib") and a.get("partners")]
-        if not combined:
-            anlotinib = [a["arm_id"] for a in meta.get("arms", []) if a.get("anlotinib")]
+    if checks.get("intervention_combination"):
+        given = [a for a in meta.get("arms", []) if receives_intervention(a)]
+        if not [a for a in given if a.get("partners")]:
             failures.append(Failure(
-                "arms", ", ".join(anlotinib) or "no anlotinib arm",
-                "an arm combining anlotinib with chemotherapy, a PD-1 inhibitor or radiotherapy (inclusion "
-                "criterion; anlotinib monotherapy is excluded): an anlotinib arm with non-empty 'partners'"))
+                "arms", ", ".join(a["arm_id"] for a in given) or f"no arm given {name}",
+                f"an arm combining {name} with another treatment (inclusion criterion; {name} alone is "
+                f"excluded): an arm with receives_intervention: true and non-empty 'partners'"))
     minimum = checks.get("min_patients")
     if minimum is not None and patients_in(meta) < int(minimum):
         failures.append(Failure("populations", str(patients_in(meta)),

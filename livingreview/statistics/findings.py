@@ -10,11 +10,11 @@ sensitivity analyses are reported beside the main estimate, never inside it.
 
 Two kinds of finding per setting:
 
-- **with anlotinib** (every setting with a study): the objective response, disease control and
-  grade >=3 adverse-event rates of the anlotinib-containing arms (pooled by the binomial-normal
+- **with the intervention** (every setting with a study): the objective response, disease
+  control and grade >=3 adverse-event rates of the arms given the intervention (pooled by the binomial-normal
   model when two or more studies report them, else the one study's rate with its exact CI), and
   median progression-free and overall survival as printed (never pooled);
-- **anlotinib against the same regimen without it** (settings with a comparative study): odds
+- **the intervention against the same regimen without it** (settings with a comparative study): odds
   ratios of the rates from the printed counts and printed hazard ratios (the adjusted one when a
   paper prints both), with the absolute effect per 1,000 patients that the control arm implies
   (Cochrane Handbook, chapter 14: risk with the comparator, and the corresponding risk with the
@@ -35,7 +35,7 @@ from ..curated.studies import stack_rows
 from ..curated.integrity import StudyStatus, analysis_set, MAIN, SENSITIVITY, study_status
 from .meta import GLMM
 from .reconstruct import SOURCE_RANK
-from ..curated.review import design_label, study_size
+from ..curated.review import design_label, intervention_of, load_intervention, receives_intervention, study_size
 
 ARM_OUTCOMES = ("ORR", "DCR", "PFS", "OS", "grade3")
 RATE_OUTCOMES = ("ORR", "DCR", "grade3")
@@ -53,7 +53,6 @@ ABSOLUTE_EVENTS = {"ORR": "responders", "DCR": "patients with disease control",
                    "PFS": f"patients progressed or dead by {ABSOLUTE_MONTHS:g} months",
                    "OS": f"deaths by {ABSOLUTE_MONTHS:g} months", "grade3": "patients with a grade ≥3 event"}
 NOT_REPORTED = "not reported"
-PARTNER_LABELS = {"chemotherapy": "chemotherapy", "pd1_inhibitor": "PD-1 inhibitor", "radiotherapy": "radiotherapy"}
 
 
 def outcome_id(endpoint: str, measure: str = "") -> str:
@@ -61,15 +60,16 @@ def outcome_id(endpoint: str, measure: str = "") -> str:
     return f"{endpoint} {measure}" if measure else endpoint
 
 
-def regimen_label(arm: dict) -> str:
-    """'anlotinib + PD-1 inhibitor + chemotherapy' from an arm's partners."""
-    partners = [PARTNER_LABELS[p] for p in arm.get("partners", [])]
-    return " + ".join((["anlotinib"] if arm.get("anlotinib") else []) + partners) or "no treatment"
+def regimen_label(arm: dict, intervention: str) -> str:
+    """'<intervention> + PD-1 inhibitor + chemotherapy' from an arm's partners."""
+    partners = [synthesis.PARTNER_LABELS[p] for p in arm.get("partners", [])]
+    return " + ".join(([intervention] if receives_intervention(arm) else []) + partners) or "no treatment"
 
 
-def anlotinib_regimens(study) -> str:
-    """The regimens of a study's anlotinib arms ('anlotinib + chemotherapy')."""
-    return " | ".join(regimen_label(study.arms[a]) for a in synthesis.anlotinib_arms(study))
+def intervention_regimens(study) -> str:
+    """The regimens of a study's intervention arms ('<intervention> + chemotherapy')."""
+    name = intervention_of(study).name
+    return " | ".join(regimen_label(study.arms[a], name) for a in synthesis.intervention_arms(study))
 
 
 def arm_n(study, arm: str, population: str) -> int | None:
@@ -96,7 +96,7 @@ def printed_median(study, arm: str, endpoint: str, population: str) -> "StudyVal
     high = float(row["ci_high"]) if row["ci_high"] else math.nan
     return StudyValue(study.study_id, study.name, float(row["estimate"]), low, high,
                       arm_n(study, arm, population) or 0, f"{row['estimate']} months{ci}", "outcomes.csv",
-                      str(row["row"]), anlotinib_regimens(study), printed=row["estimate"])
+                      str(row["row"]), intervention_regimens(study), printed=row["estimate"])
 
 
 def preferred_hazard_ratio(study, ratios: pd.DataFrame, endpoint: str) -> tuple["StudyValue", dict] | None:
@@ -147,14 +147,15 @@ class StudyValue:
 
 @dataclass
 class Absolute:
-    """Risk per 1,000 with the comparator and with anlotinib (Cochrane SoF layout)."""
+    """Risk per 1,000 with the comparator and with the intervention (Cochrane SoF layout)."""
 
     event: str
     control: float
-    anlotinib: float
-    anlotinib_low: float
-    anlotinib_high: float
+    treated: float  # with the intervention
+    treated_low: float
+    treated_high: float
     basis: str
+    intervention: str  # its name, as review.yaml gives it
 
     @staticmethod
     def _signed(value: float) -> str:
@@ -163,26 +164,26 @@ class Absolute:
     @property
     def difference_text(self) -> str:
         """'467 more per 1,000 (257 more to 540 more)'."""
-        low, high = sorted((self.anlotinib_low - self.control, self.anlotinib_high - self.control))
-        return f"{self._signed(self.anlotinib - self.control)} per 1,000 ({self._signed(low)} to {self._signed(high)})"
+        low, high = sorted((self.treated_low - self.control, self.treated_high - self.control))
+        return f"{self._signed(self.treated - self.control)} per 1,000 ({self._signed(low)} to {self._signed(high)})"
 
     @property
-    def anlotinib_range_text(self) -> str:
-        """'900 per 1,000 (691 to 973)': the risk with anlotinib and its CI."""
-        low, high = sorted((self.anlotinib_low, self.anlotinib_high))
-        return f"{round(self.anlotinib)} per 1,000 ({round(low)} to {round(high)})"
+    def treated_range_text(self) -> str:
+        """'900 per 1,000 (691 to 973)': the risk with the intervention and its CI."""
+        low, high = sorted((self.treated_low, self.treated_high))
+        return f"{round(self.treated)} per 1,000 ({round(low)} to {round(high)})"
 
     @property
     def control_text(self) -> str:
         return f"{round(self.control)} per 1,000"
 
     @property
-    def anlotinib_text(self) -> str:
-        return f"{round(self.anlotinib)} per 1,000"
+    def treated_text(self) -> str:
+        return f"{round(self.treated)} per 1,000"
 
     @property
     def text(self) -> str:
-        return (f"{self.event}: {self.control_text} with the comparator, {self.anlotinib_text} with anlotinib, "
+        return (f"{self.event}: {self.control_text} with the comparator, {self.treated_text} with {self.intervention}, "
                 f"{self.difference_text}")
 
 
@@ -204,6 +205,7 @@ class Finding:
     sensitivity: str = ""
     left_out: list[StudyStatus] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    intervention: str = "the intervention"  # its name, as review.yaml gives it
 
     @property
     def outcome(self) -> str:
@@ -219,7 +221,7 @@ class Finding:
     def label(self) -> str:
         if not self.measure:
             return LABELS[self.endpoint]
-        return f"{LABELS[self.endpoint]}: anlotinib vs control ({self.measure})"
+        return f"{LABELS[self.endpoint]}: {self.intervention} vs control ({self.measure})"
 
     @property
     def phrase(self) -> str:
@@ -315,7 +317,8 @@ class Finding:
         if not self.reported:
             what = LABELS[self.endpoint].lower()
             if self.measure:
-                return f"No study in the main analyses compares {what} with and without anlotinib in this setting."
+                return (f"No study in the main analyses compares {what} with and without {self.intervention} "
+                        "in this setting.")
             return f"No study in the main analyses reports {what} in this setting."
         if self.kind == "rate" and not _finite(self.estimate):
             values = [s.estimate for s in self.studies if _finite(s.estimate)]
@@ -323,13 +326,16 @@ class Finding:
             return (f"{len(self.studies)} studies report {LABELS[self.endpoint].lower()}{spread}; they are shown "
                     f"side by side, not pooled ({self.method.removeprefix('not pooled: ')}).")
         if self.kind == "rate":
-            return wording.rate_statement(self.endpoint, self.estimate, self.ci_low, self.ci_high, self.level)
+            return wording.rate_statement(self.endpoint, self.estimate, self.ci_low, self.ci_high, self.level,
+                                          self.intervention)
         if self.kind == "median":
-            return wording.median_statement(self.endpoint, [s.printed for s in self.studies], self.level)
+            return wording.median_statement(self.endpoint, [s.printed for s in self.studies], self.level,
+                                            self.intervention)
         if not _finite(self.estimate):
             return (f"{len(self.studies)} studies compare {LABELS[self.endpoint].lower()} with and without "
-                    "anlotinib; their ratios are shown, not pooled.")
-        return wording.effect_statement(self.endpoint, self.estimate, self.ci_low, self.ci_high, self.level)
+                    f"{self.intervention}; their ratios are shown, not pooled.")
+        return wording.effect_statement(self.endpoint, self.estimate, self.ci_low, self.ci_high, self.level,
+                                        self.intervention)
 
 
 @dataclass
@@ -343,6 +349,7 @@ class SettingFindings:
     main_studies: list[str]
     left_out: list[StudyStatus]
     comparisons: list[tuple[str, str, str, str]] = field(default_factory=list)  # (intervention, comparator, study, design)
+    intervention: str = "the intervention"  # its name, as review.yaml gives it
 
     @property
     def findings(self) -> list[Finding]:
@@ -350,7 +357,7 @@ class SettingFindings:
 
     @property
     def comparison(self) -> str:
-        """'anlotinib + X vs X (Xu 2025)', '' when no study of the setting has a control arm."""
+        """'<intervention> + X vs X (Xu 2025)', '' when no study of the setting has a control arm."""
         return "; ".join(f"{i} vs {c} ({s})" for i, c, s, _ in self.comparisons)
 
 
@@ -372,6 +379,11 @@ class ReviewFindings:
     def _by_id(self) -> dict:
         return {s.study_id: s for s in self.chapters.studies}
 
+    @cached_property
+    def intervention(self) -> str:
+        """The name of the review's intervention (review.yaml), as sentences use it."""
+        return load_intervention(self.chapters.data_dir).name
+
     def _name(self, study_id: str) -> str:
         return self._by_id[study_id].name
 
@@ -379,7 +391,7 @@ class ReviewFindings:
         return [s for s in studies if s.meta["setting_group"] == setting_group]
 
     def _partners(self, study_id: str) -> str:
-        return anlotinib_regimens(self._by_id[study_id])
+        return intervention_regimens(self._by_id[study_id])
 
     @staticmethod
     def _arm_n(study, arm: str, population: str) -> int | None:
@@ -464,7 +476,7 @@ class ReviewFindings:
         values = []
         for study in studies:
             population = synthesis.efficacy_population(study)
-            for arm in synthesis.anlotinib_arms(study):
+            for arm in synthesis.intervention_arms(study):
                 value = printed_median(study, arm, endpoint, population)
                 if value is not None:
                     values.append(value)
@@ -547,7 +559,7 @@ class ReviewFindings:
                                         *(1000 * _risk_from_odds_ratio(p0, r) for r in
                                           (value.estimate, value.ci_low, value.ci_high)),
                                         f"control arm of {value.name} ({detail['events_control']}/"
-                                        f"{detail['total_control']})")
+                                        f"{detail['total_control']})", self.intervention)
         else:
             chosen = detail["chosen"]
             control = self._control_survival(detail["study"], chosen["control"], endpoint, chosen["population"])
@@ -555,7 +567,8 @@ class ReviewFindings:
                 survival, basis = control
                 finding.absolute = Absolute(ABSOLUTE_EVENTS[endpoint], 1000 * (1 - survival),
                                             *(1000 * (1 - survival ** r) for r in
-                                              (value.estimate, value.ci_low, value.ci_high)), basis)
+                                              (value.estimate, value.ci_low, value.ci_high)), basis,
+                                            self.intervention)
             if detail["others"]:
                 finding.notes.append(f"{value.name} also prints " + "; ".join(detail["others"]) + ".")
         return finding
@@ -563,6 +576,7 @@ class ReviewFindings:
     # ------------------------------------------------------------------ all
 
     def _judge(self, finding: Finding) -> Finding:
+        finding.intervention = self.intervention
         finding.judgement = find_judgement(self.chapters.judgements, finding.outcome, finding.setting_group)
         if finding.stale:
             finding.notes.append("The certainty was judged on " + ", ".join(self._name(s) for s in finding.judgement.studies
@@ -570,7 +584,7 @@ class ReviewFindings:
                                  + "; the analysis now uses other studies, so the judgement must be revisited.")
         regimens = sorted({s.regimen for s in finding.studies if s.regimen})
         if len(regimens) > 1:
-            finding.notes.append("The studies combine anlotinib with different partners: " + "; ".join(
+            finding.notes.append(f"The studies combine {self.intervention} with different partners: " + "; ".join(
                 f"{s.name}: {s.regimen}" for s in finding.studies) + ".")
             if finding.judgement is not None and finding.judgement.domains["indirectness"]["downgrade"] == 0:
                 finding.notes.append("Indirectness is not rated down although the regimens differ: the judgement "
@@ -599,8 +613,10 @@ class ReviewFindings:
                     arm_findings.append(self._judge(finding))
                 comparative = self._comparative(group)
                 if comparative:
-                    comparisons = [(" | ".join(regimen_label(s.arms[a]) for a in synthesis.anlotinib_arms(s)),
-                                    " | ".join(regimen_label(s.arms[a]) for a in synthesis.control_arms(s)),
+                    comparisons = [(" | ".join(regimen_label(s.arms[a], self.intervention)
+                                               for a in synthesis.intervention_arms(s)),
+                                    " | ".join(regimen_label(s.arms[a], self.intervention)
+                                               for a in synthesis.control_arms(s)),
                                     s.name, design_label(s)) for s in comparative]
                     for endpoint, measure in COMPARISON_OUTCOMES:
                         if self._wanted(endpoint, measure):
@@ -609,7 +625,7 @@ class ReviewFindings:
             for finding in arm_findings + comparison_findings:
                 finding.left_out = [s for s in left_out]
             found.append(SettingFindings(group, self.chapters.setting_label(group), arm_findings, comparison_findings,
-                                         [s.study_id for s in main], left_out, comparisons))
+                                         [s.study_id for s in main], left_out, comparisons, self.intervention))
         return found
 
     def summary_sentence(self, setting: SettingFindings) -> str:

@@ -78,7 +78,7 @@ def ae_rates(study: Study, vocabulary: pd.DataFrame) -> pd.DataFrame:
     keys = ["arm", "population", "category", "term_harmonised"]
     for (arm, population, category, term), rows in events.groupby(keys, sort=True):
         group = terms.loc[rows["term"].iloc[0], "group"]
-        class_effect = terms.loc[rows["term"].iloc[0], "anlotinib_class_effect"] == "yes"
+        class_effect = terms.loc[rows["term"].iloc[0], "class_effect"] == "yes"
         base = {"arm": arm, "population": population, "category": category, "term": term, "group": group,
                 "class_effect": class_effect}
         any_rows = rows[rows["grade"] == "any"]

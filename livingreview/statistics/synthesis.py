@@ -17,6 +17,7 @@ import pandas as pd
 from scipy import special, stats
 
 from ..audit.rules import attainable_counts
+from ..curated.review import intervention_of, load_review, receives_intervention
 from ..curated.studies import ROW_COLUMN, Study, stack_rows
 from .meta import (GLMM, NotEstimable, PooledEstimate, common_effect, common_effect_proportion,
                    glmm_proportion, inverse_variance, leave_one_out, logit_effect_sizes)
@@ -45,6 +46,8 @@ ANY_EVENT_TERM = "Any adverse event"
 RATE_COLUMNS = ["study_id", "study_name", "study_label", "setting_group", "arm", "arm_label", "population", "endpoint",
                 "events", "total", "count_origin", "percent", "exact_low", "exact_high", "source_type",
                 "data_file", "data_row", "quote", "printed", "category"]
+# Which arms of each study a rate table holds: those given the intervention, or the controls.
+INTERVENTION, CONTROL = "intervention", "control"
 POOLED_COLUMNS = ["group", "endpoint", "model", "k", "patients", "studies", "estimate", "ci_low", "ci_high",
                   "pi_low", "pi_high", "tau2", "i2", "note", "definition"]
 
@@ -66,48 +69,51 @@ def safety_population(study: Study) -> str | None:
     return found[0] if len(found) == 1 else None
 
 
-def anlotinib_arms(study: Study) -> list[str]:
-    return [a["arm_id"] for a in study.meta["arms"] if a.get("anlotinib")]
+def intervention_arms(study: Study) -> list[str]:
+    """The arms given the review's intervention (``receives_intervention`` in study.yaml)."""
+    return [a["arm_id"] for a in study.meta["arms"] if receives_intervention(a)]
 
 
 def control_arms(study: Study) -> list[str]:
-    return [a["arm_id"] for a in study.meta["arms"] if not a.get("anlotinib")]
+    """The arms not given the review's intervention."""
+    return [a["arm_id"] for a in study.meta["arms"] if not receives_intervention(a)]
 
 
 def is_monotherapy(study: Study, arm: str) -> bool:
-    """Whether an anlotinib arm gives anlotinib alone (its ``partners`` list is empty)."""
+    """Whether an arm gives the intervention alone (its ``partners`` list is empty)."""
     meta = study.arms.get(arm, {})
-    return bool(meta.get("anlotinib")) and not meta.get("partners")
+    return receives_intervention(meta) and not meta.get("partners")
+
+
+# How an arm's partner treatments (``partners`` in study.yaml) are named.
+PARTNER_LABELS = {"chemotherapy": "chemotherapy", "pd1_inhibitor": "PD-1 inhibitor", "radiotherapy": "radiotherapy"}
 
 
 def regimen_label(study: Study, arm: str) -> str:
-    """'anlotinib alone', 'anlotinib + chemotherapy, PD-1 inhibitor', 'no anlotinib'."""
+    """'<intervention> alone', '<intervention> + chemotherapy, PD-1 inhibitor', 'no <intervention>'."""
     meta = study.arms.get(arm, {})
-    if not meta.get("anlotinib"):
-        return "no anlotinib"
-    from .findings import PARTNER_LABELS
-
+    name = intervention_of(study).name
+    if not receives_intervention(meta):
+        return f"no {name}"
     partners = [PARTNER_LABELS.get(str(p), str(p).replace("_", " ")) for p in meta.get("partners") or []]
-    return "anlotinib + " + ", ".join(partners) if partners else "anlotinib alone"
+    return f"{name} + " + ", ".join(partners) if partners else f"{name} alone"
 
 
 def combines_monotherapy(study: Study) -> bool:
-    """Whether the review allows pooling anlotinib alone with combinations (review.yaml
+    """Whether the review allows pooling the intervention alone with combinations (review.yaml
     pooling.combine_monotherapy; no, by default)."""
-    from ..curated.review import load_review
-
     return bool((load_review(study.folder.parent.parent).get("pooling") or {}).get("combine_monotherapy"))
 
 
-def pooled_anlotinib_arms(study: Study) -> list[str]:
-    """The anlotinib arms whose rates the pools use: every one, except arms of anlotinib alone
-    when the review keeps monotherapy apart from combinations."""
-    return [a for a in anlotinib_arms(study) if not is_monotherapy(study, a) or combines_monotherapy(study)]
+def pooled_intervention_arms(study: Study) -> list[str]:
+    """The intervention arms whose rates the pools use: every one, except arms of the
+    intervention alone when the review keeps monotherapy apart from combinations."""
+    return [a for a in intervention_arms(study) if not is_monotherapy(study, a) or combines_monotherapy(study)]
 
 
 def monotherapy_left_out(studies: list[Study]) -> list[tuple[Study, str]]:
-    """(study, arm) of every anlotinib-alone arm the pools leave out."""
-    return [(s, a) for s in studies for a in anlotinib_arms(s) if a not in pooled_anlotinib_arms(s)]
+    """(study, arm) of every arm of the intervention alone that the pools leave out."""
+    return [(s, a) for s in studies for a in intervention_arms(s) if a not in pooled_intervention_arms(s)]
 
 
 DENOMINATOR_LABELS = {"all_treated": "all treated (not evaluable = no response)",
@@ -127,9 +133,9 @@ def is_matched(study: Study, population: str) -> bool:
 
 
 def two_arm_studies(studies: list[Study]) -> list[Study]:
-    """The studies with an anlotinib arm and a control arm (from their metadata alone, so that
+    """The studies with an intervention arm and a control arm (from their metadata alone, so that
     a comparison reads no single-arm study's tables)."""
-    return [s for s in studies if anlotinib_arms(s) and control_arms(s)]
+    return [s for s in studies if intervention_arms(s) and control_arms(s)]
 
 
 def arm_label(study: Study, arm: str) -> str:
@@ -160,15 +166,15 @@ def _rate_row(study: Study, rates: pd.DataFrame, arm: str, endpoint: str, popula
             "category": ""}
 
 
-def arm_rates(studies: list[Study], endpoint: str, arms: str = "anlotinib") -> pd.DataFrame:
+def arm_rates(studies: list[Study], endpoint: str, arms: str = INTERVENTION) -> pd.DataFrame:
     """One row per study arm (see :data:`RATE_COLUMNS`): the endpoint's count and denominator in
     the study's efficacy population, from the most detailed place that prints a count.
 
-    ``arms`` is "anlotinib" (arms receiving anlotinib) or "control".
+    ``arms`` is :data:`INTERVENTION` (arms given the intervention) or :data:`CONTROL`.
     """
     rows = []
     for study in studies:
-        chosen = pooled_anlotinib_arms(study) if arms == "anlotinib" else control_arms(study)
+        chosen = pooled_intervention_arms(study) if arms == INTERVENTION else control_arms(study)
         rates = response_rates(study)
         for arm in chosen:
             row = _rate_row(study, rates, arm, endpoint, efficacy_population(study))
@@ -359,13 +365,13 @@ def shown_odds_ratio(ratio: dict) -> tuple[float, float, float, str]:
 
 
 def response_odds_ratios(studies: list[Study], endpoint: str = "ORR") -> pd.DataFrame:
-    """Per two-arm study: the anlotinib arm's odds of response against the control arm's, in
+    """Per two-arm study: the intervention arm's odds of response against the control arm's, in
     the comparison population, from the printed (or implied) counts."""
     rows = []
     for study in two_arm_studies(studies):
         population = comparison_population(study)
         rates = response_rates(study)
-        for arm in anlotinib_arms(study):
+        for arm in intervention_arms(study):
             for control in control_arms(study):
                 treated = _rate_row(study, rates, arm, endpoint, population)
                 untreated = _rate_row(study, rates, control, endpoint, population)
@@ -382,7 +388,7 @@ def response_odds_ratios(studies: list[Study], endpoint: str = "ORR") -> pd.Data
 
 
 def grade3_odds_ratios(studies: list[Study], vocabulary: pd.DataFrame) -> pd.DataFrame:
-    """Per two-arm study: the odds of any grade >= 3 adverse event in the anlotinib arm against
+    """Per two-arm study: the odds of any grade >= 3 adverse event in the intervention arm against
     the control arm, in the safety population, from the counts :func:`grade3_rates` determines
     (columns as :func:`response_odds_ratios`)."""
     comparative = two_arm_studies(studies)
@@ -405,13 +411,13 @@ def grade3_odds_ratios(studies: list[Study], vocabulary: pd.DataFrame) -> pd.Dat
 
 
 def printed_hazard_ratios(studies: list[Study]) -> pd.DataFrame:
-    """Every printed hazard ratio with a CI for anlotinib against a control arm, in the
+    """Every printed hazard ratio with a CI for the intervention against a control arm, in the
     comparison population."""
     rows = []
     for study in two_arm_studies(studies):
         outcomes = study.table("outcomes", as_typed=False)
         chosen = outcomes[(outcomes["measure"] == "hazard_ratio") & outcomes["ci_low"].ne("")
-                          & outcomes["arm"].isin(anlotinib_arms(study))
+                          & outcomes["arm"].isin(intervention_arms(study))
                           & outcomes["comparator_arm"].isin(control_arms(study))
                           & (outcomes["population"] == comparison_population(study))
                           & outcomes["endpoint"].isin(["PFS", "OS"])]
@@ -458,7 +464,7 @@ def printed_survival_summaries(studies: list[Study]) -> pd.DataFrame:
         printed = printed[printed["measure"].isin(["median", "landmark"]) & printed["endpoint"].isin(["PFS", "OS"])
                           & (printed["population"] == efficacy_population(study)) & (printed["arm"] != "all")]
         frames.append(printed.assign(study_id=study.study_id, setting_group=study.meta["setting_group"],
-                                     anlotinib=printed["arm"].isin(anlotinib_arms(study)),
+                                     intervention=printed["arm"].isin(intervention_arms(study)),
                                      arm_label=[arm_label(study, a) for a in printed["arm"]]))
     return stack_rows(frames)
 
@@ -510,7 +516,7 @@ def _landmark_input(printed: dict | None, reconstructed: dict | None) -> dict | 
 
 def landmark_table(arms: list[tuple[Study, object]], endpoint: str, months: float,
                    studies: list[Study] = ()) -> pd.DataFrame:
-    """Survival at ``months`` for every anlotinib arm of ``endpoint``, as a landmark pool uses
+    """Survival at ``months`` for every intervention arm of ``endpoint``, as a landmark pool uses
     it (:func:`_landmark_input`: printed before reconstructed, with the source in ``source``),
     beside the printed and the reconstructed rate. ``arms`` are the reconstructed arms;
     ``studies`` adds arms that are not reconstructed but print the rate with its CI."""
@@ -539,13 +545,13 @@ def landmark_table(arms: list[tuple[Study, object]], endpoint: str, months: floa
                      "data_rows": ", ".join(map(str, data_rows))})
 
     for study, arm in arms:
-        if arm.inputs.endpoint != endpoint or arm.inputs.arm not in anlotinib_arms(study):
+        if arm.inputs.endpoint != endpoint or arm.inputs.arm not in intervention_arms(study):
             continue
         printed = printed_landmark(study, arm.inputs.arm, endpoint, months, arm.inputs.population)
         add(study, arm.inputs.arm, arm.inputs.population, printed, landmark_estimate(arm, months), arm.inputs)
     for study in studies:
         population = efficacy_population(study)
-        for arm in anlotinib_arms(study):
+        for arm in intervention_arms(study):
             if (study.study_id, arm) not in covered:
                 add(study, arm, population, printed_landmark(study, arm, endpoint, months, population), None, None)
     return pd.DataFrame(rows)
@@ -596,13 +602,13 @@ def safety_rates(studies: list[Study], vocabulary: pd.DataFrame) -> pd.DataFrame
             rates = rates[rates["population"] == population]
         rates = rates[rates["arm"].isin(study.arms)]
         frames.append(rates.assign(study_id=study.study_id, setting_group=study.meta["setting_group"],
-                                   anlotinib=rates["arm"].isin(anlotinib_arms(study)),
+                                   intervention=rates["arm"].isin(intervention_arms(study)),
                                    arm_label=[arm_label(study, a) for a in rates["arm"]]))
     return stack_rows(frames)
 
 
-def grade3_rates(studies: list[Study], vocabulary: pd.DataFrame, arms: str = "anlotinib") -> pd.DataFrame:
-    """Per anlotinib arm (or control arm, ``arms="control"``): patients with any grade >= 3
+def grade3_rates(studies: list[Study], vocabulary: pd.DataFrame, arms: str = INTERVENTION) -> pd.DataFrame:
+    """Per intervention arm (or control arm, ``arms=CONTROL``): patients with any grade >= 3
     adverse event, as a count over the safety population. A count printed only as a
     percentage is the one whole count that percentage allows; arms where no count is
     determined are left out."""
@@ -610,9 +616,9 @@ def grade3_rates(studies: list[Study], vocabulary: pd.DataFrame, arms: str = "an
     rows = []
     if rates.empty:
         return pd.DataFrame(columns=RATE_COLUMNS)
-    wanted = rates["anlotinib"] if arms == "anlotinib" else ~rates["anlotinib"].astype(bool)
-    if arms == "anlotinib":  # arms of anlotinib alone are kept apart from combinations
-        pooled = {(s.study_id, a) for s in studies for a in pooled_anlotinib_arms(s)}
+    wanted = rates[INTERVENTION] if arms == INTERVENTION else ~rates[INTERVENTION].astype(bool)
+    if arms == INTERVENTION:  # arms of the intervention alone are kept apart from combinations
+        pooled = {(s.study_id, a) for s in studies for a in pooled_intervention_arms(s)}
         wanted = wanted & pd.Series([(sid, arm) in pooled for sid, arm in zip(rates["study_id"], rates["arm"])],
                                     index=rates.index)
     chosen = rates[(rates["term"] == ANY_EVENT_TERM) & (rates["band"] == GRADE_3_PLUS) & wanted]
@@ -652,6 +658,6 @@ def heatmap_matrix(rates: pd.DataFrame, band: str) -> pd.DataFrame:
 
 
 def class_effects(rates: pd.DataFrame) -> pd.DataFrame:
-    """Anlotinib's class effects (terms the vocabulary marks as class effects) per arm."""
+    """The intervention's class effects (terms the vocabulary marks as class effects) per arm."""
     chosen = rates[rates["class_effect"].astype(bool)]
     return chosen.sort_values(["term", "study_id", "arm", "band"], kind="stable")

@@ -8,8 +8,9 @@ moderate, "may reduce" for low) and very low certainty says so ("may reduce …,
 evidence is very uncertain"). A result too imprecise to inform says that instead, whatever
 its certainty, and an outcome with no certainty judgement says it is not graded.
 
-Single-arm evidence has no comparator, so its statements describe what happened with
-anlotinib-containing regimens ("about 76 in 100 patients may respond") rather than an effect.
+Single-arm evidence has no comparator, so its statements describe what happened with the
+regimens containing the intervention ("about 76 in 100 patients may respond") rather than an
+effect. Every statement names the intervention as ``data/review.yaml`` does.
 """
 
 from __future__ import annotations
@@ -66,20 +67,21 @@ def _certainty_tail(level: str | None) -> str:
     return VERY_UNCERTAIN if level == VERY_LOW else ""
 
 
-def rate_statement(outcome: str, percent: float, ci_low: float, ci_high: float, level: str | None) -> str:
-    """'About 82 in 100 patients given anlotinib-containing regimens may respond (complete or
+def rate_statement(outcome: str, percent: float, ci_low: float, ci_high: float, level: str | None,
+                   intervention: str) -> str:
+    """'About 82 in 100 patients given <intervention>-containing regimens may respond (complete or
     partial response), but the evidence is very uncertain.' (the page names the setting)."""
     if rate_is_uninformative(ci_low, ci_high):
         return (f"The evidence is too imprecise to say how many patients {RATE_VERBS[outcome][HIGH]} with "
-                f"anlotinib-containing regimens: the 95% CI runs from {_number(ci_low, 1)}% to "
+                f"{intervention}-containing regimens: the 95% CI runs from {_number(ci_low, 1)}% to "
                 f"{_number(ci_high, 1)}%.")
     verb = RATE_VERBS[outcome][level or LOW]
-    return (f"About {round(percent)} in 100 patients given anlotinib-containing regimens "
+    return (f"About {round(percent)} in 100 patients given {intervention}-containing regimens "
             f"{verb}{RATE_GLOSS[outcome]}{_certainty_tail(level)}.")
 
 
-def median_statement(outcome: str, medians: list[str], level: str | None) -> str:
-    """'Median progression-free survival with anlotinib-containing regimens may be about 8.38
+def median_statement(outcome: str, medians: list[str], level: str | None, intervention: str) -> str:
+    """'Median progression-free survival with <intervention>-containing regimens may be about 8.38
     months, but …' (one study), or '… between 8.38 and 16.03 months (not pooled) …'.
     ``medians`` are the medians as printed (their precision is kept)."""
     noun = MEDIAN_NOUNS[outcome]
@@ -90,30 +92,32 @@ def median_statement(outcome: str, medians: list[str], level: str | None) -> str
         ordered = sorted(medians, key=float)
         value = (f"between {ordered[0]} and {ordered[-1]} months (the medians of {len(medians)} studies, "
                  "not pooled)")
-    return f"{noun[0].upper()}{noun[1:]} with anlotinib-containing regimens {verb} {value}{_certainty_tail(level)}."
+    return (f"{noun[0].upper()}{noun[1:]} with {intervention}-containing regimens {verb} "
+            f"{value}{_certainty_tail(level)}.")
 
 
-def effect_statement(outcome: str, ratio: float, ci_low: float, ci_high: float, level: str | None) -> str:
-    """'Adding anlotinib may prolong progression-free survival, but the evidence is very
-    uncertain.' from a hazard or odds ratio (anlotinib against the same regimen without it)."""
+def effect_statement(outcome: str, ratio: float, ci_low: float, ci_high: float, level: str | None,
+                     intervention: str) -> str:
+    """'Adding <intervention> may prolong progression-free survival, but the evidence is very
+    uncertain.' from a hazard or odds ratio (the intervention against the same regimen without it)."""
     rise, fall, noun = EFFECT_PHRASES[outcome]
     if ratio_is_uninformative(ci_low, ci_high):
-        return (f"The evidence is too imprecise to tell whether adding anlotinib changes {noun}: the "
+        return (f"The evidence is too imprecise to tell whether adding {intervention} changes {noun}: the "
                 f"95% CI of the ratio runs from {ci_low:.2f} to {ci_high:.2f}.")
     includes_null = ci_low <= 1 <= ci_high
     null_clause = " (the 95% CI includes no difference)" if includes_null else ""
     if NO_DIFFERENCE_BAND[0] <= ratio <= NO_DIFFERENCE_BAND[1]:
         if level == VERY_LOW:
-            return f"The evidence is very uncertain about the effect of adding anlotinib on {noun}."
+            return f"The evidence is very uncertain about the effect of adding {intervention} on {noun}."
         verb = {HIGH: "results", MODERATE: "likely results", LOW: "may result", None: "may result"}[level]
-        return f"Adding anlotinib {verb} in little to no difference in {noun}{null_clause}{_certainty_tail(level)}."
+        return f"Adding {intervention} {verb} in little to no difference in {noun}{null_clause}{_certainty_tail(level)}."
     phrase = rise if ratio > 1 else fall
     if level == HIGH:
-        sentence = f"Adding anlotinib {_present(phrase)}"
+        sentence = f"Adding {intervention} {_present(phrase)}"
     elif level == MODERATE:
-        sentence = f"Adding anlotinib likely {_present(phrase)}"
+        sentence = f"Adding {intervention} likely {_present(phrase)}"
     else:
-        sentence = f"Adding anlotinib may {phrase}"
+        sentence = f"Adding {intervention} may {phrase}"
     return f"{sentence}{null_clause}{_certainty_tail(level)}."
 
 

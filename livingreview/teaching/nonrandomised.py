@@ -3,7 +3,7 @@
 The chapter ``notebooks/teaching/nonrandomised_comparisons.ipynb`` explains, on the review's
 own comparative studies, what a hazard ratio is (and is not), why adjusted and unadjusted
 ratios differ, and why ratios from arms that patients or doctors chose estimate association
-rather than the effect of adding anlotinib. Every example is chosen here from the data, so
+rather than the effect of adding the intervention. Every example is chosen here from the data, so
 that the chapter also runs on data without a comparative study; the statistics themselves
 come from :mod:`livingreview.statistics.synthesis`.
 """
@@ -17,7 +17,7 @@ import pandas as pd
 from scipy import stats
 
 from ..statistics import synthesis
-from ..curated.review import is_randomised
+from ..curated.review import intervention_of, is_randomised
 from ..curated.studies import Study
 from ..pages.display import humanise
 from ..curated.integrity import EXCLUDE, study_status
@@ -40,10 +40,10 @@ def integrity_label(study: Study) -> str:
 
 
 def comparative_studies(studies: list[Study]) -> list[Study]:
-    """Studies with an anlotinib arm and a control arm that did not randomise (the chapter's
+    """Studies with an intervention arm and a control arm that did not randomise (the chapter's
     subject); those the main analyses use come first, so that an excluded study is chosen as
     an example only when no other fits."""
-    found = [s for s in studies if synthesis.anlotinib_arms(s) and synthesis.control_arms(s) and not is_randomised(s)]
+    found = [s for s in studies if synthesis.intervention_arms(s) and synthesis.control_arms(s) and not is_randomised(s)]
     return sorted(found, key=lambda s: (integrity_decision(s) == EXCLUDE, s.study_id))
 
 
@@ -55,7 +55,7 @@ def patient_choice_example(studies: list[Study]) -> Study | None:
 
 
 def hazard_ratio_table(studies: list[Study]) -> pd.DataFrame:
-    """Every printed anlotinib-vs-control hazard ratio (:func:`synthesis.printed_hazard_ratios`)
+    """Every printed intervention-vs-control hazard ratio (:func:`synthesis.printed_hazard_ratios`)
     with the standard error of its log recovered from the printed CI and the study's
     integrity decision."""
     frame = synthesis.printed_hazard_ratios(studies)
@@ -113,11 +113,11 @@ def log_ratio_se(low: float, high: float, level: float = 95.0) -> float:
 
 
 def median_table(studies: list[Study]) -> pd.DataFrame:
-    """Per comparative study and endpoint: the printed medians of the anlotinib and control
+    """Per comparative study and endpoint: the printed medians of the intervention and control
     arms (comparison population) as printed, their ratio, and the printed unadjusted hazard
     ratio.
 
-    ``median_ratio`` is control median / anlotinib median: the hazard ratio it would equal if
+    ``median_ratio`` is control median / intervention median: the hazard ratio it would equal if
     the hazard in each arm were constant over time.
     """
     hazard_ratios = hazard_ratio_table(studies)
@@ -129,7 +129,7 @@ def median_table(studies: list[Study]) -> pd.DataFrame:
         medians = {(i.arm, i.endpoint): next(text.loc[r, "estimate"] for r in i.rows
                                              if text.loc[r, "measure"] == "median")
                    for i in survival_inputs(study) if i.population == population and i.printed.median is not None}
-        for arm in synthesis.anlotinib_arms(study):
+        for arm in synthesis.intervention_arms(study):
             for control in synthesis.control_arms(study):
                 for endpoint in ("PFS", "OS"):
                     treated, untreated = medians.get((arm, endpoint)), medians.get((control, endpoint))
@@ -141,13 +141,13 @@ def median_table(studies: list[Study]) -> pd.DataFrame:
                                             & ~hazard_ratios["adjusted"]] if not hazard_ratios.empty else None
                     first = None if printed is None or printed.empty else printed.sort_values("data_row").iloc[0]
                     rows.append({"study_id": study.study_id, "endpoint": endpoint, "population": population,
-                                 "median_anlotinib": treated, "median_control": untreated,
+                                 "median_intervention": treated, "median_control": untreated,
                                  "median_ratio": float(untreated) / float(treated),
                                  "hazard_ratio": math.nan if first is None else first["estimate"],
                                  "hazard_ratio_printed": "" if first is None else first["printed"],
                                  "hr_model": "" if first is None else first["model"],
                                  "integrity": integrity_label(study)})
-    return pd.DataFrame(rows, columns=["study_id", "endpoint", "population", "median_anlotinib", "median_control",
+    return pd.DataFrame(rows, columns=["study_id", "endpoint", "population", "median_intervention", "median_control",
                                        "median_ratio", "hazard_ratio", "hazard_ratio_printed", "hr_model",
                                        "integrity"])
 
@@ -214,7 +214,7 @@ def proportional_hazards_figure(hazard_ratio: float, median_control: float, shap
 # ---------------------------------------------------------------------------- odds ratios
 
 def population_odds_ratios(study: Study, endpoint: str = "ORR") -> pd.DataFrame:
-    """Odds ratio of ``endpoint`` (anlotinib arm vs control arm) in every population of the
+    """Odds ratio of ``endpoint`` (intervention arm vs control arm) in every population of the
     study where both arms have a count, in the order the study lists its populations (for a
     matched study: before and after matching)."""
     rates = response_rates(study)
@@ -222,7 +222,7 @@ def population_odds_ratios(study: Study, endpoint: str = "ORR") -> pd.DataFrame:
     rows = []
     for population in order:
         chosen = rates[rates["population"] == population]
-        for arm in synthesis.anlotinib_arms(study):
+        for arm in synthesis.intervention_arms(study):
             for control in synthesis.control_arms(study):
                 treated = primary_rate(chosen, endpoint, arm)
                 untreated = primary_rate(chosen, endpoint, control)
@@ -321,13 +321,17 @@ def chapter_facts(studies: list[Study]) -> dict[str, object]:
     """The numbers and names the chapter's prose glues, each with a sentence for data in which
     the example does not exist."""
     facts: dict[str, object] = {}
+    intervention = intervention_of(studies[0]) if studies else None
+    facts["intervention"] = intervention.name if intervention else "the intervention"
+    facts["intervention_label"] = intervention.label if intervention else "The intervention"
+    intervention_phrase = intervention.with_article if intervention else "an intervention"
     comparative = comparative_studies(studies)
     facts["nr_comparative"] = ", ".join(s.name for s in comparative) or "none"
     facts["nr_n_comparative"] = len(comparative)
     single = [s for s in studies if not synthesis.control_arms(s)]
     randomised = [s for s in studies if is_randomised(s) and synthesis.control_arms(s)]
     facts["nr_evidence"] = (f"Of the review's {len(studies)} studies, {len(single)} have no control arm; "
-                            f"{len(comparative)} compare an anlotinib arm with a control arm without "
+                            f"{len(comparative)} compare {intervention_phrase} arm with a control arm without "
                             f"randomisation ({facts['nr_comparative']})"
                             + (f", and {len(randomised)} randomised ({', '.join(s.name for s in randomised)})"
                                if randomised else "") + ".")
@@ -370,7 +374,7 @@ def chapter_facts(studies: list[Study]) -> dict[str, object]:
                                "ratio, so the comparison cannot be made here.")
     else:
         names = {s.study_id: s.name for s in studies}
-        parts = [f"{names.get(r['study_id'], r['study_id'])} {r['endpoint']}: medians {r['median_anlotinib']} vs {r['median_control']} "
+        parts = [f"{names.get(r['study_id'], r['study_id'])} {r['endpoint']}: medians {r['median_intervention']} vs {r['median_control']} "
                  f"months, ratio of medians {r['median_ratio']:.2f}, printed hazard ratio {r['hazard_ratio_printed']}"
                  for r in medians.dropna(subset=["hazard_ratio"]).to_dict("records")]
         facts["nr_medians"] = "; ".join(parts)
