@@ -251,7 +251,7 @@ def test_a_sensitivity_only_study_is_reported_beside_the_estimate_and_never_insi
 
 def test_one_studys_rate_is_the_same_number_on_its_page_in_the_synthesis_and_the_summary(summary):
     zzu = StudyPage.load("zzu_anlotinib_pd1")
-    sentence = zzu.facts()["orr_anlotinib"]
+    sentence = zzu.facts()["orr_intervention"]
     assert sentence.startswith("21.8% (19 of 87, all analysed patients")
     assert "23.2% (19 of 82) over patients evaluable for response" in sentence  # the other population, named
     # The sensitivity analysis pools the same count the page shows.
@@ -259,7 +259,7 @@ def test_one_studys_rate_is_the_same_number_on_its_page_in_the_synthesis_and_the
 
     pooled = synthesis.arm_rates([zzu.data.study], "ORR")
     assert (int(pooled["events"].iloc[0]), int(pooled["total"].iloc[0])) == (19, 87)
-    zhu = StudyPage.load("zhu2025").facts()["orr_anlotinib"]
+    zhu = StudyPage.load("zhu2025").facts()["orr_intervention"]
     assert zhu.startswith(f"{_finding(summary, 'later_line_advanced', 'ORR').estimate:.1f}%")
 
 

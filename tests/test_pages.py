@@ -112,7 +112,7 @@ def test_risk_of_bias_table_and_minors_score():
 def test_study_page_facts_are_glued_values(tmp_path):
     page = StudyPage.load("doe2024", VALID_DATA)
     facts = page.facts()
-    assert facts["orr_anlotinib"].startswith("68.4% (26 of 38, efficacy-evaluable patients, the study's main analysis "
+    assert facts["orr_intervention"].startswith("68.4% (26 of 38, efficacy-evaluable patients, the study's main analysis "
                                              "population; exact 95% CI 51.3–82.5)")
     assert facts["rob_tool"] == "MINORS (non-comparative items)"
     assert facts["rob_overall"].endswith("(item score 12 of 16)")

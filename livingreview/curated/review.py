@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
@@ -119,11 +120,21 @@ class Intervention:
         """The name after 'a' or 'an', as in 'an <name> arm' (by its first letter)."""
         return f"{'an' if self.name[:1].lower() in 'aeiou' else 'a'} {self.name}"
 
+    def facts(self) -> dict[str, str]:
+        """Its names for prose that glues them: {glue:text}`intervention`,
+        {glue:text}`intervention_label` and {glue:text}`intervention_with_article`."""
+        return {"intervention": self.name, "intervention_label": self.label,
+                "intervention_with_article": self.with_article}
+
+
+def intervention_in(review: dict) -> Intervention:
+    """The intervention a loaded review.yaml names (its ``intervention``)."""
+    return Intervention(str(review["intervention"]["name"]), str(review["intervention"]["label"]))
+
 
 def load_intervention(data_dir: Path = paths.DATA_DIR) -> Intervention:
     """The review's intervention (``intervention`` of review.yaml)."""
-    entry = load_review(data_dir)["intervention"]
-    return Intervention(str(entry["name"]), str(entry["label"]))
+    return intervention_in(load_review(data_dir))
 
 
 def intervention_of(study: Study) -> Intervention:

@@ -16,7 +16,7 @@ from ..curated.studies import Study, load_studies
 from .chapters.summary_of_findings import SummaryOfFindingsChapter
 from .display import glue_facts, study_link, table, table_html
 from ..statistics.intervals import METHOD_LABELS, PROPORTION_CI_METHODS
-from ..curated.review import load_review, overview
+from ..curated.review import intervention_in, load_review, overview
 from ..curated.risk_of_bias import load_tools
 from ..search.schedule import search_schedule
 from ..statistics.synthesis import LEAVE_ONE_OUT_MIN_STUDIES, SMALL_CELL
@@ -118,6 +118,7 @@ class ReviewPage:
         """Glue values: the methods' counts, and the studies' when they were loaded."""
         facts: dict[str, object] = {
             "review_title": self.review["title"],
+            **intervention_in(self.review).facts(),
             "n_audit_rules": len(RULES),
             "n_ci_methods": len(PROPORTION_CI_METHODS),
             # The pooling rules' thresholds, as the code applies them.

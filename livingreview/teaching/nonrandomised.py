@@ -17,7 +17,7 @@ import pandas as pd
 from scipy import stats
 
 from ..statistics import synthesis
-from ..curated.review import intervention_of, is_randomised
+from ..curated.review import Intervention, intervention_of, is_randomised
 from ..curated.studies import Study
 from ..pages.display import humanise
 from ..curated.integrity import EXCLUDE, study_status
@@ -321,17 +321,15 @@ def chapter_facts(studies: list[Study]) -> dict[str, object]:
     """The numbers and names the chapter's prose glues, each with a sentence for data in which
     the example does not exist."""
     facts: dict[str, object] = {}
-    intervention = intervention_of(studies[0]) if studies else None
-    facts["intervention"] = intervention.name if intervention else "the intervention"
-    facts["intervention_label"] = intervention.label if intervention else "The intervention"
-    intervention_phrase = intervention.with_article if intervention else "an intervention"
+    intervention = intervention_of(studies[0]) if studies else Intervention("the intervention", "The intervention")
+    facts |= intervention.facts()
     comparative = comparative_studies(studies)
     facts["nr_comparative"] = ", ".join(s.name for s in comparative) or "none"
     facts["nr_n_comparative"] = len(comparative)
     single = [s for s in studies if not synthesis.control_arms(s)]
     randomised = [s for s in studies if is_randomised(s) and synthesis.control_arms(s)]
     facts["nr_evidence"] = (f"Of the review's {len(studies)} studies, {len(single)} have no control arm; "
-                            f"{len(comparative)} compare {intervention_phrase} arm with a control arm without "
+                            f"{len(comparative)} compare {intervention.with_article} arm with a control arm without "
                             f"randomisation ({facts['nr_comparative']})"
                             + (f", and {len(randomised)} randomised ({', '.join(s.name for s in randomised)})"
                                if randomised else "") + ".")

@@ -14,7 +14,7 @@ from IPython.display import HTML
 
 from ... import paths
 from ...curated.integrity import left_out_of_main, main_analysis_studies
-from ...curated.review import load_review
+from ...curated.review import Intervention, intervention_in, load_review
 from ...curated.studies import Study, load_studies, load_vocabulary
 from ...statistics import synthesis
 from ...statistics.certainty import load_judgements
@@ -52,6 +52,25 @@ class Chapter:
     @cached_property
     def main_studies(self):
         return main_analysis_studies(self.studies)
+
+    @cached_property
+    def intervention(self) -> Intervention:
+        """The review's intervention, as review.yaml names it."""
+        return intervention_in(self.review)
+
+    def intervention_facts(self) -> dict[str, str]:
+        """The intervention's names, for prose that glues them (:meth:`Intervention.facts`)."""
+        return self.intervention.facts()
+
+    @property
+    def intervention_arms_label(self) -> str:
+        """How the results table names the intervention arms of a pool: '<intervention> arms'."""
+        return f"{self.intervention.name} arms"
+
+    @property
+    def comparison_label(self) -> str:
+        """How the results table names a comparison: '<intervention> vs control'."""
+        return f"{self.intervention.name} vs control"
 
     @cached_property
     def names(self) -> dict[str, str]:
@@ -171,12 +190,13 @@ class Chapter:
         return key_message(sentences)
 
     def regimen_note(self):
-        """The arms of anlotinib alone that the pools keep apart from combinations, if any."""
+        """The arms of the intervention alone that the pools keep apart from combinations, if any."""
         left = synthesis.monotherapy_left_out(self.main_studies)
         if not left:
             return HTML("")
         arms = "; ".join(f"{s.name} ({synthesis.arm_label(s, a)})" for s, a in left)
-        return paragraph(f"Anlotinib alone is not pooled with anlotinib combinations (review.yaml, pooling): "
+        return paragraph(f"{self.intervention.label} alone is not pooled with {self.intervention.name} combinations "
+                         "(review.yaml, pooling): "
                          f"{arms} is shown on its study page and in no pool below.")
 
     def exclusion_note(self):

@@ -220,17 +220,17 @@ class BiasChapter(Chapter):
                 "sof_n_outcomes": sum(1 for f in self.findings.all_findings() if f.judgement is not None)}
 
     def glue_bias_facts(self) -> None:
-        glue_facts(self.bias_facts())
+        glue_facts(self.intervention_facts() | self.bias_facts())
 
     def write_bias_results(self, path: str | Path) -> None:
         rows = pooled_result_rows("synthesis/bias_integrity_certainty",
                                   self.sensitivity_pools.assign(group=self.sensitivity_pools["group"] + " | "
                                                                 + self.sensitivity_pools["variant"]),
-                                  "anlotinib arms")
+                                  self.intervention_arms_label)
         for finding in self.findings.all_findings():
             if finding.level is None:
                 continue
-            rows.append(result_row("synthesis/bias_integrity_certainty", finding.setting_group, "anlotinib arms",
+            rows.append(result_row("synthesis/bias_integrity_certainty", finding.setting_group, self.intervention_arms_label,
                                    finding.outcome, CERTAINTY_STATISTIC, CERTAINTY_LEVELS.index(finding.level) + 1,
                                    math.nan, math.nan,
                                    f"GRADE, judged in certainty.yaml; studies: "

@@ -1,4 +1,4 @@
-"""The comparative chapter: every study that compares an anlotinib arm with a control arm, its
+"""The comparative chapter: every study that compares an intervention arm with a control arm, its
 odds ratio of response from counts, its printed hazard ratios and those of the reconstructed
 data, side by side and not pooled, with how patients came to be in each arm."""
 
@@ -53,9 +53,9 @@ class ComparativeChapter(Chapter):
     def comparative_key_message(self):
         comparative = synthesis.two_arm_studies(self.main_studies)
         lead = (f"{len(comparative)} {'study compares' if len(comparative) == 1 else 'studies compare'} the same "
-                "regimen with and without anlotinib in the main analyses: "
+                f"regimen with and without {self.intervention.name} in the main analyses: "
                 + ", ".join(f"{s.name} ({design_label(s).lower()})" for s in comparative) + "."
-                if comparative else "No study in the main analyses compares a regimen with and without anlotinib.")
+                if comparative else f"No study in the main analyses compares a regimen with and without {self.intervention.name}.")
         return self.key_message(("ORR odds ratio", "PFS hazard ratio", "OS hazard ratio", "grade3 odds ratio"), lead)
 
     @cached_property
@@ -64,7 +64,7 @@ class ComparativeChapter(Chapter):
 
     @cached_property
     def reconstructed_hazard_ratios(self) -> pd.DataFrame:
-        """Cox HRs from reconstructed data, anlotinib arm against control, comparison population."""
+        """Cox HRs from reconstructed data, intervention arm against control, comparison population."""
         rows = []
         comparative = synthesis.two_arm_studies(self.studies)
         arms = [pair for study in comparative for pair in self.arms_of(study)]
@@ -73,7 +73,7 @@ class ComparativeChapter(Chapter):
             mine = [a for s, a in arms if s.study_id == study.study_id and a.inputs.population == population]
             for endpoint in ("PFS", "OS"):
                 by_arm = {a.inputs.arm: a for a in mine if a.inputs.endpoint == endpoint}
-                for arm in synthesis.anlotinib_arms(study):
+                for arm in synthesis.intervention_arms(study):
                     for control in synthesis.control_arms(study):
                         if arm in by_arm and control in by_arm:
                             rows.append({"study_id": study.study_id, "endpoint": endpoint, "arm": arm,
@@ -118,7 +118,7 @@ class ComparativeChapter(Chapter):
     def comparison_table(self):
         frame = self.comparison_rows
         if frame.empty:
-            return paragraph("No study compares an anlotinib arm with a control arm.")
+            return paragraph(f"No study compares {self.intervention.with_article} arm with a control arm.")
         shown = pd.DataFrame({
             "Endpoint": frame["endpoint"], "Study": [self._study_link(s) for s in frame["study_id"]],
             "Population": [self.population_label(s, p) for s, p in zip(frame["study_id"], frame["population"])],
@@ -140,7 +140,7 @@ class ComparativeChapter(Chapter):
         if frame.empty:
             fig, ax = plt.subplots(figsize=(8, 1.5))
             ax.set_axis_off()
-            return describe(fig, "No study compares an anlotinib arm with a control arm.")
+            return describe(fig, f"No study compares {self.intervention.with_article} arm with a control arm.")
         frame = frame.assign(label=[f"{self.names[s]}" + (f" ({i})" if i else "") + f" · {e} · {_short_source(src)}"
                                     for s, e, src, i in zip(frame["study_id"], frame["endpoint"], frame["source"],
                                                             frame["integrity"])],
@@ -148,8 +148,8 @@ class ComparativeChapter(Chapter):
         panels = [(m, frame[frame["measure"] == m]) for m in ("odds ratio", "hazard ratio")
                   if (frame["measure"] == m).any()]
         fig, pairs = forest_layout([0.42 * len(rows) + 1.4 for _, rows in panels])
-        directions = {"odds ratio": "Odds ratio of response (log scale):\nabove 1 favours the anlotinib arm",
-                      "hazard ratio": "Hazard ratio (log scale):\nbelow 1 favours the anlotinib arm"}
+        directions = {"odds ratio": f"Odds ratio of response (log scale):\nabove 1 favours the {self.intervention.name} arm",
+                      "hazard ratio": f"Hazard ratio (log scale):\nbelow 1 favours the {self.intervention.name} arm"}
         for (ax, text_ax), (measure, rows) in zip(pairs, panels):
             plot_forest(rows.reset_index(drop=True), ax=ax, xlabel=directions[measure], text_ax=text_ax,
                         value_header=f"{'OR' if measure == 'odds ratio' else 'HR'} (95% CI)")
@@ -195,7 +195,7 @@ class ComparativeChapter(Chapter):
         confounding or randomisation."""
         studies = self._comparative_studies()
         if not studies:
-            return paragraph("No study compares an anlotinib arm with a control arm.")
+            return paragraph(f"No study compares {self.intervention.with_article} arm with a control arm.")
         items = []
         for study in studies:
             allocation = (study.meta.get("design") or {}).get("allocation") or "Allocation not stated in the report."
@@ -213,20 +213,20 @@ class ComparativeChapter(Chapter):
         closing = []
         if observational:
             closing.append(f"Without randomisation ({', '.join(observational)}) the ratios estimate association, "
-                           "not the effect of adding anlotinib.")
+                           f"not the effect of adding {self.intervention.name}.")
         if randomised:
             closing.append(f"With randomisation ({', '.join(randomised)}) they estimate the effect of being assigned "
-                           "the anlotinib arm, within that trial's risk of bias.")
+                           f"the {self.intervention.name} arm, within that trial's risk of bias.")
         return html_block(f"<ul>{''.join(items)}</ul>", paragraph(" ".join(closing)))
 
     def glue_comparative_facts(self) -> None:
-        glue_facts(self.comparative_facts() | {"comp_not_pooled": self.comparative_differences()})
+        glue_facts(self.intervention_facts() | self.comparative_facts() | {"comp_not_pooled": self.comparative_differences()})
 
     def write_comparative_results(self, path: str | Path) -> None:
         rows = []
         for r in self.comparison_rows.to_dict("records"):
             statistic = "odds_ratio" if r["measure"] == "odds ratio" else "hazard_ratio"
-            rows.append(result_row("synthesis/comparative", "anlotinib vs control", r["population"],
+            rows.append(result_row("synthesis/comparative", self.comparison_label, r["population"],
                                    f"{r['endpoint']} ({r['study_id']})", statistic, r["estimate"], r["ci_low"],
                                    r["ci_high"], r["source"] + (f"; {r['integrity']}" if r["integrity"] else ""),
                                    data_file=f"studies/{r['study_id']}/outcomes.csv", data_row=r["data_rows"]))

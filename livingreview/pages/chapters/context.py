@@ -89,4 +89,4 @@ class ContextChapter(Chapter):
                 "orr_by_setting": self._settings_sentence("ORR")}
 
     def glue_context_facts(self) -> None:
-        glue_facts(self.context_facts())
+        glue_facts(self.intervention_facts() | self.context_facts())

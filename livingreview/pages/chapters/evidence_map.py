@@ -7,7 +7,7 @@ from __future__ import annotations
 import pandas as pd
 
 from ...curated.integrity import EXCLUDED, MAIN, SENSITIVITY, analysis_set, study_status
-from ...curated.review import design_label, flow_stages, report_label, study_size
+from ...curated.review import design_label, flow_stages, receives_intervention, report_label, study_size
 from ...statistics.reconstruct import follow_up_window
 from ..display import glue_facts, html_block, key_message, study_link, table
 from .base import Chapter
@@ -22,9 +22,10 @@ class EvidenceMapChapter(Chapter):
         """The studies side by side, each linked to its page."""
         rows = []
         settings = self.review.get("setting_groups", {})
+        regimen, dose = f"{self.intervention.label} regimen", f"{self.intervention.label} dose"
         for study in self.studies:
             meta = study.meta
-            anlotinib_arms = [a for a in meta["arms"] if a.get("anlotinib")]
+            given = [a for a in meta["arms"] if receives_intervention(a)]
             follow_up = meta.get("median_follow_up") or {}
             rows.append({
                 "Study": study_link(study),
@@ -33,13 +34,13 @@ class EvidenceMapChapter(Chapter):
                 "Patients (arms)": f"{study_size(study)} ({len(meta['arms'])})",
                 "Median follow-up": (f"{follow_up['months']} months" if follow_up.get("months") is not None
                                      else NOT_PRINTED),
-                "Anlotinib regimen": " | ".join(a["regimen"] for a in anlotinib_arms),
-                "Anlotinib dose": " | ".join(a.get("anlotinib_dose", NOT_PRINTED) for a in anlotinib_arms),
+                regimen: " | ".join(a["regimen"] for a in given),
+                dose: " | ".join(a.get("intervention_dose", NOT_PRINTED) for a in given),
                 "Primary endpoint": meta["design"].get("primary_endpoint", NOT_PRINTED),
             })
         frame = pd.DataFrame(rows)
-        regimens = frame[["Study", "Anlotinib regimen", "Anlotinib dose", "Primary endpoint"]]
-        return html_block(table(frame.drop(columns=["Anlotinib regimen", "Anlotinib dose", "Primary endpoint"])),
+        regimens = frame[["Study", regimen, dose, "Primary endpoint"]]
+        return html_block(table(frame.drop(columns=[regimen, dose, "Primary endpoint"])),
                           table(regimens, caption="Regimens and primary endpoints, as printed"))
 
     def timeline(self) -> pd.DataFrame:
@@ -110,4 +111,4 @@ class EvidenceMapChapter(Chapter):
             f"{sets.count(EXCLUDED)} excluded after the integrity screen."])
 
     def glue_evidence_facts(self) -> None:
-        glue_facts(self.evidence_facts())
+        glue_facts(self.intervention_facts() | self.evidence_facts())

@@ -17,7 +17,7 @@ from .formatting import interval, pct
 
 
 class PooledRatesChapter(Chapter):
-    """A chapter that pools the anlotinib arms' rates within each setting."""
+    """A chapter that pools the intervention arms' rates within each setting."""
 
     def pooled_table_view(self, pools: pd.DataFrame):
         shown = pd.DataFrame({
@@ -48,10 +48,10 @@ class PooledRatesChapter(Chapter):
         return "differs: " + "; ".join(f"{self.names[i]}: {label}" for i, label in labels.items())
 
     def _pool_regimens(self, study_ids: str) -> str:
-        """The regimens a pool combines, from its studies' anlotinib arms (partners in study.yaml)."""
+        """The regimens a pool combines, from its studies' intervention arms (partners in study.yaml)."""
         by_id = {s.study_id: s for s in self.studies}
         regimens = [synthesis.regimen_label(by_id[i], arm) for i in str(study_ids).split(", ") if i in by_id
-                    for arm in synthesis.pooled_anlotinib_arms(by_id[i])]
+                    for arm in synthesis.pooled_intervention_arms(by_id[i])]
         return "; ".join(dict.fromkeys(regimens))
 
     def forest_rows(self, rates: pd.DataFrame, pools: pd.DataFrame) -> pd.DataFrame:

@@ -1,5 +1,5 @@
 """The response chapter: objective response (ORR) and disease control (DCR) of the
-anlotinib-containing arms, each arm's rate with its exact CI, the pools within settings, the
+arms given the intervention, each arm's rate with its exact CI, the pools within settings, the
 difference between settings and leave-one-out."""
 
 from __future__ import annotations
@@ -42,7 +42,7 @@ class ResponseChapter(PooledRatesChapter):
         return facts
 
     def glue_response_facts(self) -> None:
-        glue_facts(self.response_facts())
+        glue_facts(self.intervention_facts() | self.response_facts())
 
     def rate_table(self, endpoint: str):
         """Each study arm's count, denominator and exact CI, linked to its data row."""
@@ -69,7 +69,7 @@ class ResponseChapter(PooledRatesChapter):
     def response_forest(self, endpoint: str):
         name = {"ORR": "Objective response", "DCR": "Disease control"}.get(endpoint, endpoint)
         return self.rate_forest(self.response_rates[endpoint], self.response_pools[endpoint],
-                                f"{name} ({endpoint}) of anlotinib-containing arms: exact 95% CIs, pooled within "
+                                f"{name} ({endpoint}) of {self.intervention.name}-containing arms: exact 95% CIs, pooled within "
                                 "setting (diamond: 95% CI; dashed: 95% prediction interval)",
                                 xlabel=f"Patients with {name.lower()} (%)")
 
@@ -88,7 +88,7 @@ class ResponseChapter(PooledRatesChapter):
     def write_response_results(self, path: str | Path) -> None:
         rows = []
         for endpoint, pools in self.response_pools.items():
-            rows += pooled_result_rows("synthesis/response", pools, "anlotinib arms, efficacy population")
+            rows += pooled_result_rows("synthesis/response", pools, f"{self.intervention_arms_label}, efficacy population")
             loo = synthesis.leave_one_out_table(self.response_rates[endpoint], endpoint, self.order)
             for p in loo.to_dict("records"):
                 rows.append(result_row("synthesis/response", p["group"], f"without {p['left_out']}", endpoint,

@@ -1,6 +1,6 @@
-"""The safety chapter: adverse events of the anlotinib-containing arms by harmonised term, the
+"""The safety chapter: adverse events of the arms given the intervention by harmonised term, the
 share of patients with any grade ≥3 event pooled within settings (only among studies that count
-the same events), deaths from adverse events and the class effects of anlotinib."""
+the same events), deaths from adverse events and the class effects of the intervention."""
 
 from __future__ import annotations
 
@@ -50,7 +50,7 @@ class SafetyChapter(PooledRatesChapter):
                                  for term in top.index) + ".")
 
     def _arm_column_label(self, column: str) -> str:
-        """'li2022: anlotinib plus TP' -> 'Li 2022: anlotinib plus TP'."""
+        """'li2022: <arm label>' -> 'Li 2022: <arm label>'."""
         study_id, _, arm = column.partition(": ")
         return f"{self.names.get(study_id, study_id)}: {arm}" if arm else column
 
@@ -73,7 +73,7 @@ class SafetyChapter(PooledRatesChapter):
         return self.pooled_table_view(self.grade3_pools)
 
     def grade3_forest(self):
-        return self.rate_forest(self.grade3, self.grade3_pools, "Any grade ≥3 adverse event, anlotinib-containing arms",
+        return self.rate_forest(self.grade3, self.grade3_pools, f"Any grade ≥3 adverse event, {self.intervention.name}-containing arms",
                                 xlabel="Patients with a grade ≥3 adverse event (%)")
 
     def deaths_table(self):
@@ -128,10 +128,10 @@ class SafetyChapter(PooledRatesChapter):
                 or "none"}
 
     def glue_safety_facts(self) -> None:
-        glue_facts(self.safety_facts())
+        glue_facts(self.intervention_facts() | self.safety_facts())
 
     def write_safety_results(self, path: str | Path) -> None:
-        rows = pooled_result_rows("synthesis/safety", self.grade3_pools, "anlotinib arms, safety population")
+        rows = pooled_result_rows("synthesis/safety", self.grade3_pools, f"{self.intervention_arms_label}, safety population")
         for r in self.grade3.to_dict("records"):
             rows.append(result_row("synthesis/safety", r["arm"], r["population"],
                                    f"any grade ≥3 {r['category']} ({r['study_id']})", "percent", r["percent"],

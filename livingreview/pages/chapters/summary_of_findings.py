@@ -31,7 +31,7 @@ class SummaryOfFindingsChapter(Chapter):
                 "sof_n_main": len(self.main_studies)}
 
     def glue_sof_facts(self) -> None:
-        glue_facts(self.sof_facts())
+        glue_facts(self.intervention_facts() | self.sof_facts())
 
     def sof_key_message(self):
         sentences = [self.findings.summary_sentence(s) for s in self.findings.settings]
@@ -58,20 +58,20 @@ class SummaryOfFindingsChapter(Chapter):
             method = f"{f.method}; studies: {studies}"
             if f.kind == "median":
                 for v in f.studies:
-                    rows.append(result_row("synthesis/summary_of_findings", f.setting_group, "anlotinib arms",
+                    rows.append(result_row("synthesis/summary_of_findings", f.setting_group, self.intervention_arms_label,
                                            f"{f.outcome} ({v.study_id})", "median_months", v.estimate, v.ci_low,
                                            v.ci_high, "as printed", v.printed, f"studies/{v.study_id}/{v.data_file}",
                                            v.data_row))
                 continue
             statistic = {"rate": "percent", "ratio": f.measure.replace(" ", "_")}[f.kind]
-            rows.append(result_row("synthesis/summary_of_findings", f.setting_group, "anlotinib arms", f.outcome,
+            rows.append(result_row("synthesis/summary_of_findings", f.setting_group, self.intervention_arms_label, f.outcome,
                                    statistic, f.estimate, f.ci_low, f.ci_high, method))
             if f.absolute is not None:
                 a = f.absolute
-                rows.append(result_row("synthesis/summary_of_findings", f.setting_group, "anlotinib vs control",
-                                       f.outcome, "per_1000_with_anlotinib", a.anlotinib, a.anlotinib_low,
-                                       a.anlotinib_high, f"{method}; comparator risk: {a.basis}"))
-                rows.append(result_row("synthesis/summary_of_findings", f.setting_group, "anlotinib vs control",
+                rows.append(result_row("synthesis/summary_of_findings", f.setting_group, self.comparison_label,
+                                       f.outcome, f"per_1000_with_{self.intervention.name}", a.treated, a.treated_low,
+                                       a.treated_high, f"{method}; comparator risk: {a.basis}"))
+                rows.append(result_row("synthesis/summary_of_findings", f.setting_group, self.comparison_label,
                                        f.outcome, "per_1000_with_comparator", a.control,
                                        method=f"comparator risk: {a.basis}"))
         write_results(pd.DataFrame(rows, columns=RESULT_COLUMNS), Path(path))

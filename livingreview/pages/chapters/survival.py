@@ -1,4 +1,4 @@
-"""The survival chapter: Kaplan-Meier curves of the anlotinib-containing arms reconstructed
+"""The survival chapter: Kaplan-Meier curves of the arms given the intervention, reconstructed
 from the published summaries, the printed medians beside the reconstruction's, and the
 landmark survival rates pooled within settings."""
 
@@ -26,7 +26,7 @@ class SurvivalChapter(Chapter):
     """PFS and OS: reconstructed curves, printed and rebuilt medians, pooled landmark rates."""
 
     def survival_key_message(self):
-        return self.key_message(("PFS", "OS"), "Median survival of the anlotinib-containing arms, as printed:")
+        return self.key_message(("PFS", "OS"), f"Median survival of the {self.intervention.name}-containing arms, as printed:")
 
     @cached_property
     def reconstructed_arms(self):
@@ -46,15 +46,15 @@ class SurvivalChapter(Chapter):
 
         curves = [(f"{s.name}: {synthesis.arm_label(s, a.inputs.arm)}", self.setting_label(s.meta["setting_group"]),
                    a) for s, a in self.survival_arms
-                  if a.inputs.endpoint == endpoint and a.inputs.arm in synthesis.anlotinib_arms(s)]
+                  if a.inputs.endpoint == endpoint and a.inputs.arm in synthesis.intervention_arms(s)]
         fig, ax = plt.subplots(figsize=(8, km_overlay_height(len(curves))))
         if not curves:
             ax.set_axis_off()
-            return describe(fig, f"No {endpoint} curve of an anlotinib-containing arm can be reconstructed.")
+            return describe(fig, f"No {endpoint} curve of {self.intervention.with_article}-containing arm can be reconstructed.")
         plot_km_overlay(curves, ax=ax)
-        ax.set_title(f"{endpoint} of anlotinib-containing arms, line style by setting", loc="left")
+        ax.set_title(f"{endpoint} of {self.intervention.name}-containing arms, line style by setting", loc="left")
         fig.tight_layout()
-        return describe(fig, f"Reconstructed Kaplan-Meier curves of {endpoint} for the anlotinib-containing arms "
+        return describe(fig, f"Reconstructed Kaplan-Meier curves of {endpoint} for the {self.intervention.name}-containing arms "
                              "(rebuilt from published summaries, not patient records): " + "; ".join(
                                  f"{label} ({setting}), median "
                                  + ("not reached" if not math.isfinite(arm.median) else f"{arm.median:.1f} months")
@@ -150,7 +150,7 @@ class SurvivalChapter(Chapter):
         return facts
 
     def glue_survival_facts(self) -> None:
-        glue_facts(self.survival_facts())
+        glue_facts(self.intervention_facts() | self.survival_facts())
 
     def write_survival_results(self, path: str | Path) -> None:
         rows = []
@@ -163,12 +163,12 @@ class SurvivalChapter(Chapter):
             for group, pooled, members in self.landmark_pools(endpoint):
                 shown = pooled.transformed(special.expit)
                 base = {"method": f"{pooled.model} on logit reconstructed KM; studies: {', '.join(pooled.labels)}"}
-                rows.append(result_row("synthesis/survival", group, "anlotinib arms", endpoint,
+                rows.append(result_row("synthesis/survival", group, self.intervention_arms_label, endpoint,
                                        f"pooled_landmark_percent_{LANDMARK_MONTHS:g}_months", 100 * shown["estimate"],
                                        100 * shown["ci_low"], 100 * shown["ci_high"], **base))
-                rows.append(result_row("synthesis/survival", group, "anlotinib arms", endpoint,
+                rows.append(result_row("synthesis/survival", group, self.intervention_arms_label, endpoint,
                                        "prediction_interval_percent", math.nan, 100 * shown["pi_low"],
                                        100 * shown["pi_high"], **base))
-                rows.append(result_row("synthesis/survival", group, "anlotinib arms", endpoint, "tau2_logit",
+                rows.append(result_row("synthesis/survival", group, self.intervention_arms_label, endpoint, "tau2_logit",
                                        pooled.tau2, **base))
         write_results(pd.DataFrame(rows, columns=RESULT_COLUMNS), Path(path))

@@ -14,7 +14,7 @@ import pandas as pd
 from ... import paths
 from ...curated.dictionary import load_dictionary
 from ...curated.integrity import study_status
-from ...curated.review import load_review
+from ...curated.review import Intervention, intervention_of, load_review, receives_intervention
 from ...curated.risk_of_bias import load_tools
 from ...curated.studies import Study, load_study, load_vocabulary, study_folders
 from ..display import Link, data_link
@@ -77,9 +77,14 @@ class StudyData:
         """The data dictionary's label of a coded value of ``table.column``."""
         return load_dictionary().label(table, column, code)
 
-    def anlotinib_arms(self) -> list[str]:
-        """The arms given anlotinib."""
-        return [a["arm_id"] for a in self.study.meta["arms"] if a.get("anlotinib")]
+    @cached_property
+    def intervention(self) -> Intervention:
+        """The review's intervention, as review.yaml names it."""
+        return intervention_of(self.study)
+
+    def intervention_arms(self) -> list[str]:
+        """The arms given the review's intervention."""
+        return [a["arm_id"] for a in self.study.meta["arms"] if receives_intervention(a)]
 
     def marked(self, figure):
         """A figure of this study, marked when the study is not in the main analyses."""

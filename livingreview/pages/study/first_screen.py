@@ -6,7 +6,7 @@ from __future__ import annotations
 import pandas as pd
 from IPython.display import HTML
 
-from ...curated.review import design_label, report_label, study_size
+from ...curated.review import design_label, receives_intervention, report_label, study_size
 from ...statistics.findings import preferred_hazard_ratio, printed_median
 from ...statistics.synthesis import efficacy_population, printed_hazard_ratios, two_arm_studies
 from ..display import Rich, definition_list, details, doi_link, table_html
@@ -71,7 +71,7 @@ class FirstScreen:
             found.append(f"objective response {orr}")
         population = efficacy_population(study)
         for endpoint, name in (("PFS", "median progression-free survival"), ("OS", "median overall survival")):
-            medians = [printed_median(study, arm, endpoint, population) for arm in self.data.anlotinib_arms()]
+            medians = [printed_median(study, arm, endpoint, population) for arm in self.data.intervention_arms()]
             medians = [m for m in medians if m is not None]
             if medians:
                 found.append(f"{name} " + "; ".join(m.text for m in medians))
@@ -82,7 +82,8 @@ class FirstScreen:
                 if chosen is not None:
                     value, _ = chosen
                     found.append(f"{endpoint} against the control arm {value.text}, {value.detail}")
-        found_text = ("With anlotinib: " + "; ".join(found) + ".") if found else "No efficacy result is printed."
+        found_text = (f"With {self.data.intervention.name}: " + "; ".join(found) + ".") if found \
+            else "No efficacy result is printed."
         if study.tables["outcomes"].empty:
             found_text = ("No outcome data: this study's outcomes table has no rows yet, so it is in no efficacy "
                           "analysis (response, survival, comparisons).")
@@ -121,7 +122,7 @@ class FirstScreen:
             items.append(("Allocation", meta["design"]["allocation"]))
         arms = pd.DataFrame([{
             "Arm": a["label"], "Regimen": a["regimen"],
-            "Anlotinib": a.get("anlotinib_dose", "") if a.get("anlotinib") else "no",
+            self.data.intervention.label: a.get("intervention_dose", "") if receives_intervention(a) else "no",
         } for a in meta["arms"]])
         populations = pd.DataFrame([{
             "Population": p["label"], "Arm": self.data.arm_label(p["arm"]), "n": p["n"],

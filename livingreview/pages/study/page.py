@@ -52,7 +52,7 @@ class StudyPage:
 
     def facts(self) -> dict[str, object]:
         """Every value the page's prose states, by glue key."""
-        return {**self.first_screen.facts(), **self.response.facts(), **self.survival.facts(),
+        return {**self.data.intervention.facts(), **self.first_screen.facts(), **self.response.facts(), **self.survival.facts(),
                 **self.reconstruction.facts(), **self.safety.facts(), **self.subgroups.facts(),
                 **self.audit.facts(), **self.risk_of_bias.facts()}
 

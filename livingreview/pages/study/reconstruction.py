@@ -45,15 +45,15 @@ class ReconstructionView:
 
     @cached_property
     def comparisons(self) -> list[dict]:
-        """Anlotinib arm against control arm, per reconstructed population and endpoint:
+        """Intervention arm against control arm, per reconstructed population and endpoint:
         Cox HR (CI) and log-rank p from the reconstructed data, with the printed HR rows."""
         found = []
         printed_ratios = self.data.study.table("outcomes", as_typed=False)
         printed_ratios = printed_ratios[printed_ratios["measure"] == "hazard_ratio"]
         for (population, endpoint), arms in self.reconstructions.items():
             by_arm = {a.inputs.arm: a for a in arms}
-            treated = [a for a in self.data.anlotinib_arms() if a in by_arm]
-            controls = [a for a in by_arm if a not in self.data.anlotinib_arms()]
+            treated = [a for a in self.data.intervention_arms() if a in by_arm]
+            controls = [a for a in by_arm if a not in self.data.intervention_arms()]
             for arm in treated:
                 for control in controls:
                     printed = printed_ratios[(printed_ratios["endpoint"] == endpoint)

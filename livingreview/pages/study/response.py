@@ -1,6 +1,6 @@
 """The response section of a study page: each printed response rate recomputed from its count
 and denominator with an exact CI, beside what the paper printed, and the sentence the first
-screen states about the anlotinib arms."""
+screen states about the arms given the intervention."""
 
 from __future__ import annotations
 
@@ -27,8 +27,8 @@ class ResponseView:
         return response_rates(self.data.study)
 
     def facts(self) -> dict[str, object]:
-        """The objective response and disease control rates with anlotinib, as sentences."""
-        return {f"{endpoint.lower()}_anlotinib": self.rate_sentence(endpoint) for endpoint in ("ORR", "DCR")}
+        """The objective response and disease control rates with the intervention, as sentences."""
+        return {f"{endpoint.lower()}_intervention": self.rate_sentence(endpoint) for endpoint in ("ORR", "DCR")}
 
     def rate_sentence(self, endpoint: str) -> str:
         """The rate in the efficacy population the synthesis uses (so the page and the chapters
@@ -36,7 +36,7 @@ class ResponseView:
         data = self.data
         efficacy = data.study.meta["analysis_populations"]["efficacy"]
         parts = []
-        for arm in data.anlotinib_arms():
+        for arm in data.intervention_arms():
             rate = primary_rate(self.rates[self.rates["population"] == efficacy], endpoint, arm)
             others = [primary_rate(self.rates[self.rates["population"] == p], endpoint, arm)
                       for p in dict.fromkeys(self.rates["population"]) if p != efficacy]

@@ -27,14 +27,14 @@ class SafetyView:
 
     def facts(self) -> dict[str, object]:
         """How many harmonised terms are printed, and the rate of grade 3 or higher adverse
-        events with anlotinib, as a sentence."""
+        events with the intervention, as a sentence."""
         return {"n_ae_terms": int(self.rates.loc[self.rates["group"] != "any", "term"].nunique()),
-                "grade3_any_anlotinib": self._grade3_sentence()}
+                "grade3_any_intervention": self._grade3_sentence()}
 
     def _grade3_sentence(self) -> str:
         rates = self.rates
         chosen = rates[(rates["term"] == "Any adverse event") & (rates["band"] == GRADE_3_PLUS)
-                       & rates["arm"].isin(self.data.anlotinib_arms())]
+                       & rates["arm"].isin(self.data.intervention_arms())]
         parts = [f"{row.percent:.1f}% ({row.category}"
                  + (f", {row.count} of {row.denominator}" if not is_blank(row.count) else ", as printed")
                  + ")" for row in chosen.itertuples()]
