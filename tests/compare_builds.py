@@ -25,6 +25,10 @@ from bs4 import BeautifulSoup
 
 # Pages Sphinx writes that are not the review's (the index of terms and the search form).
 SKIPPED_PAGES = {"genindex.html", "search.html"}
+# Elements that sit inside a line of text: their text joins the text around them, so that a
+# value glued into a sentence reads as the sentence, whatever element carries it.
+INLINE = ["a", "abbr", "b", "bdi", "cite", "code", "data", "em", "i", "kbd", "mark", "q", "s", "samp", "small",
+          "span", "strong", "sub", "sup", "time", "u", "var"]
 
 
 SVG_TEXT = "{http://www.w3.org/2000/svg}text"
@@ -53,6 +57,9 @@ def page_text(page: Path) -> list[str]:
     soup = BeautifulSoup(page.read_text(encoding="utf-8"), "html.parser")
     for hidden in soup(["script", "style", "noscript", "template"]):
         hidden.decompose()
+    for inline in soup(INLINE):
+        inline.unwrap()
+    soup.smooth()
     lines = [" ".join(line.split()) for line in soup.get_text("\n").splitlines()]
     lines = [line for line in lines if line]
     for image in soup.find_all("img"):

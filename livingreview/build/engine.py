@@ -910,7 +910,7 @@ def _use_memo(layout: BuildLayout, code: str) -> None:
 
 def _build(data_dir: Path, layout: BuildLayout, jobs: int | None, log, notebooks_dir: Path,
            forker) -> BuildReport:
-    from ..validation.checks import data_warnings, validate_data_dir
+    from ..validation.data_folder import data_warnings, validate_data_dir
 
     seconds: dict[str, float] = {}
     start = time.perf_counter()
@@ -945,7 +945,7 @@ def _build(data_dir: Path, layout: BuildLayout, jobs: int | None, log, notebooks
     releases = recorded(data_dir)
     from datetime import date
 
-    from ..curated.review import search_schedule
+    from ..search.schedule import search_schedule
 
     overdue = search_schedule(data_dir).warning(date.today())
     # Warnings, not failures: the review stays publishable.

@@ -112,14 +112,22 @@ def log_ratio_se(low: float, high: float, level: float = 95.0) -> float:
     return (math.log(high) - math.log(low)) / (2 * z)
 
 
+def treated_median_column(studies: list[Study]) -> str:
+    """The column of :func:`median_table` holding the intervention arm's median, named after the
+    intervention ('median_<name>'), as the table shows it."""
+    name = intervention_of(studies[0]).name if studies else "intervention"
+    return f"median_{name}"
+
+
 def median_table(studies: list[Study]) -> pd.DataFrame:
-    """Per comparative study and endpoint: the printed medians of the intervention and control
-    arms (comparison population) as printed, their ratio, and the printed unadjusted hazard
-    ratio.
+    """Per comparative study and endpoint: the printed medians of the intervention arm (column
+    :func:`treated_median_column`) and control arm (comparison population) as printed, their
+    ratio, and the printed unadjusted hazard ratio.
 
     ``median_ratio`` is control median / intervention median: the hazard ratio it would equal if
     the hazard in each arm were constant over time.
     """
+    treated_column = treated_median_column(studies)
     hazard_ratios = hazard_ratio_table(studies)
     rows = []
     for study in comparative_studies(studies):
@@ -141,13 +149,13 @@ def median_table(studies: list[Study]) -> pd.DataFrame:
                                             & ~hazard_ratios["adjusted"]] if not hazard_ratios.empty else None
                     first = None if printed is None or printed.empty else printed.sort_values("data_row").iloc[0]
                     rows.append({"study_id": study.study_id, "endpoint": endpoint, "population": population,
-                                 "median_intervention": treated, "median_control": untreated,
+                                 treated_column: treated, "median_control": untreated,
                                  "median_ratio": float(untreated) / float(treated),
                                  "hazard_ratio": math.nan if first is None else first["estimate"],
                                  "hazard_ratio_printed": "" if first is None else first["printed"],
                                  "hr_model": "" if first is None else first["model"],
                                  "integrity": integrity_label(study)})
-    return pd.DataFrame(rows, columns=["study_id", "endpoint", "population", "median_intervention", "median_control",
+    return pd.DataFrame(rows, columns=["study_id", "endpoint", "population", treated_column, "median_control",
                                        "median_ratio", "hazard_ratio", "hazard_ratio_printed", "hr_model",
                                        "integrity"])
 
@@ -372,7 +380,8 @@ def chapter_facts(studies: list[Study]) -> dict[str, object]:
                                "ratio, so the comparison cannot be made here.")
     else:
         names = {s.study_id: s.name for s in studies}
-        parts = [f"{names.get(r['study_id'], r['study_id'])} {r['endpoint']}: medians {r['median_intervention']} vs {r['median_control']} "
+        treated_column = treated_median_column(studies)
+        parts = [f"{names.get(r['study_id'], r['study_id'])} {r['endpoint']}: medians {r[treated_column]} vs {r['median_control']} "
                  f"months, ratio of medians {r['median_ratio']:.2f}, printed hazard ratio {r['hazard_ratio_printed']}"
                  for r in medians.dropna(subset=["hazard_ratio"]).to_dict("records")]
         facts["nr_medians"] = "; ".join(parts)
