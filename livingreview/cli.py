@@ -54,7 +54,8 @@ def _datapackage(args: argparse.Namespace) -> int:
 
 
 def _book(args: argparse.Namespace) -> int:
-    from .build.engine import BuildError, build_book
+    from .build.book import build_book
+    from .build.plan import BuildError
 
     try:
         report = build_book(args.data_dir, args.build_dir, args.jobs)
@@ -76,7 +77,8 @@ def _book(args: argparse.Namespace) -> int:
 def _release(args: argparse.Namespace) -> int:
     """Build, record the release named by the changelog's newest heading, then rebuild so that
     the site names itself the release (only the pages showing the release status re-run)."""
-    from .build.engine import BuildError, BuildLayout, build_book
+    from .build.book import build_book
+    from .build.plan import BuildError, BuildLayout
     from .results.release import ChangelogError, ReleaseError, record_release, release_version, releases_dir
     from .curated.review import last_search_date
 

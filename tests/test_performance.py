@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from livingreview.statistics import memo
 from livingreview.build.bench import Timing, edit_one_study, ratios, synthetic_data
-from livingreview.build.engine import KERNEL_NAME, ensure_kernel, normalise_notebook, notebook_imports
+from livingreview.build.execute import KERNEL_NAME, ensure_kernel, normalise_notebook, notebook_imports
 from livingreview.build.kernel import Forker
 from livingreview.validation.checks import validate_data_dir
 

@@ -37,8 +37,11 @@ from decimal import Decimal
 from pathlib import Path
 
 from .. import paths
-from .engine import (KERNEL_NAME, BuildLayout, assemble_source, current_release, ensure_kernel,
-                    notebook_imports, plan_runs, run_parameters)
+from .assemble import assemble_source
+from .execute import KERNEL_NAME, ensure_kernel, notebook_imports, run_parameters
+from .kernel import Forker
+from .plan import BuildLayout, plan_runs
+from .staged_results import current_release
 
 OUTPUT_DIR = paths.BOOK_DIR / "performance"
 FIXTURE_STUDY = paths.PROJECT_ROOT / "tests" / "fixtures" / "new_study" / "poe2026"
@@ -179,8 +182,6 @@ def kernel_floor(work: Path, repeats: int = FLOOR_REPEATS) -> dict[str, float]:
     forked from a warm parent."""
     import nbformat
     import papermill
-
-    from .kernel import Forker
 
     modules = notebook_imports(sorted(paths.NOTEBOOKS_DIR.rglob("*.ipynb")))
     notebook = nbformat.v4.new_notebook()
