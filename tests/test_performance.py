@@ -3,10 +3,14 @@ memo of shared computations, and the benchmark's own data and arithmetic."""
 
 from __future__ import annotations
 
+from livingreview import paths
 from livingreview.statistics import memo
-from livingreview.build.bench import Timing, edit_one_study, ratios, synthetic_data
+from livingreview.build.bench import Timing, ratios
+from livingreview.build.bench_data import edit_one_study, synthetic_data
 from livingreview.build.execute import KERNEL_NAME, ensure_kernel, normalise_notebook, notebook_imports
 from livingreview.build.kernel import Forker
+from livingreview.curated.studies import study_folders
+from livingreview.search.records import load_screening
 from livingreview.validation.checks import validate_data_dir
 
 from .conftest import FIXTURES, VALID_DATA
@@ -91,6 +95,14 @@ def test_synthetic_studies_are_valid_copies_of_the_fixture(tmp_path):
     assert validate_data_dir(grown) == []
 
 
+def test_the_review_grown_by_synthetic_studies_traces_each_to_the_search_and_is_valid(tmp_path):
+    size = len(study_folders(paths.DATA_DIR)) + 2
+    grown = synthetic_data(tmp_path / "data", size)
+    included = load_screening(grown).query("stage == 'full_text' and decision == 'include'")
+    assert {"synthetic_001", "synthetic_002"} <= set(included["study_id"])
+    assert validate_data_dir(grown) == []
+
+
 def test_the_update_moves_one_printed_median_by_one_unit_of_its_last_decimal(data_copy):
     import csv
 
@@ -131,3 +143,4 @@ def test_the_figure_is_drawn_from_the_benchmark_table(tmp_path):
     text = figure.read_text(encoding="utf-8")
     assert text.startswith("<?xml") and "seconds (wall clock)" in text
     assert redraw(tmp_path).read_text(encoding="utf-8") == text  # the same file from the same table
+

@@ -11,7 +11,8 @@ execute, assemble):
 - the **reference**: the same notebooks, with the same parameters, executed by Jupyter Book
   itself (``execute_notebooks: force``) in one ``jupyter-book build``;
 - the cold build and the one-study update again with the review grown to N studies, by adding
-  copies of a fixture study (``tests/fixtures/new_study/poe2026``) to the real ones;
+  copies of a fixture study (``tests/fixtures/new_study/poe2026``) to the real ones, each
+  traced to the search record (:mod:`livingreview.build.bench_data`);
 - the **floor**: starting one kernel and importing what the notebooks import, the ordinary way
   and forked from the build's warm parent (:mod:`livingreview.build.kernel`).
 
@@ -26,6 +27,7 @@ import csv
 import json
 import os
 import platform
+import re
 import shutil
 import statistics
 import subprocess
@@ -33,19 +35,20 @@ import sys
 import tempfile
 import time
 from dataclasses import asdict, dataclass
-from decimal import Decimal
 from pathlib import Path
+
+import nbformat
+import yaml
 
 from .. import paths
 from .assemble import assemble_source
+from .bench_data import edit_one_study, synthetic_data
 from .execute import KERNEL_NAME, ensure_kernel, notebook_imports, run_parameters
 from .kernel import Forker
 from .plan import BuildLayout, plan_runs
 from .staged_results import current_release
 
 OUTPUT_DIR = paths.BOOK_DIR / "performance"
-FIXTURE_STUDY = paths.PROJECT_ROOT / "tests" / "fixtures" / "new_study" / "poe2026"
-SYNTHETIC_PREFIX = "synthetic"
 DEFAULT_STUDY = "li2022"  # the study whose data the update changes: one in the main analyses
 DEFAULT_SIZES = (25, 50)
 FLOOR_REPEATS = 5
@@ -90,47 +93,6 @@ def timed_build(scenario: str, data_dir: Path, build_dir: Path, studies: int) ->
                   round(total, 2))
 
 
-# ----------------------------------------------------------------------------- data
-
-
-def synthetic_data(target: Path, studies: int, source: Path = paths.DATA_DIR,
-                   fixture: Path = FIXTURE_STUDY) -> Path:
-    """A copy of ``source`` grown to ``studies`` study folders by copies of ``fixture``
-    (ids ``synthetic_001``...); returns ``target``."""
-    shutil.copytree(source, target)
-    study_root = paths.studies_dir(target)
-    existing = sum(1 for p in study_root.iterdir() if p.is_dir())
-    for number in range(1, studies - existing + 1):
-        study_id = f"{SYNTHETIC_PREFIX}_{number:03d}"
-        folder = study_root / study_id
-        folder.mkdir()
-        for path in sorted(fixture.iterdir()):
-            text = path.read_text(encoding="utf-8").replace(fixture.name, study_id)
-            (folder / path.name).write_text(text, encoding="utf-8")
-    return target
-
-
-def edit_one_study(data_dir: Path, study_id: str = DEFAULT_STUDY) -> str:
-    """Move one printed median of the study's outcomes.csv by one unit of its last decimal, in
-    place; returns what was changed."""
-    path = paths.studies_dir(data_dir) / study_id / "outcomes.csv"
-    with path.open(encoding="utf-8", newline="") as handle:
-        rows = list(csv.DictReader(handle))
-        fields = list(rows[0])
-    for number, row in enumerate(rows, start=1):
-        if row["measure"] == "median" and row["estimate"]:
-            before = Decimal(row["estimate"])
-            row["estimate"] = str(before + Decimal(1).scaleb(before.as_tuple().exponent))
-            break
-    else:
-        raise ValueError(f"{path}: no printed median to change")
-    with path.open("w", encoding="utf-8", newline="") as handle:
-        writer = csv.DictWriter(handle, fieldnames=fields, lineterminator="\n")
-        writer.writeheader()
-        writer.writerows(rows)
-    return f"{study_id}/outcomes.csv row {number}: estimate {before} -> {row['estimate']}"
-
-
 # ----------------------------------------------------------------------------- reference
 
 
@@ -143,7 +105,6 @@ def reference_build(data_dir: Path, work: Path, results_dir: Path) -> float:
     the same strict flags.
     The "What changed" page compares with ``results_dir`` (the cold build's results)."""
     import papermill
-    import yaml
 
     layout = BuildLayout(work)
     runs = plan_runs(data_dir)
@@ -180,7 +141,6 @@ def kernel_floor(work: Path, repeats: int = FLOOR_REPEATS) -> dict[str, float]:
     """Median seconds to execute a notebook that only imports what the book's notebooks
     import: kernel start + imports + papermill's own work, started the ordinary way and
     forked from a warm parent."""
-    import nbformat
     import papermill
 
     modules = notebook_imports(sorted(paths.NOTEBOOKS_DIR.rglob("*.ipynb")))
@@ -312,8 +272,6 @@ PAGE_BUDGET_KB = 1500
 
 def page_weight_kb(site: Path, page: Path) -> float:
     """A page's weight: its HTML (figures are inline SVG) and the images it links under _images."""
-    import re
-
     text = page.read_text(encoding="utf-8", errors="replace")
     images = {site / "_images" / name for name in re.findall(r"_images/([^\"'?#\s)]+)", text)}
     return (page.stat().st_size + sum(i.stat().st_size for i in images if i.is_file())) / 1000
