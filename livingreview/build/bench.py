@@ -1,7 +1,7 @@
 """Build benchmark (``make bench``): what a build costs, measured as ratios in one run.
 
-On a copy of the review's data (``data/`` is never written) it times, per stage (validate,
-execute, assemble):
+On a copy of a data folder (the review's ``data/`` unless told otherwise; never written) it
+times, per stage (validate, execute, assemble):
 
 - a **cold** build (no manifest, no ``_build``), run as ``make book`` runs it (a new Python
   process, timed whole);
@@ -11,14 +11,14 @@ execute, assemble):
 - the **reference**: the same notebooks, with the same parameters, executed by Jupyter Book
   itself (``execute_notebooks: force``) in one ``jupyter-book build``;
 - the cold build and the one-study update again with the review grown to N studies, by adding
-  copies of a fixture study (``tests/fixtures/new_study/poe2026``) to the real ones, each
-  traced to the search record (:mod:`livingreview.build.bench_data`);
+  copies of a fixture study (``tests/fixtures/new_study/poe2026``) to the studies of the data
+  folder, each traced to the search record (:mod:`livingreview.build.bench_data`);
 - the **floor**: starting one kernel and importing what the notebooks import, the ordinary way
   and forked from the build's warm parent (:mod:`livingreview.build.kernel`).
 
-It writes ``benchmark.csv`` (every build, with the ratios the targets are about),
-``floor.csv``, ``machine.csv`` and ``benchmark.svg`` to ``book/performance/``, which the
-"Build performance" page shows.
+It writes ``benchmark.csv`` (every build), ``ratios.csv`` (the ratios the targets are about),
+``floor.csv``, ``machine.csv``, ``page_weight.csv`` and ``benchmark.svg`` to an output folder,
+by default ``book/performance/``, which the "Build performance" page shows.
 """
 
 from __future__ import annotations
@@ -284,30 +284,36 @@ def page_weights(site: Path, top: int = 8) -> list[dict]:
     return [{"page": name, "kB with figures": round(kb, 1), "budget kB": PAGE_BUDGET_KB} for kb, name in weights[:top]]
 
 
+def _write_placeholders(folder: Path) -> None:
+    """Tables and a figure that say "not measured yet", for a build before the first benchmark."""
+    import matplotlib.pyplot as plt
+
+    folder.mkdir(parents=True, exist_ok=True)
+    for name in ("benchmark", "ratios", "floor", "machine", "page_weight"):
+        (folder / f"{name}.csv").write_text("status\nnot measured yet: run make bench\n", encoding="utf-8")
+    figure = plt.figure(figsize=(4, 1))
+    figure.text(0.5, 0.5, "not measured yet", ha="center")
+    figure.savefig(folder / "benchmark.svg", metadata={"Date": None})
+    plt.close(figure)
+
+
 def run_benchmark(sizes=DEFAULT_SIZES, study: str = DEFAULT_STUDY, output_dir: Path = OUTPUT_DIR,
-                  log=print) -> Path:
-    """Run every measurement in one go and write the tables and the figure; returns
-    ``output_dir``."""
+                  log=print, data_dir: Path = paths.DATA_DIR, floor_repeats: int = FLOOR_REPEATS) -> Path:
+    """Run every measurement in one go on copies of ``data_dir`` (as it is, then grown to each
+    of ``sizes`` studies; ``study`` is the one the update changes) and write the tables and the
+    figure to ``output_dir``; returns it."""
     import matplotlib
 
     matplotlib.use("Agg")
     # The builds measured include the page that shows these files: it needs them to exist.
-    if not (output_dir / "benchmark.svg").is_file():
-        output_dir.mkdir(parents=True, exist_ok=True)
-        for name in ("benchmark", "ratios", "floor", "machine", "page_weight"):
-            (output_dir / f"{name}.csv").write_text("status\nnot measured yet: run make bench\n", encoding="utf-8")
-        import matplotlib.pyplot as plt
-
-        figure = plt.figure(figsize=(4, 1))
-        figure.text(0.5, 0.5, "not measured yet", ha="center")
-        figure.savefig(output_dir / "benchmark.svg", metadata={"Date": None})
-        plt.close(figure)
+    if not (OUTPUT_DIR / "benchmark.svg").is_file():
+        _write_placeholders(OUTPUT_DIR)
     work = Path(tempfile.mkdtemp(prefix="livingreview-bench-"))
     timings: list[Timing] = []
     try:
-        base_studies = len([p for p in paths.studies_dir().iterdir() if p.is_dir()])
+        base_studies = len([p for p in paths.studies_dir(data_dir).iterdir() if p.is_dir()])
         for studies in (base_studies, *sizes):
-            data = synthetic_data(work / f"data-{studies}", studies)
+            data = synthetic_data(work / f"data-{studies}", studies, source=data_dir)
             build = work / f"build-{studies}"
             log(f"bench: {studies} studies: cold build")
             timings.append(timed_build("cold", data, build, studies))
@@ -319,11 +325,11 @@ def run_benchmark(sizes=DEFAULT_SIZES, study: str = DEFAULT_STUDY, output_dir: P
             if studies == base_studies:
                 weights = page_weights(build / paths.SITE_DIRNAME)
                 log("bench: reference: Jupyter Book executes the same notebooks")
-                reference_data = synthetic_data(work / "data-reference", studies)
+                reference_data = synthetic_data(work / "data-reference", studies, source=data_dir)
                 reference_s = reference_build(reference_data, work / "reference",
                                               build / paths.RESULTS_DIRNAME)
         log("bench: floor: kernel start and imports")
-        floor = kernel_floor(work / "floor")
+        floor = kernel_floor(work / "floor", floor_repeats)
     finally:
         shutil.rmtree(work, ignore_errors=True)
 
