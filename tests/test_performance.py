@@ -108,8 +108,6 @@ def test_the_review_grown_by_synthetic_studies_traces_each_to_the_search_and_is_
 
 
 def test_the_update_moves_one_printed_median_by_one_unit_of_its_last_decimal(data_copy):
-    import csv
-
     def estimates() -> list[str]:
         text = (data_copy / "studies/doe2024/outcomes.csv").read_text(encoding="utf-8")
         return [row["estimate"] for row in csv.DictReader(text.splitlines())]

@@ -118,7 +118,7 @@ class _BookBuild:
         self.completed: dict[str, dict] = {}
         self.sources_digest = None  # of everything the site is made from
 
-    # ------------------------------------------------------------------------- 1. validate
+    # ------------------------------------------------------------------------- 1. plan, validate
 
     def plan(self, notebooks_dir: Path) -> None:
         """The runs, which of the pages are stale (their inputs do not depend on what executes),
