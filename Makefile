@@ -54,8 +54,9 @@ new-study: $(INSTALLED) ## create data/studies/<ID>/ from templates: make new-st
 	@test -n "$(ID)" || { echo "usage: make new-study ID=<study_id> [TOOL=minors|robins_i|rob_2]"; exit 1; }
 	$(PY) -m livingreview new-study $(ID) --rob-tool $(or $(TOOL),minors)
 
-bench: $(INSTALLED) ## time cold/no-op/one-study builds against Jupyter Book's execution; writes book/performance/
-	$(PY) -m livingreview bench
+bench: $(INSTALLED) ## time cold/no-op/one-study builds against Jupyter Book's execution; writes book/performance/ [DATA=data SIZES="25 50" STUDY=li2022 OUTPUT=book/performance]
+	$(PY) -m livingreview $(if $(DATA),--data-dir $(DATA)) bench $(if $(SIZES),--sizes $(SIZES)) \
+		$(if $(STUDY),--study $(STUDY)) $(if $(OUTPUT),--output $(OUTPUT))
 
 metafor-fixtures: $(INSTALLED) ## regenerate the R metafor reference values the tests compare with (needs R + metafor)
 	@command -v Rscript >/dev/null || { echo "Rscript not found: install R and metafor (Debian: apt-get install r-cran-metafor)"; exit 1; }

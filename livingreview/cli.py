@@ -55,7 +55,8 @@ def _datapackage(args: argparse.Namespace) -> int:
 
 
 def _book(args: argparse.Namespace) -> int:
-    from .build.engine import BuildError, build_book
+    from .build.book import build_book
+    from .build.plan import BuildError
 
     try:
         report = build_book(args.data_dir, args.build_dir, args.jobs)
@@ -77,7 +78,8 @@ def _book(args: argparse.Namespace) -> int:
 def _release(args: argparse.Namespace) -> int:
     """Build, record the release named by the changelog's newest heading, then rebuild so that
     the site names itself the release (only the pages showing the release status re-run)."""
-    from .build.engine import BuildError, BuildLayout, build_book
+    from .build.book import build_book
+    from .build.plan import BuildError, BuildLayout
     from .results.release import ChangelogError, ReleaseError, record_release, release_version, releases_dir
     from .search.schedule import last_search_date
 
@@ -157,7 +159,8 @@ def _bench(args: argparse.Namespace) -> int:
 
     from .build.bench import run_benchmark
 
-    output = run_benchmark(args.sizes, args.study, args.output)
+    output = run_benchmark(args.sizes, args.study, args.output, data_dir=args.data_dir,
+                           floor_repeats=args.floor_repeats)
     with (output / "ratios.csv").open(encoding="utf-8") as handle:
         for row in csv.DictReader(handle):
             print(f"bench: {row['ratio']}: {row['value']} {row['target']} {row['met']}".rstrip())
@@ -217,6 +220,8 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--study", default="li2022", help="the study whose data the update changes")
     bench.add_argument("--output", type=Path, default=paths.BOOK_DIR / "performance",
                        help="where the tables and the figure go (default: book/performance/)")
+    bench.add_argument("--floor-repeats", type=int, default=5,
+                       help="times the kernel floor is measured each way; the median is kept (default 5)")
     bench.set_defaults(run=_bench)
     return parser
 

@@ -16,7 +16,8 @@ from pathlib import Path
 
 import pytest
 
-from livingreview.build.engine import BuildError, build_book
+from livingreview.build.book import build_book
+from livingreview.build.plan import BuildError
 from livingreview.results.table import RESULT_COLUMNS
 
 from .conftest import COMPARISON_RUNS, FIXTURES, SYNTHESIS_RUNS, TEACHING_RUNS, VALID_DATA, edit_csv

@@ -8,8 +8,10 @@ import shutil
 import nbformat
 
 from livingreview import paths
-from livingreview.build.engine import (DataSnapshot, INJECTED_CELL_ID, input_hash, input_parts, normalise_notebook,
-                                plan_runs, stale_reason)
+from livingreview.build.digests import DataSnapshot
+from livingreview.build.execute import INJECTED_CELL_ID, normalise_notebook
+from livingreview.build.plan import plan_runs
+from livingreview.build.staleness import input_hash, input_parts, stale_reason
 from livingreview.build.kernel import read_record
 
 from .conftest import COMPARISON_RUNS, SYNTHESIS_RUNS, TEACHING_RUNS

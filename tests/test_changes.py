@@ -15,7 +15,8 @@ import yaml
 
 import livingreview
 from livingreview import paths
-from livingreview.build.engine import BuildLayout, comparison_baseline, publish_results
+from livingreview.build.plan import BuildLayout
+from livingreview.build.staged_results import comparison_baseline, publish_results
 from livingreview.results.changes import Release, compare_results, identified
 from livingreview.cli import main
 from livingreview.results.release import ChangelogError, release_version

@@ -24,7 +24,9 @@ import nbformat
 import pytest
 from hypothesis import HealthCheck, given, settings
 
-from livingreview.build.engine import plan_runs, run_parameters, build_book
+from livingreview.build.book import build_book
+from livingreview.build.execute import run_parameters
+from livingreview.build.plan import plan_runs
 from livingreview.validation.data_folder import validate_data_dir
 
 from .generated_studies import reviews, write_review

@@ -3,10 +3,18 @@ memo of shared computations, and the benchmark's own data and arithmetic."""
 
 from __future__ import annotations
 
+import csv
+
+import pytest
+
+from livingreview import paths
 from livingreview.statistics import memo
-from livingreview.build.bench import Timing, edit_one_study, ratios, synthetic_data
-from livingreview.build.engine import KERNEL_NAME, ensure_kernel, normalise_notebook, notebook_imports
+from livingreview.build.bench import OUTPUT_DIR, REFERENCE_SCENARIO, Timing, ratios, run_benchmark
+from livingreview.build.bench_data import edit_one_study, synthetic_data
+from livingreview.build.execute import KERNEL_NAME, ensure_kernel, normalise_notebook, notebook_imports
 from livingreview.build.kernel import Forker
+from livingreview.curated.studies import study_folders
+from livingreview.search.records import load_screening
 from livingreview.validation.data_folder import validate_data_dir
 
 from .conftest import FIXTURES, VALID_DATA
@@ -91,9 +99,15 @@ def test_synthetic_studies_are_valid_copies_of_the_fixture(tmp_path):
     assert validate_data_dir(grown) == []
 
 
-def test_the_update_moves_one_printed_median_by_one_unit_of_its_last_decimal(data_copy):
-    import csv
+def test_the_review_grown_by_synthetic_studies_traces_each_to_the_search_and_is_valid(tmp_path):
+    size = len(study_folders(paths.DATA_DIR)) + 2
+    grown = synthetic_data(tmp_path / "data", size)
+    included = load_screening(grown).query("stage == 'full_text' and decision == 'include'")
+    assert {"synthetic_001", "synthetic_002"} <= set(included["study_id"])
+    assert validate_data_dir(grown) == []
 
+
+def test_the_update_moves_one_printed_median_by_one_unit_of_its_last_decimal(data_copy):
     def estimates() -> list[str]:
         text = (data_copy / "studies/doe2024/outcomes.csv").read_text(encoding="utf-8")
         return [row["estimate"] for row in csv.DictReader(text.splitlines())]
@@ -124,10 +138,36 @@ def test_ratios_are_the_targets_arithmetic():
 def test_the_figure_is_drawn_from_the_benchmark_table(tmp_path):
     import shutil
 
-    from livingreview.build.bench import OUTPUT_DIR, redraw
+    from livingreview.build.bench import redraw
 
     shutil.copy2(OUTPUT_DIR / "benchmark.csv", tmp_path / "benchmark.csv")
     figure = redraw(tmp_path)
     text = figure.read_text(encoding="utf-8")
     assert text.startswith("<?xml") and "seconds (wall clock)" in text
     assert redraw(tmp_path).read_text(encoding="utf-8") == text  # the same file from the same table
+
+
+@pytest.mark.slow
+def test_the_whole_benchmark_at_a_tiny_size_writes_what_the_performance_page_shows(tmp_path):
+    """One size only (the fixture review grown to two studies): the reference build, which
+    Jupyter Book runs one notebook after another, takes most of the time."""
+    page_tables = {path.name: path.read_bytes() for path in OUTPUT_DIR.iterdir()}
+    grown = synthetic_data(tmp_path / "data", 2, source=VALID_DATA)
+    output = run_benchmark(sizes=(), study="doe2024", output_dir=tmp_path / "performance", data_dir=grown,
+                           floor_repeats=1)
+
+    def rows(name: str) -> list[dict]:
+        with (output / f"{name}.csv").open(encoding="utf-8") as handle:
+            return list(csv.DictReader(handle))
+
+    builds = {row["scenario"]: row for row in rows("benchmark")}
+    assert list(builds) == ["cold", "no-op", "one-study update", REFERENCE_SCENARIO]
+    assert {row["studies"] for row in builds.values()} == {"2"}
+    assert builds["cold"]["notebooks_executed"] == builds["cold"]["notebooks"]
+    assert builds["no-op"]["notebooks_executed"] == "0"
+    assert [row["ratio"] for row in rows("ratios")] == ["cold / reference", "one-study update / cold", "no-op / cold"]
+    assert len(rows("floor")) == 5
+    assert [row["item"] for row in rows("machine")] == ["processor", "cores", "memory", "system", "python"]
+    assert rows("page_weight") and all(float(row["kB with figures"]) > 0 for row in rows("page_weight"))
+    assert "seconds (wall clock)" in (output / "benchmark.svg").read_text(encoding="utf-8")
+    assert {path.name: path.read_bytes() for path in OUTPUT_DIR.iterdir()} == page_tables  # left alone

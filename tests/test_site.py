@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from livingreview import paths
-from livingreview.build.engine import build_book
+from livingreview.build.book import build_book
 from livingreview.curated.studies import study_folders
 
 from .conftest import COMPARISON_RUNS, SYNTHESIS_RUNS, TEACHING_RUNS

@@ -1,7 +1,7 @@
 """Build benchmark (``make bench``): what a build costs, measured as ratios in one run.
 
-On a copy of the review's data (``data/`` is never written) it times, per stage (validate,
-execute, assemble):
+On a copy of a data folder (the review's ``data/`` unless told otherwise; never written) it
+times, per stage (validate, execute, assemble):
 
 - a **cold** build (no manifest, no ``_build``), run as ``make book`` runs it (a new Python
   process, timed whole);
@@ -11,13 +11,14 @@ execute, assemble):
 - the **reference**: the same notebooks, with the same parameters, executed by Jupyter Book
   itself (``execute_notebooks: force``) in one ``jupyter-book build``;
 - the cold build and the one-study update again with the review grown to N studies, by adding
-  copies of a fixture study (``tests/fixtures/new_study/poe2026``) to the real ones;
+  copies of a fixture study (``tests/fixtures/new_study/poe2026``) to the studies of the data
+  folder, each traced to the search record (:mod:`livingreview.build.bench_data`);
 - the **floor**: starting one kernel and importing what the notebooks import, the ordinary way
   and forked from the build's warm parent (:mod:`livingreview.build.kernel`).
 
-It writes ``benchmark.csv`` (every build, with the ratios the targets are about),
-``floor.csv``, ``machine.csv`` and ``benchmark.svg`` to ``book/performance/``, which the
-"Build performance" page shows.
+It writes ``benchmark.csv`` (every build), ``ratios.csv`` (the ratios the targets are about),
+``floor.csv``, ``machine.csv``, ``page_weight.csv`` and ``benchmark.svg`` to an output folder,
+by default ``book/performance/``, which the "Build performance" page shows.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ import csv
 import json
 import os
 import platform
+import re
 import shutil
 import statistics
 import subprocess
@@ -33,16 +35,20 @@ import sys
 import tempfile
 import time
 from dataclasses import asdict, dataclass
-from decimal import Decimal
 from pathlib import Path
 
+import nbformat
+import yaml
+
 from .. import paths
-from .engine import (KERNEL_NAME, BuildLayout, assemble_source, current_release, ensure_kernel,
-                    notebook_imports, plan_runs, run_parameters)
+from .assemble import assemble_source
+from .bench_data import edit_one_study, synthetic_data
+from .execute import KERNEL_NAME, ensure_kernel, notebook_imports, run_parameters
+from .kernel import Forker
+from .plan import BuildLayout, plan_runs
+from .staged_results import current_release
 
 OUTPUT_DIR = paths.BOOK_DIR / "performance"
-FIXTURE_STUDY = paths.PROJECT_ROOT / "tests" / "fixtures" / "new_study" / "poe2026"
-SYNTHETIC_PREFIX = "synthetic"
 DEFAULT_STUDY = "li2022"  # the study whose data the update changes: one in the main analyses
 DEFAULT_SIZES = (25, 50)
 FLOOR_REPEATS = 5
@@ -87,47 +93,6 @@ def timed_build(scenario: str, data_dir: Path, build_dir: Path, studies: int) ->
                   round(total, 2))
 
 
-# ----------------------------------------------------------------------------- data
-
-
-def synthetic_data(target: Path, studies: int, source: Path = paths.DATA_DIR,
-                   fixture: Path = FIXTURE_STUDY) -> Path:
-    """A copy of ``source`` grown to ``studies`` study folders by copies of ``fixture``
-    (ids ``synthetic_001``...); returns ``target``."""
-    shutil.copytree(source, target)
-    study_root = paths.studies_dir(target)
-    existing = sum(1 for p in study_root.iterdir() if p.is_dir())
-    for number in range(1, studies - existing + 1):
-        study_id = f"{SYNTHETIC_PREFIX}_{number:03d}"
-        folder = study_root / study_id
-        folder.mkdir()
-        for path in sorted(fixture.iterdir()):
-            text = path.read_text(encoding="utf-8").replace(fixture.name, study_id)
-            (folder / path.name).write_text(text, encoding="utf-8")
-    return target
-
-
-def edit_one_study(data_dir: Path, study_id: str = DEFAULT_STUDY) -> str:
-    """Move one printed median of the study's outcomes.csv by one unit of its last decimal, in
-    place; returns what was changed."""
-    path = paths.studies_dir(data_dir) / study_id / "outcomes.csv"
-    with path.open(encoding="utf-8", newline="") as handle:
-        rows = list(csv.DictReader(handle))
-        fields = list(rows[0])
-    for number, row in enumerate(rows, start=1):
-        if row["measure"] == "median" and row["estimate"]:
-            before = Decimal(row["estimate"])
-            row["estimate"] = str(before + Decimal(1).scaleb(before.as_tuple().exponent))
-            break
-    else:
-        raise ValueError(f"{path}: no printed median to change")
-    with path.open("w", encoding="utf-8", newline="") as handle:
-        writer = csv.DictWriter(handle, fieldnames=fields, lineterminator="\n")
-        writer.writeheader()
-        writer.writerows(rows)
-    return f"{study_id}/outcomes.csv row {number}: estimate {before} -> {row['estimate']}"
-
-
 # ----------------------------------------------------------------------------- reference
 
 
@@ -140,7 +105,6 @@ def reference_build(data_dir: Path, work: Path, results_dir: Path) -> float:
     the same strict flags.
     The "What changed" page compares with ``results_dir`` (the cold build's results)."""
     import papermill
-    import yaml
 
     layout = BuildLayout(work)
     runs = plan_runs(data_dir)
@@ -177,10 +141,7 @@ def kernel_floor(work: Path, repeats: int = FLOOR_REPEATS) -> dict[str, float]:
     """Median seconds to execute a notebook that only imports what the book's notebooks
     import: kernel start + imports + papermill's own work, started the ordinary way and
     forked from a warm parent."""
-    import nbformat
     import papermill
-
-    from .kernel import Forker
 
     modules = notebook_imports(sorted(paths.NOTEBOOKS_DIR.rglob("*.ipynb")))
     notebook = nbformat.v4.new_notebook()
@@ -311,8 +272,6 @@ PAGE_BUDGET_KB = 1500
 
 def page_weight_kb(site: Path, page: Path) -> float:
     """A page's weight: its HTML (figures are inline SVG) and the images it links under _images."""
-    import re
-
     text = page.read_text(encoding="utf-8", errors="replace")
     images = {site / "_images" / name for name in re.findall(r"_images/([^\"'?#\s)]+)", text)}
     return (page.stat().st_size + sum(i.stat().st_size for i in images if i.is_file())) / 1000
@@ -325,30 +284,36 @@ def page_weights(site: Path, top: int = 8) -> list[dict]:
     return [{"page": name, "kB with figures": round(kb, 1), "budget kB": PAGE_BUDGET_KB} for kb, name in weights[:top]]
 
 
+def _write_placeholders(folder: Path) -> None:
+    """Tables and a figure that say "not measured yet", for a build before the first benchmark."""
+    import matplotlib.pyplot as plt
+
+    folder.mkdir(parents=True, exist_ok=True)
+    for name in ("benchmark", "ratios", "floor", "machine", "page_weight"):
+        (folder / f"{name}.csv").write_text("status\nnot measured yet: run make bench\n", encoding="utf-8")
+    figure = plt.figure(figsize=(4, 1))
+    figure.text(0.5, 0.5, "not measured yet", ha="center")
+    figure.savefig(folder / "benchmark.svg", metadata={"Date": None})
+    plt.close(figure)
+
+
 def run_benchmark(sizes=DEFAULT_SIZES, study: str = DEFAULT_STUDY, output_dir: Path = OUTPUT_DIR,
-                  log=print) -> Path:
-    """Run every measurement in one go and write the tables and the figure; returns
-    ``output_dir``."""
+                  log=print, data_dir: Path = paths.DATA_DIR, floor_repeats: int = FLOOR_REPEATS) -> Path:
+    """Run every measurement in one go on copies of ``data_dir`` (as it is, then grown to each
+    of ``sizes`` studies; ``study`` is the one the update changes) and write the tables and the
+    figure to ``output_dir``; returns it."""
     import matplotlib
 
     matplotlib.use("Agg")
     # The builds measured include the page that shows these files: it needs them to exist.
-    if not (output_dir / "benchmark.svg").is_file():
-        output_dir.mkdir(parents=True, exist_ok=True)
-        for name in ("benchmark", "ratios", "floor", "machine", "page_weight"):
-            (output_dir / f"{name}.csv").write_text("status\nnot measured yet: run make bench\n", encoding="utf-8")
-        import matplotlib.pyplot as plt
-
-        figure = plt.figure(figsize=(4, 1))
-        figure.text(0.5, 0.5, "not measured yet", ha="center")
-        figure.savefig(output_dir / "benchmark.svg", metadata={"Date": None})
-        plt.close(figure)
+    if not (OUTPUT_DIR / "benchmark.svg").is_file():
+        _write_placeholders(OUTPUT_DIR)
     work = Path(tempfile.mkdtemp(prefix="livingreview-bench-"))
     timings: list[Timing] = []
     try:
-        base_studies = len([p for p in paths.studies_dir().iterdir() if p.is_dir()])
+        base_studies = len([p for p in paths.studies_dir(data_dir).iterdir() if p.is_dir()])
         for studies in (base_studies, *sizes):
-            data = synthetic_data(work / f"data-{studies}", studies)
+            data = synthetic_data(work / f"data-{studies}", studies, source=data_dir)
             build = work / f"build-{studies}"
             log(f"bench: {studies} studies: cold build")
             timings.append(timed_build("cold", data, build, studies))
@@ -360,11 +325,11 @@ def run_benchmark(sizes=DEFAULT_SIZES, study: str = DEFAULT_STUDY, output_dir: P
             if studies == base_studies:
                 weights = page_weights(build / paths.SITE_DIRNAME)
                 log("bench: reference: Jupyter Book executes the same notebooks")
-                reference_data = synthetic_data(work / "data-reference", studies)
+                reference_data = synthetic_data(work / "data-reference", studies, source=data_dir)
                 reference_s = reference_build(reference_data, work / "reference",
                                               build / paths.RESULTS_DIRNAME)
         log("bench: floor: kernel start and imports")
-        floor = kernel_floor(work / "floor")
+        floor = kernel_floor(work / "floor", floor_repeats)
     finally:
         shutil.rmtree(work, ignore_errors=True)
 

@@ -6,7 +6,7 @@ build, a **forker** process imports those libraries once and forks each kernel f
 kernel then starts with everything imported, as a copy of the warm parent (Linux/macOS ``fork``).
 Every notebook still runs in a kernel of its own, with nothing left over from another notebook.
 
-The kernelspec the build installs (see :func:`livingreview.build.engine.ensure_kernel`) runs
+The kernelspec the build installs (see :func:`livingreview.build.execute.ensure_kernel`) runs
 ``python -m livingreview.build.kernel -f <connection file>``. That launcher asks the forker named in
 the environment variable :data:`FORKER_ENV` for a kernel, then stays alive as the kernel's
 stand-in for the kernel manager (it passes signals on and exits when the kernel does). Without a
