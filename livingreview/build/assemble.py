@@ -25,6 +25,7 @@ from pathlib import Path
 import yaml
 
 from .. import paths
+from ..curated.review import load_review
 from ..curated.studies import load_studies
 from .bibliography import study_bibtex
 from .digests import DataSnapshot, add_to_digest
@@ -52,9 +53,16 @@ def _data_archive(data_dir: Path, target: Path) -> None:
             archive.writestr(info, path.read_bytes())
 
 
-def _write_config(target: Path, status) -> None:
-    """The book's configuration, with the release status in every page's footer."""
+def site_title(data_dir: Path) -> str:
+    """The site's title: the review's, from data/review.yaml, as a living review."""
+    return f"{load_review(data_dir)['title']}: a living evidence review"
+
+
+def _write_config(target: Path, status, title: str) -> None:
+    """The book's configuration, with the review's title and the release status in every page's
+    footer."""
     config = yaml.safe_load(paths.BOOK_CONFIG_FILE.read_text(encoding="utf-8"))
+    config["title"] = title
     footer = config.setdefault("html", {}).get("extra_footer", "")
     # A relative link would break on pages in sub-folders; the changelog is in the navigation.
     config["html"]["extra_footer"] = f'{footer} <span class="lr-release">{html.escape(status.label)}.</span>'.strip()
@@ -88,7 +96,7 @@ def assemble_source(runs: list[Run], data_dir: Path, layout: BuildLayout, result
     if staging.exists():
         shutil.rmtree(staging)
     _copy_tree(paths.BOOK_DIR, staging)
-    _write_config(staging / "_config.yml", status)
+    _write_config(staging / "_config.yml", status, site_title(data_dir))
     shutil.copy2(paths.BOOK_TOC_FILE, staging / "_toc.yml")
     _write_changelog(staging / "changelog.md", status)
     for run in runs:
