@@ -16,10 +16,14 @@ from pathlib import Path
 
 import pytest
 
+from livingreview import paths
 from livingreview.build.book import build_book
+from livingreview.curated.review import load_intervention
 from livingreview.build.plan import BuildError
 from livingreview.results.table import RESULT_COLUMNS
 
+from .another_intervention import other_intervention_named, renamed_review
+from .compare_builds import site_pages
 from .conftest import COMPARISON_RUNS, FIXTURES, SYNTHESIS_RUNS, TEACHING_RUNS, VALID_DATA, edit_csv
 
 NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"
@@ -77,6 +81,14 @@ def test_cold_build_executes_every_notebook_and_writes_one_page_per_study(book):
     assert report.reused == []
     pages = sorted(p.name for p in (build / "html/studies").glob("*.html"))
     assert pages == ["doe2024.html", f"{SECOND_STUDY}.html"]
+
+
+def test_no_page_of_the_fixture_review_names_another_intervention(book):
+    """The fixture review is about examplinib (its review.yaml): the engine, the notebooks and
+    the book's own pages name no other treatment, so no page of its site says "anlotinib"."""
+    _, build, _ = book
+    assert "examplinib" in " ".join(site_pages(build / "html")["index.html"]).lower()
+    assert not other_intervention_named(build / "html", "anlotinib")
 
 
 def test_results_table_has_the_documented_columns(book):
@@ -480,3 +492,15 @@ def test_rates_of_0_and_100_percent_build_and_each_pool_says_what_it_could_estim
     assert "inverse variance, REML, Hartung-Knapp" in page and "1.3 (" in page  # 1/2 added to each 0/38
     results = (build / "results/results.csv").read_text(encoding="utf-8")
     assert "not pooled: no study has an event" in results
+
+
+@pytest.mark.slow
+def test_the_review_with_its_intervention_renamed_builds_and_no_page_says_the_old_name(tmp_path):
+    """The engine is apart from the review: the review's own data, with the intervention renamed
+    throughout data/ (files and folder names), validate and build, and no page names the
+    intervention of data/review.yaml any more."""
+    old = load_intervention(paths.DATA_DIR).name
+    data = renamed_review(paths.DATA_DIR, tmp_path / "data", old, "examplinib")
+    report = build_book(data, tmp_path / "build", log=lambda *_: None)
+    assert "Examplinib" in " ".join(site_pages(report.site)["synthesis/safety.html"])
+    assert not other_intervention_named(report.site, old)
