@@ -52,7 +52,7 @@ OUTPUT_DIR = paths.BOOK_DIR / "performance"
 DEFAULT_STUDY = "li2022"  # the study whose data the update changes: one in the main analyses
 DEFAULT_SIZES = (25, 50)
 FLOOR_REPEATS = 5
-# The targets (issue "Build performance"): ratio -> largest acceptable value.
+# The targets the build is held to: ratio -> largest acceptable value.
 TARGETS = {
     "cold / reference": 0.6,
     "one-study update / cold": 0.5,
