@@ -31,10 +31,12 @@ from .claims import check_claims, check_multiple_estimates
 from ..curated.rowrefs import curator_findings
 from ..curated.studies import Study, load_studies, load_vocabulary, stack_rows, typed
 from ..curated.dictionary import load_dictionary
-from ..statistics.intervals import METHOD_ALIASES, METHOD_LABELS, PROPORTION_CI_METHODS, proportion_ci
+from ..statistics.intervals import (METHOD_ALIASES, METHOD_LABELS, PROPORTION_CI_METHODS, proportion_ci,
+                                    reproducing_methods)
 from ..statistics.memo import by_value, folder_digest, memoised
 from ..validation.row_rules import row_rules
-from ..curated.printed import format_like, half_unit, matches_printed, parse_p_value, to_float
+from ..curated.printed import (attainable_counts, date_bounds, format_like, half_unit, implied_count, matches_printed,
+                               parse_p_value, to_float)
 
 FINDING_COLUMNS = ["study_id", "table", "row", "source", "rule", "quantity", "printed",
                    "recomputed", "verdict", "detail", "kind", "grade", "other_rows"]
@@ -175,11 +177,6 @@ def _quantity(table: str, row: dict) -> str:
     return _label(row, *keys)
 
 
-def attainable_counts(printed_percent: str, denominator: int) -> list[int]:
-    """Whole counts k for which 100 k / denominator rounds to the printed percentage."""
-    return [k for k in range(denominator + 1) if matches_printed(100 * k / denominator, printed_percent)]
-
-
 def check_percentages(study: Study) -> list[Finding]:
     """Rules ``percent`` and ``percent_attainable``."""
     findings = []
@@ -212,29 +209,7 @@ def check_percentages(study: Study) -> list[Finding]:
     return findings
 
 
-def implied_count(row: dict, count_col: str = "count", denominator_col: str = "denominator",
-                  percent_col: str = "estimate") -> int | None:
-    """The printed count, or the only count the printed percentage allows; None if neither."""
-    if _present(row.get(count_col)):
-        return int(row[count_col])
-    if _present(row.get(percent_col)) and _present(row.get(denominator_col)):
-        counts = attainable_counts(row[percent_col], int(row[denominator_col]))
-        if len(counts) == 1:
-            return counts[0]
-    return None
-
-
 # ----------------------------------------------------------------------------- CI methods
-
-
-def reproducing_methods(count: int, n: int, ci_low: str, ci_high: str, level: float = 95.0) -> list[str]:
-    """Proportion-CI methods whose interval rounds to the printed limits."""
-    found = []
-    for method in PROPORTION_CI_METHODS:
-        low, high = proportion_ci(count, n, method, level)
-        if matches_printed(low, ci_low) and matches_printed(high, ci_high):
-            found.append(method)
-    return found
 
 
 def check_ci_methods(study: Study) -> list[Finding]:
@@ -617,17 +592,6 @@ def check_baseline_sums(study: Study) -> list[Finding]:
             " + ".join(f"{lvl} {int(c)}" for lvl, c in zip(group["level"], group["count"])),
             f"{total} of {total_n}", verdict, detail))
     return findings
-
-
-def date_bounds(printed: str) -> tuple[pd.Timestamp, pd.Timestamp]:
-    """Earliest and latest day a printed (possibly partial) date can mean."""
-    parts = printed.split("-")
-    start = pd.Timestamp(int(parts[0]), int(parts[1]) if len(parts) > 1 else 1, int(parts[2]) if len(parts) > 2 else 1)
-    if len(parts) == 3:
-        return start, start
-    if len(parts) == 2:
-        return start, start + pd.offsets.MonthEnd(0)
-    return start, pd.Timestamp(int(parts[0]), 12, 31)
 
 
 DATE_ORDER = [

@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 from scipy import special, stats
 
-from ..audit.rules import attainable_counts
+from ..curated.printed import attainable_counts
 from ..curated.review import intervention_of, load_review, receives_intervention
 from ..curated.studies import ROW_COLUMN, Study, stack_rows
 from .meta import (GLMM, NotEstimable, PooledEstimate, common_effect, common_effect_proportion,
