@@ -11,7 +11,7 @@ from pathlib import Path
 import pandas as pd
 
 from .. import paths
-from ..audit.rules import RULE_LABELS, RULES
+from ..audit.findings import RULE_LABELS, RULES
 from ..curated.studies import Study, load_studies
 from .chapters.summary_of_findings import SummaryOfFindingsChapter
 from .display import glue_facts, study_link, table, table_html

@@ -15,7 +15,8 @@ import pandas as pd
 from scipy import stats
 
 from .. import paths
-from ..audit.rules import MISMATCH, audit_studies
+from ..audit.findings import MISMATCH
+from ..audit.run import audit_studies
 from ..curated.studies import Study, load_studies, load_vocabulary
 from ..curated.integrity import main_analysis_studies
 from ..statistics.intervals import (METHOD_ALIASES, METHOD_LABELS, PROPORTION_CI_METHODS, proportion_ci,
