@@ -23,7 +23,6 @@ RESULT_COLUMNS = ["scope", "arm", "population", "endpoint", "statistic", "estima
 AS_PRINTED = "as printed"
 # A GRADE certainty as a number (1 = very low ... 4 = high), so that builds can be compared.
 CERTAINTY_STATISTIC = "certainty_level"
-CERTAINTY_LEVELS = ["very low", "low", "moderate", "high"]
 FLOAT_FORMAT = "%.10g"  # enough digits to compare runs, few enough to be stable across platforms
 
 

@@ -15,9 +15,9 @@ from ...curated.integrity import (EXCLUDE, SENSITIVITY_ONLY, load_checks, load_s
 from ...curated.integrity import decision as integrity_decision
 from ...curated.risk_of_bias import level_label, load_judgement, load_tools
 from ...curated.studies import stack_rows
-from ...results.table import CERTAINTY_LEVELS, CERTAINTY_STATISTIC, RESULT_COLUMNS, write_results
+from ...results.table import CERTAINTY_STATISTIC, RESULT_COLUMNS, write_results
 from ...statistics import synthesis
-from ...statistics.certainty import DOMAIN_LABELS, DOMAINS
+from ...statistics.certainty import CERTAINTY_LEVELS, DOMAIN_LABELS, DOMAINS
 from ...statistics.meta import GLMM
 from ..display import Joined, Link, Rich, details, glue_facts, html_block, key_message, table, tables_by
 from .base import Chapter
