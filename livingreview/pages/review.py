@@ -19,7 +19,8 @@ from ..statistics.intervals import METHOD_LABELS, PROPORTION_CI_METHODS
 from ..curated.review import intervention_in, load_review, overview
 from ..curated.risk_of_bias import load_tools
 from ..search.schedule import search_schedule
-from ..statistics.synthesis import LEAVE_ONE_OUT_MIN_STUDIES, SMALL_CELL
+from ..statistics.odds_ratios import SMALL_CELL
+from ..statistics.pooling import LEAVE_ONE_OUT_MIN_STUDIES
 
 
 @dataclass

@@ -4,9 +4,10 @@ studies and patients it rests on, its GRADE certainty and a plain-language sente
 This is the layer a reader meets first: the front page's key findings, the summary-of-findings
 tables and the key-message boxes of the chapters and study pages are all views of the
 :class:`Finding` objects made here. Everything is computed from the curated data with the
-statistics the chapters use (:mod:`livingreview.statistics.synthesis`), from the studies of the main
-analyses only (:func:`livingreview.curated.integrity.main_analysis_studies`); studies kept for
-sensitivity analyses are reported beside the main estimate, never inside it.
+statistics the chapters use (pools of arm rates, odds ratios, printed hazard ratios and
+landmark rates), from the studies of the main analyses only
+(:func:`livingreview.curated.integrity.main_analysis_studies`); studies kept for sensitivity
+analyses are reported beside the main estimate, never inside it.
 
 Two kinds of finding per setting:
 
@@ -29,12 +30,18 @@ from functools import cached_property
 
 import pandas as pd
 
-from . import synthesis, wording
+from . import wording
+from .arms import (PARTNER_LABELS, control_arms, efficacy_population, intervention_arms, is_matched,
+                   two_arm_studies)
 from .certainty import Judgement, certainty_text, find_judgement
 from ..curated.studies import stack_rows
 from ..curated.integrity import StudyStatus, analysis_set, MAIN, SENSITIVITY, study_status
+from .landmarks import landmark_estimate, printed_landmark
 from .meta import GLMM
+from .odds_ratios import grade3_odds_ratios, response_odds_ratios, shown_odds_ratio
+from .pooling import MIN_POOLED_STUDIES, arm_rates, definition_label, pool_rates
 from .reconstruct import SOURCE_RANK
+from .safety import grade3_rates
 from ..curated.review import design_label, intervention_of, load_intervention, receives_intervention, study_size
 
 ARM_OUTCOMES = ("ORR", "DCR", "PFS", "OS", "grade3")
@@ -62,14 +69,14 @@ def outcome_id(endpoint: str, measure: str = "") -> str:
 
 def regimen_label(arm: dict, intervention: str) -> str:
     """'<intervention> + PD-1 inhibitor + chemotherapy' from an arm's partners."""
-    partners = [synthesis.PARTNER_LABELS[p] for p in arm.get("partners", [])]
+    partners = [PARTNER_LABELS[p] for p in arm.get("partners", [])]
     return " + ".join(([intervention] if receives_intervention(arm) else []) + partners) or "no treatment"
 
 
 def intervention_regimens(study) -> str:
     """The regimens of a study's intervention arms ('<intervention> + chemotherapy')."""
     name = intervention_of(study).name
-    return " | ".join(regimen_label(study.arms[a], name) for a in synthesis.intervention_arms(study))
+    return " | ".join(regimen_label(study.arms[a], name) for a in intervention_arms(study))
 
 
 def arm_n(study, arm: str, population: str) -> int | None:
@@ -101,7 +108,7 @@ def printed_median(study, arm: str, endpoint: str, population: str) -> "StudyVal
 
 def preferred_hazard_ratio(study, ratios: pd.DataFrame, endpoint: str) -> tuple["StudyValue", dict] | None:
     """The hazard ratio of ``endpoint`` a summary shows for a two-arm study, from its printed
-    ratios (:func:`livingreview.statistics.synthesis.printed_hazard_ratios`): the adjusted one when the paper
+    ratios (:func:`livingreview.statistics.survival.printed_hazard_ratios`): the adjusted one when the paper
     prints one, as Cochrane prefers for non-randomised studies (Handbook, chapter 24), else the
     first printed; with the others the paper prints, and the row chosen."""
     own = ratios[(ratios["study_id"] == study.study_id) & (ratios["endpoint"] == endpoint)] if not ratios.empty \
@@ -408,8 +415,8 @@ class ReviewFindings:
 
     def _rates(self, endpoint: str, studies) -> pd.DataFrame:
         if endpoint == "grade3":
-            return synthesis.grade3_rates(studies, self.chapters.vocabulary)
-        return synthesis.arm_rates(studies, endpoint)
+            return grade3_rates(studies, self.chapters.vocabulary)
+        return arm_rates(studies, endpoint)
 
     def _main_rates(self, endpoint: str) -> pd.DataFrame:
         return self.chapters.grade3 if endpoint == "grade3" else self.chapters.response_rates[endpoint]
@@ -443,7 +450,7 @@ class ReviewFindings:
         finding.sensitivity = self._rate_sensitivity(group, endpoint, members)
         if endpoint == "grade3" and members["category"].nunique() > 1:
             finding.notes.append("The studies count different events: " + "; ".join(
-                f"{self._name(r['study_id'])}: {synthesis.definition_label(r['category'])}"
+                f"{self._name(r['study_id'])}: {definition_label(r['category'])}"
                 for r in members.to_dict("records")) + ".")
         return finding
 
@@ -456,8 +463,8 @@ class ReviewFindings:
             return ""
         combined = stack_rows([main, added])
         names = ", ".join(self._name(s) for s in added["study_id"])
-        if len(combined) >= synthesis.MIN_POOLED_STUDIES:
-            fit = synthesis.pool_rates(combined.reset_index(drop=True), endpoint)[0]
+        if len(combined) >= MIN_POOLED_STUDIES:
+            fit = pool_rates(combined.reset_index(drop=True), endpoint)[0]
             if not fit.estimable:
                 return (f"With {names} added (sensitivity analysis), {LABELS[endpoint].lower()} cannot be pooled: "
                         f"{fit.note}.")
@@ -475,8 +482,8 @@ class ReviewFindings:
     def _medians(self, studies, endpoint: str) -> list[StudyValue]:
         values = []
         for study in studies:
-            population = synthesis.efficacy_population(study)
-            for arm in synthesis.intervention_arms(study):
+            population = efficacy_population(study)
+            for arm in intervention_arms(study):
                 value = printed_median(study, arm, endpoint, population)
                 if value is not None:
                     values.append(value)
@@ -498,23 +505,23 @@ class ReviewFindings:
     # ------------------------------------------------------------------ comparisons
 
     def _comparative(self, group: str) -> list:
-        return [s for s in synthesis.two_arm_studies(self._studies_in(group, self.chapters.main_studies))]
+        return [s for s in two_arm_studies(self._studies_in(group, self.chapters.main_studies))]
 
     def _odds_ratio_values(self, group: str, endpoint: str) -> list[tuple[StudyValue, dict]]:
         studies = self._comparative(group)
         if endpoint == "grade3":
-            frame = synthesis.grade3_odds_ratios(studies, self.chapters.vocabulary)
+            frame = grade3_odds_ratios(studies, self.chapters.vocabulary)
         else:
-            frame = synthesis.response_odds_ratios(studies, endpoint)
+            frame = response_odds_ratios(studies, endpoint)
         values = []
         by_id = {s.study_id: s for s in studies}
         for r in frame.to_dict("records"):
-            estimate, low, high, method = synthesis.shown_odds_ratio(r)
+            estimate, low, high, method = shown_odds_ratio(r)
             text = f"OR {estimate:.2f} (95% CI {low:.2f}–{high:.2f})"
             counts = f"{r['events_arm']}/{r['total_arm']} vs {r['events_control']}/{r['total_control']}"
             file = "adverse_events.csv" if endpoint == "grade3" else "outcomes.csv"
             detail = f"odds ratio from the counts, {method}"
-            if synthesis.is_matched(by_id[r["study_id"]], r["population"]):
+            if is_matched(by_id[r["study_id"]], r["population"]):
                 detail += "; it treats the matched arms as independent"
             values.append((StudyValue(r["study_id"], self._name(r["study_id"]), estimate, low, high,
                                       int(r["total_arm"] + r["total_control"]), text, file,
@@ -529,13 +536,13 @@ class ReviewFindings:
     def _control_survival(self, study, control: str, endpoint: str, population: str) -> tuple[float, str] | None:
         """The control arm's survival at :data:`ABSOLUTE_MONTHS`: printed if printed, else from its
         reconstruction; None when neither exists."""
-        printed = synthesis.printed_landmark(study, control, endpoint, ABSOLUTE_MONTHS, population)
+        printed = printed_landmark(study, control, endpoint, ABSOLUTE_MONTHS, population)
         label = study.arms[control]["label"]
         if printed is not None:
             return printed["percent"] / 100, f"printed {ABSOLUTE_MONTHS:g}-month rate of the {label}"
         for s, arm in self.chapters.arms_of(study):
             if arm.inputs.arm == control and arm.inputs.endpoint == endpoint and arm.inputs.population == population:
-                estimate = synthesis.landmark_estimate(arm, ABSOLUTE_MONTHS)
+                estimate = landmark_estimate(arm, ABSOLUTE_MONTHS)
                 if estimate is not None:
                     return estimate["survival"], (f"{ABSOLUTE_MONTHS:g}-month rate of the {label}, from data "
                                                   "reconstructed from its printed summaries")
@@ -614,9 +621,9 @@ class ReviewFindings:
                 comparative = self._comparative(group)
                 if comparative:
                     comparisons = [(" | ".join(regimen_label(s.arms[a], self.intervention)
-                                               for a in synthesis.intervention_arms(s)),
+                                               for a in intervention_arms(s)),
                                     " | ".join(regimen_label(s.arms[a], self.intervention)
-                                               for a in synthesis.control_arms(s)),
+                                               for a in control_arms(s)),
                                     s.name, design_label(s)) for s in comparative]
                     for endpoint, measure in COMPARISON_OUTCOMES:
                         if self._wanted(endpoint, measure):
