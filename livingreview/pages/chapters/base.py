@@ -19,10 +19,10 @@ from ...curated.studies import Study, load_studies, load_vocabulary
 from ...statistics import survival
 from ...statistics.arms import arm_label, monotherapy_left_out
 from ...statistics.certainty import load_judgements
-from ...statistics.findings import ReviewFindings
 from ...statistics.landmarks import reconstructed_arms
 from ...statistics.pooling import (ALL_SETTINGS, ALL_SETTINGS_LABEL, MIN_POOLED_STUDIES, arm_rates, pooled_table,
                                    setting_groups)
+from ...statistics.review_findings import ReviewFindings
 from ...statistics.safety import grade3_rates
 from ..display import StudyLink, key_message, paragraph, study_link
 from ..findings import left_out_box_html
@@ -135,7 +135,7 @@ class Chapter:
 
     @cached_property
     def findings(self):
-        """The review's findings per setting and outcome (:mod:`livingreview.statistics.findings`)."""
+        """The review's findings per setting and outcome (:mod:`livingreview.statistics.review_findings`)."""
         return ReviewFindings(self)
 
     @cached_property
