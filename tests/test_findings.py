@@ -19,7 +19,7 @@ from livingreview import paths; from livingreview.statistics import wording# noq
 from livingreview.statistics.arms import (CONTROL, INTERVENTION, comparison_population, control_arms,  # noqa: E402
                                           intervention_arms, two_arm_studies)
 from livingreview.statistics.odds_ratios import grade3_odds_ratios  # noqa: E402
-from livingreview.statistics.pooling import arm_rates  # noqa: E402
+from livingreview.statistics.rate_tables import arm_rates  # noqa: E402
 from livingreview.statistics.certainty import SYMBOLS, certainty_text  # noqa: E402
 from livingreview.curated.studies import load_studies  # noqa: E402
 from livingreview.pages.findings import result_html, summary_of_findings_html  # noqa: E402

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from scipy import stats
 
-from livingreview import paths; from livingreview.statistics import arms, pooling, safety
+from livingreview import paths; from livingreview.statistics import arms, rate_tables, safety
 from livingreview.curated.studies import load_studies, load_vocabulary
 
 # The two computations differ only by floating point (statsmodels uses the same beta quantiles).
@@ -27,7 +27,7 @@ def studies():
 
 @pytest.mark.parametrize("endpoint", ["ORR", "DCR"])
 def test_every_arm_rate_has_its_exact_interval_in_percent(studies, endpoint):
-    rates = pooling.arm_rates(studies, endpoint)
+    rates = rate_tables.arm_rates(studies, endpoint)
     assert not rates.empty
     for r in rates.to_dict("records"):
         low, high = clopper_pearson_percent(int(r["events"]), int(r["total"]))
@@ -38,7 +38,7 @@ def test_every_arm_rate_has_its_exact_interval_in_percent(studies, endpoint):
 
 def test_li2022_orr_interval_is_the_published_exact_interval(studies):
     # 35 responders of 46: Clopper-Pearson 61.23-87.41% (beta quantiles, see above).
-    li = pooling.arm_rates(studies, "ORR").set_index("study_id").loc["li2022"]
+    li = rate_tables.arm_rates(studies, "ORR").set_index("study_id").loc["li2022"]
     assert (int(li["events"]), int(li["total"])) == (35, 46)
     assert (li["exact_low"], li["exact_high"]) == pytest.approx((61.2331, 87.4139), abs=5e-4)
 
@@ -57,10 +57,10 @@ def test_the_intervention_alone_is_pooled_with_combinations_only_when_the_review
                           encoding="utf-8")
     (study,) = load_studies(data_copy)
     assert arms.regimen_label(study, "examplinib_chemo") == "examplinib alone"
-    assert pooling.arm_rates([study], "ORR").empty
+    assert rate_tables.arm_rates([study], "ORR").empty
     assert [(s.study_id, arm) for s, arm in arms.monotherapy_left_out([study])] == [("doe2024", "examplinib_chemo")]
     review = data_copy / "review.yaml"
     review.write_text(review.read_text(encoding="utf-8") + "pooling:\n  combine_monotherapy: true\n", encoding="utf-8")
     (study,) = load_studies(data_copy)
-    assert list(pooling.arm_rates([study], "ORR")["study_id"]) == ["doe2024"]
+    assert list(rate_tables.arm_rates([study], "ORR")["study_id"]) == ["doe2024"]
     assert arms.monotherapy_left_out([study]) == []

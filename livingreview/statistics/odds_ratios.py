@@ -15,7 +15,7 @@ from scipy.stats.contingency import odds_ratio as conditional_odds_ratio
 
 from ..curated.studies import Study
 from .arms import CONTROL, arm_label, comparison_population, control_arms, intervention_arms, two_arm_studies
-from .pooling import arm_rate
+from .rate_tables import arm_rate
 from .response import response_rates
 from .safety import grade3_rates
 

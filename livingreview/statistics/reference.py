@@ -20,7 +20,8 @@ from .meta import glmm_proportion, inverse_variance, logit_effect_sizes
 from ..curated.review import load_review
 from .landmarks import landmark_table, reconstructed_arms
 from .odds_ratios import odds_ratio, response_odds_ratios
-from .pooling import ALL_SETTINGS, MIN_POOLED_STUDIES, arm_rates, setting_groups
+from .pooling import ALL_SETTINGS, MIN_POOLED_STUDIES, setting_groups
+from .rate_tables import arm_rates
 from .safety import grade3_rates
 
 INPUT_COLUMNS = ["analysis", "group", "endpoint", "study_id", "events", "total", "events_2", "total_2",

@@ -37,7 +37,8 @@ from .findings import (ABSOLUTE_EVENTS, ABSOLUTE_MONTHS, ARM_OUTCOMES, COMPARISO
 from .landmarks import landmark_estimate, printed_landmark
 from .meta import GLMM
 from .odds_ratios import grade3_odds_ratios, response_odds_ratios, shown_odds_ratio
-from .pooling import MIN_POOLED_STUDIES, arm_rates, definition_label, pool_rates
+from .pooling import MIN_POOLED_STUDIES, definition_label, pool_rates
+from .rate_tables import arm_rates
 from .reconstruct import SOURCE_RANK
 from .safety import grade3_rates
 

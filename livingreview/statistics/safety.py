@@ -23,7 +23,7 @@ from ..curated.printed import attainable_counts
 from ..curated.studies import STUDY_FILE, Study, stack_rows
 from .arms import INTERVENTION, arm_label, intervention_arms, pooled_intervention_arms, safety_population
 from .memo import by_value, memoised
-from .pooling import ARM_RATE_COLUMNS, exact_ci
+from .rate_tables import ARM_RATE_COLUMNS, exact_ci
 
 ANY_GRADE = "any grade"
 GRADE_3_PLUS = "grade ≥3"

@@ -20,8 +20,8 @@ from ...statistics import survival
 from ...statistics.arms import arm_label, monotherapy_left_out
 from ...statistics.certainty import load_judgements
 from ...statistics.landmarks import reconstructed_arms
-from ...statistics.pooling import (ALL_SETTINGS, ALL_SETTINGS_LABEL, MIN_POOLED_STUDIES, arm_rates, pooled_table,
-                                   setting_groups)
+from ...statistics.pooling import ALL_SETTINGS, ALL_SETTINGS_LABEL, MIN_POOLED_STUDIES, pooled_table, setting_groups
+from ...statistics.rate_tables import arm_rates
 from ...statistics.review_findings import ReviewFindings
 from ...statistics.safety import grade3_rates
 from ..display import StudyLink, key_message, paragraph, study_link

@@ -19,7 +19,8 @@ from ...results.table import CERTAINTY_STATISTIC, RESULT_COLUMNS, write_results
 from ...statistics.arms import efficacy_population, is_matched, safety_population
 from ...statistics.certainty import CERTAINTY_LEVELS, DOMAIN_LABELS, DOMAINS
 from ...statistics.meta import GLMM
-from ...statistics.pooling import arm_rates, pooled_table
+from ...statistics.pooling import pooled_table
+from ...statistics.rate_tables import arm_rates
 from ...statistics.safety import grade3_rates
 from ..display import Joined, Link, Rich, details, glue_facts, html_block, key_message, table, tables_by
 from .base import Chapter
