@@ -28,7 +28,7 @@ def _check_data(args: argparse.Namespace) -> int:
 
 
 def _audit(args: argparse.Namespace) -> int:
-    from .audit.rules import audit_data_dir, summary
+    from .audit.run import audit_data_dir, summary
     from .validation.data_folder import require_valid
     from .validation.problems import DataValidationError
 

@@ -32,7 +32,8 @@ from pathlib import Path
 
 import pytest
 
-from livingreview.audit.rules import INFO, MISMATCH, OK, audit_data_dir
+from livingreview.audit.findings import INFO, MISMATCH, OK
+from livingreview.audit.run import audit_data_dir
 from livingreview.curated.studies import study_folders
 
 REVIEWED_FILE = Path(__file__).parent / "fixtures" / "reviewed_findings.csv"

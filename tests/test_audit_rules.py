@@ -4,10 +4,11 @@ arithmetic is broken."""
 import pandas as pd
 import pytest
 
-from livingreview.audit.rules import (
-    MISMATCH, OK, RULES, attainable_counts, audit_data_dir, reproducing_methods,
-    two_proportion_p_values, wald_p_range,
-)
+from livingreview.audit.findings import MISMATCH, OK, RULES
+from livingreview.audit.inference import two_proportion_p_values, wald_p_range
+from livingreview.audit.run import audit_data_dir
+from livingreview.curated.printed import attainable_counts
+from livingreview.statistics.intervals import reproducing_methods
 
 from .conftest import VALID_DATA, append_row, edit_csv
 

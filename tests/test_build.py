@@ -390,7 +390,7 @@ def _data_package(site: Path) -> dict[str, bytes]:
 def test_a_randomised_monotherapy_trial_added_by_data_only_is_shown_as_what_it_is_and_removed_cleanly(book, tmp_path):
     import base64
 
-    from livingreview.statistics import synthesis
+    from livingreview.statistics import rate_tables
     from livingreview.curated.studies import load_studies
 
     data, build = _built_copy(book, tmp_path)
@@ -418,7 +418,7 @@ def test_a_randomised_monotherapy_trial_added_by_data_only_is_shown_as_what_it_i
     assert all(colour in rob2 for colour in ("#1a9850", "#fee08b", "#d73027"))
     # Anlotinib alone is not pooled with the combinations, and the chapters say so.
     studies = load_studies(data)
-    assert "rct2027" not in set(synthesis.arm_rates(studies, "ORR")["study_id"])
+    assert "rct2027" not in set(rate_tables.arm_rates(studies, "ORR")["study_id"])
     assert "Rct 2027 (Anlotinib) is shown on its study page and in no pool below" in _text(site / "synthesis/response.html")
     # No row of another setting shows its estimates; no prose calls it non-randomised.
     summary = _text(site / "synthesis/summary_of_findings.html")

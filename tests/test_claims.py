@@ -11,7 +11,8 @@ import pandas as pd
 import pytest
 
 from livingreview import paths
-from livingreview.audit.rules import INFO, MISMATCH, OK, RULES, audit_data_dir
+from livingreview.audit.findings import INFO, MISMATCH, OK, RULES
+from livingreview.audit.run import audit_data_dir
 from livingreview.curated.rowrefs import parse_row_refs, ref_problems
 from livingreview.validation.data_folder import validate_data_dir
 
@@ -141,7 +142,7 @@ def test_row_references_parse_and_name_what_is_wrong():
 
 
 def test_every_rule_has_a_label_a_kind_and_a_grade():
-    from livingreview.audit.rules import RULE_KINDS, RULE_LABELS
+    from livingreview.audit.findings import RULE_KINDS, RULE_LABELS
 
     assert set(RULES) == set(RULE_LABELS) == set(RULE_KINDS)
 

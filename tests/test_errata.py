@@ -7,7 +7,7 @@ import csv
 
 import pytest
 
-from livingreview.audit.rules import audit_data_dir
+from livingreview.audit.run import audit_data_dir
 from livingreview.curated.studies import load_study
 from livingreview.validation.data_folder import validate_data_dir
 

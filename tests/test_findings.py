@@ -15,7 +15,11 @@ import yaml
 
 matplotlib.use("Agg")
 
-from livingreview import paths; from livingreview.statistics import synthesis, wording# noqa: E402
+from livingreview import paths; from livingreview.statistics import wording# noqa: E402
+from livingreview.statistics.arms import (CONTROL, INTERVENTION, comparison_population, control_arms,  # noqa: E402
+                                          intervention_arms, two_arm_studies)
+from livingreview.statistics.odds_ratios import grade3_odds_ratios  # noqa: E402
+from livingreview.statistics.rate_tables import arm_rates  # noqa: E402
 from livingreview.statistics.certainty import SYMBOLS, certainty_text  # noqa: E402
 from livingreview.curated.studies import load_studies  # noqa: E402
 from livingreview.pages.findings import result_html, summary_of_findings_html  # noqa: E402
@@ -168,7 +172,7 @@ def test_each_setting_has_every_main_outcome_and_its_comparison(summary):
     # A setting has comparison findings exactly when a study of its main analyses has a control arm.
     by_id = {s.study_id: s for s in summary.studies}
     for setting in summary.findings.settings:
-        comparative = [s for s in setting.main_studies if synthesis.control_arms(by_id[s])]
+        comparative = [s for s in setting.main_studies if control_arms(by_id[s])]
         assert bool(setting.comparison_findings) == bool(comparative), setting.setting_group
     assert not _finding(summary, "later_line_advanced", "grade3").reported
     assert _finding(summary, "later_line_advanced", "grade3").result == "not reported"
@@ -179,25 +183,23 @@ def test_each_setting_has_every_main_outcome_and_its_comparison(summary):
 def test_every_outcome_a_comparative_study_reports_is_in_its_summary_of_findings(summary):
     """Read from the data, independently of the findings: every ratio a comparative study of the
     main analyses prints, and every rate it prints in both arms, has a reported row."""
-    from livingreview.statistics import synthesis
-
-    for study in synthesis.two_arm_studies(summary.main_studies):
+    for study in two_arm_studies(summary.main_studies):
         setting = summary.findings.setting(study.meta["setting_group"])
         reported = {f.outcome for f in setting.comparison_findings if f.reported}
         outcomes = study.table("outcomes", as_typed=False)
-        treated, control = synthesis.intervention_arms(study), synthesis.control_arms(study)
+        treated, control = intervention_arms(study), control_arms(study)
         expected = set()
         ratios = outcomes[(outcomes["measure"] == "hazard_ratio") & outcomes["ci_low"].ne("")
                           & outcomes["arm"].isin(treated) & outcomes["comparator_arm"].isin(control)
                           & outcomes["endpoint"].isin(["PFS", "OS"])
-                          & (outcomes["population"] == synthesis.comparison_population(study))]
+                          & (outcomes["population"] == comparison_population(study))]
         expected |= {f"{e} hazard ratio" for e in ratios["endpoint"]}
         for endpoint in ("ORR", "DCR"):
-            arms = set(synthesis.arm_rates([study], endpoint, synthesis.INTERVENTION)["arm"]) and \
-                set(synthesis.arm_rates([study], endpoint, synthesis.CONTROL)["arm"])
+            arms = set(arm_rates([study], endpoint, INTERVENTION)["arm"]) and \
+                set(arm_rates([study], endpoint, CONTROL)["arm"])
             if arms:
                 expected.add(f"{endpoint} odds ratio")
-        if not synthesis.grade3_odds_ratios([study], summary.vocabulary).empty:
+        if not grade3_odds_ratios([study], summary.vocabulary).empty:
             expected.add("grade3 odds ratio")
         assert expected and expected <= reported, (study.study_id, expected - reported)
     # The overall-survival hazard ratio of xu2025 sits beside its PFS ratio.
@@ -255,9 +257,7 @@ def test_one_studys_rate_is_the_same_number_on_its_page_in_the_synthesis_and_the
     assert sentence.startswith("21.8% (19 of 87, all analysed patients")
     assert "23.2% (19 of 82) over patients evaluable for response" in sentence  # the other population, named
     # The sensitivity analysis pools the same count the page shows.
-    from livingreview.statistics import synthesis
-
-    pooled = synthesis.arm_rates([zzu.data.study], "ORR")
+    pooled = arm_rates([zzu.data.study], "ORR")
     assert (int(pooled["events"].iloc[0]), int(pooled["total"].iloc[0])) == (19, 87)
     zhu = StudyPage.load("zhu2025").facts()["orr_intervention"]
     assert zhu.startswith(f"{_finding(summary, 'later_line_advanced', 'ORR').estimate:.1f}%")

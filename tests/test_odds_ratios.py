@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from livingreview.curated.studies import load_studies
-from livingreview.statistics.synthesis import EXACT_OR, WALD_OR, odds_ratio, response_odds_ratios, shown_odds_ratio
+from livingreview.statistics.odds_ratios import EXACT_OR, WALD_OR, odds_ratio, response_odds_ratios, shown_odds_ratio
 from livingreview.pages.chapters.comparative import ComparativeChapter
 
 # R 4.x fisher.test(matrix(c(a, c, b, d), 2)): conditional MLE and exact 95% CI. R finds the

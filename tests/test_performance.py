@@ -77,7 +77,7 @@ def test_memo_keeps_results_during_a_build_only(tmp_path, monkeypatch):
 
 
 def test_an_audit_is_recomputed_when_its_study_changes(data_copy, tmp_path, monkeypatch):
-    from livingreview.audit.rules import audit_study
+    from livingreview.audit.run import audit_study
     from livingreview.curated.studies import load_study, load_vocabulary
 
     monkeypatch.setenv(memo.MEMO_ENV, str(tmp_path / "memo"))

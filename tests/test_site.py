@@ -282,7 +282,7 @@ def _internal_codes() -> set[str]:
     and the studies' arm and population ids (snake_case ones, and short abbreviations)."""
     import yaml
 
-    from livingreview.audit.rules import RULES
+    from livingreview.audit.findings import RULES
     from livingreview.curated.studies import load_studies
     from livingreview.curated.dictionary import load_dictionary
     from livingreview.curated.integrity import ANALYSIS_SET_OF, load_checks

@@ -8,7 +8,8 @@ import math
 import pytest
 from scipy import special
 
-from livingreview.statistics import synthesis
+from livingreview.curated.studies import stack_rows
+from livingreview.statistics import arms, landmarks, pooling
 from livingreview.statistics.meta import COMMON_IV, COMMON_LOGISTIC, GLMM, common_effect, common_effect_proportion
 from livingreview.pages.chapters.bias import BiasChapter
 from livingreview.pages.chapters.response import ResponseChapter
@@ -63,11 +64,11 @@ def _rates(safety, response, endpoint):
 def test_a_two_study_pool_is_a_labelled_common_effect_summary_as_metafor_gives_it(safety, response, endpoint, group,
                                                                                   events, totals, estimate, low, high):
     rates = _rates(safety, response, endpoint)
-    members = rates if group == synthesis.ALL_SETTINGS else rates[rates["setting_group"] == group]
+    members = rates if group == pooling.ALL_SETTINGS else rates[rates["setting_group"] == group]
     assert list(members["events"]) == events and list(members["total"]) == totals
-    primary, summary = synthesis.pool_rates(members.reset_index(drop=True), endpoint)
+    primary, summary = pooling.pool_rates(members.reset_index(drop=True), endpoint)
     assert primary.model == GLMM and not primary.estimable
-    assert primary.note == synthesis.TOO_FEW_FOR_RANDOM_EFFECTS
+    assert primary.note == pooling.TOO_FEW_FOR_RANDOM_EFFECTS
     assert summary.model == COMMON_LOGISTIC and "sensitivity only" in summary.model
     assert abs(summary.estimate - estimate) <= METAFOR_TOLERANCE
     assert abs(summary.ci_low - low) <= METAFOR_TOLERANCE and abs(summary.ci_high - high) <= METAFOR_TOLERANCE
@@ -77,7 +78,7 @@ def test_a_two_study_pool_is_a_labelled_common_effect_summary_as_metafor_gives_i
 @pytest.mark.parametrize("endpoint, estimate, low, high", TWO_STUDY_LANDMARK_REFERENCE)
 def test_a_two_study_landmark_pool_is_a_labelled_common_effect_summary(survival, endpoint, estimate, low, high):
     ((group, pooled, members),) = survival.landmark_pools(endpoint)
-    assert pooled.k == 2 and pooled.model == COMMON_IV and pooled.note == synthesis.TOO_FEW_FOR_RANDOM_EFFECTS
+    assert pooled.k == 2 and pooled.model == COMMON_IV and pooled.note == pooling.TOO_FEW_FOR_RANDOM_EFFECTS
     assert abs(pooled.estimate - estimate) <= METAFOR_TOLERANCE
     assert abs(pooled.ci_low - low) <= METAFOR_TOLERANCE and abs(pooled.ci_high - high) <= METAFOR_TOLERANCE
 
@@ -95,30 +96,30 @@ def test_pages_say_why_a_two_study_pool_has_no_pooled_number(response):
 
 def test_three_studies_keep_the_random_effects_pool_and_its_sensitivity_analysis(response):
     pools = response.response_pools["ORR"]
-    everything = pools[pools["group"] == synthesis.ALL_SETTINGS]
+    everything = pools[pools["group"] == pooling.ALL_SETTINGS]
     assert list(everything["k"]) == [3, 3] and everything["estimate"].notna().all()
 
 
 def test_the_printed_landmark_rate_and_ci_are_preferred_to_the_reconstruction(survival):
     table = survival.landmark_tables["OS"]
     li = table[table["study_id"] == "li2022"].iloc[0]
-    assert li["source"] == synthesis.PRINTED_WITH_CI
+    assert li["source"] == landmarks.PRINTED_WITH_CI
     assert li["percent"] == pytest.approx(71.80)  # the printed value, not the reconstruction's 73.7
     assert li["reconstructed_percent"] != pytest.approx(71.80, abs=0.5)
     # The printed CI 55.61-82.95 gives the SE: its width on the logit scale over 2 x 1.96.
     se = (special.logit(0.8295) - special.logit(0.5561)) / (2 * 1.959963984540054)
     assert li["vi"] == pytest.approx(se ** 2)
     xu = table[table["study_id"] == "xu2025"].iloc[0]
-    assert xu["source"] == synthesis.RECONSTRUCTED  # nothing printed at 12 months
+    assert xu["source"] == landmarks.RECONSTRUCTED  # nothing printed at 12 months
 
 
 def test_a_printed_rate_without_a_ci_takes_the_reconstructions_se():
     reconstructed = {"survival": 0.70, "se": 0.05, "yi": special.logit(0.70), "vi": 0.1}
-    used = synthesis._landmark_input({"percent": 80.0, "ci_low": math.nan, "ci_high": math.nan, "level": 95,
+    used = landmarks._landmark_input({"percent": 80.0, "ci_low": math.nan, "ci_high": math.nan, "level": 95,
                                       "data_row": 3}, reconstructed)
-    assert used["source"] == synthesis.PRINTED_RATE and used["survival"] == pytest.approx(0.80)
+    assert used["source"] == landmarks.PRINTED_RATE and used["survival"] == pytest.approx(0.80)
     assert used["vi"] == pytest.approx((0.05 / (0.8 * 0.2)) ** 2)
-    assert synthesis._landmark_input(None, None) is None
+    assert landmarks._landmark_input(None, None) is None
 
 
 def test_common_effect_summaries_refuse_all_or_none_and_accept_one_study():
@@ -137,10 +138,10 @@ def test_grade3_rates_are_pooled_only_among_studies_that_count_the_same_events(s
     assert first["note"] == ("the studies count different events (treatment-emergent adverse events and "
                              "treatment-related adverse events), so each definition is pooled on its own")
     rates = safety.grade3.assign(setting_group="first_line_advanced", category=["TRAE", "TRAE"])
-    same = synthesis.pooled_table(rates, "grade3", safety.order, by_definition=True)
-    assert set(same["definition"]) == {""} and same["note"].iloc[0] == synthesis.TOO_FEW_FOR_RANDOM_EFFECTS
-    three = synthesis.pooled_table(
-        synthesis.stack_rows([rates, rates.iloc[:1].assign(study_id="another", category="TEAE")]), "grade3",
+    same = pooling.pooled_table(rates, "grade3", safety.order, by_definition=True)
+    assert set(same["definition"]) == {""} and same["note"].iloc[0] == pooling.TOO_FEW_FOR_RANDOM_EFFECTS
+    three = pooling.pooled_table(
+        stack_rows([rates, rates.iloc[:1].assign(study_id="another", category="TEAE")]), "grade3",
         safety.order, by_definition=True)
     # The mixed record, then each definition with two or more studies (one TEAE study: no pool).
     assert list(three["definition"]) == ["", "TRAE", "TRAE"]
@@ -158,6 +159,6 @@ def test_a_sensitivity_pool_names_a_study_whose_adverse_events_come_from_another
 
 
 def test_a_pool_whose_studies_count_response_over_different_patients_says_so(response):
-    assert response._denominators("li2022, xu2025") == synthesis.DENOMINATOR_LABELS["all_treated"]
+    assert response._denominators("li2022, xu2025") == arms.DENOMINATOR_LABELS["all_treated"]
     assert response._denominators("li2022, zhu2025") == (
         "differs: Li 2022: all treated (not evaluable = no response); Zhu 2025: not stated in the report")

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from scipy import stats
 
-from livingreview import paths; from livingreview.statistics import synthesis
+from livingreview import paths; from livingreview.statistics import arms, rate_tables, safety
 from livingreview.curated.studies import load_studies, load_vocabulary
 
 # The two computations differ only by floating point (statsmodels uses the same beta quantiles).
@@ -27,7 +27,7 @@ def studies():
 
 @pytest.mark.parametrize("endpoint", ["ORR", "DCR"])
 def test_every_arm_rate_has_its_exact_interval_in_percent(studies, endpoint):
-    rates = synthesis.arm_rates(studies, endpoint)
+    rates = rate_tables.arm_rates(studies, endpoint)
     assert not rates.empty
     for r in rates.to_dict("records"):
         low, high = clopper_pearson_percent(int(r["events"]), int(r["total"]))
@@ -38,13 +38,13 @@ def test_every_arm_rate_has_its_exact_interval_in_percent(studies, endpoint):
 
 def test_li2022_orr_interval_is_the_published_exact_interval(studies):
     # 35 responders of 46: Clopper-Pearson 61.23-87.41% (beta quantiles, see above).
-    li = synthesis.arm_rates(studies, "ORR").set_index("study_id").loc["li2022"]
+    li = rate_tables.arm_rates(studies, "ORR").set_index("study_id").loc["li2022"]
     assert (int(li["events"]), int(li["total"])) == (35, 46)
     assert (li["exact_low"], li["exact_high"]) == pytest.approx((61.2331, 87.4139), abs=5e-4)
 
 
 def test_grade3_rates_have_exact_intervals_in_percent(studies):
-    rates = synthesis.grade3_rates(studies, load_vocabulary("ae_terms", paths.DATA_DIR))
+    rates = safety.grade3_rates(studies, load_vocabulary("ae_terms", paths.DATA_DIR))
     assert not rates.empty
     for r in rates.to_dict("records"):
         low, high = clopper_pearson_percent(int(r["events"]), int(r["total"]))
@@ -56,11 +56,11 @@ def test_the_intervention_alone_is_pooled_with_combinations_only_when_the_review
     study_yaml.write_text(study_yaml.read_text(encoding="utf-8").replace("partners: [chemotherapy]", "partners: []"),
                           encoding="utf-8")
     (study,) = load_studies(data_copy)
-    assert synthesis.regimen_label(study, "examplinib_chemo") == "examplinib alone"
-    assert synthesis.arm_rates([study], "ORR").empty
-    assert [(s.study_id, arm) for s, arm in synthesis.monotherapy_left_out([study])] == [("doe2024", "examplinib_chemo")]
+    assert arms.regimen_label(study, "examplinib_chemo") == "examplinib alone"
+    assert rate_tables.arm_rates([study], "ORR").empty
+    assert [(s.study_id, arm) for s, arm in arms.monotherapy_left_out([study])] == [("doe2024", "examplinib_chemo")]
     review = data_copy / "review.yaml"
     review.write_text(review.read_text(encoding="utf-8") + "pooling:\n  combine_monotherapy: true\n", encoding="utf-8")
     (study,) = load_studies(data_copy)
-    assert list(synthesis.arm_rates([study], "ORR")["study_id"]) == ["doe2024"]
-    assert synthesis.monotherapy_left_out([study]) == []
+    assert list(rate_tables.arm_rates([study], "ORR")["study_id"]) == ["doe2024"]
+    assert arms.monotherapy_left_out([study]) == []

@@ -12,7 +12,7 @@ import pytest
 from scipy import special, stats
 
 from livingreview.statistics.meta import GLMM, IV_REML_HK, IV_REML_Z, reml_log_likelihood, reml_tau2
-from livingreview.statistics.synthesis import ALL_SETTINGS
+from livingreview.statistics.pooling import ALL_SETTINGS
 from livingreview.pages.chapters.response import ResponseChapter
 from livingreview.teaching.random_effects import (LIKELIHOOD_DROP_95, chapter_facts, critical_values, interval_rows,
                                                   members, model_comparison, pooled_groups, reml_profile,

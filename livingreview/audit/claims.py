@@ -13,9 +13,10 @@ from __future__ import annotations
 
 import math
 
+from ..curated.printed import half_unit, to_float
 from ..curated.rowrefs import format_refs, parse_row_refs
 from ..curated.studies import Study
-from ..curated.printed import half_unit, to_float
+from .findings import INFO, MISMATCH, OK, Finding
 
 CLAIMS_TABLE = "claims"
 FOLD, ALL, NONE, SCHEDULE = "fold_change", "all", "none", "schedule"
@@ -44,9 +45,7 @@ def _row(study: Study, table: str, row: int) -> dict:
 
 
 def _claim_finding(study: Study, claim: dict, rule: str, quantity: str, printed: str, recomputed: str,
-                   agrees: bool, detail: str, kind: str, grade: str = "arithmetic_certainty"):
-    from .rules import MISMATCH, OK, Finding
-
+                   agrees: bool, detail: str, kind: str, grade: str = "arithmetic_certainty") -> Finding:
     return Finding(study_id=study.study_id, table=CLAIMS_TABLE, row=str(claim["row"]), source=str(claim["source"]),
                    rule=rule, quantity=quantity, printed=printed, recomputed=recomputed,
                    verdict=OK if agrees else MISMATCH, detail="" if agrees else detail,
@@ -54,7 +53,7 @@ def _claim_finding(study: Study, claim: dict, rule: str, quantity: str, printed:
                    other_rows=format_refs(parse_row_refs(claim.get("rows"))))
 
 
-def check_fold_claim(study: Study, claim: dict):
+def check_fold_claim(study: Study, claim: dict) -> Finding:
     """Rule ``claim_fold``: the first row's rate over the second's lies strictly within half a
     unit of the stated factor's last digit ("doubled" is recorded as 2)."""
     refs = parse_row_refs(claim["rows"])
@@ -74,7 +73,7 @@ def check_fold_claim(study: Study, claim: dict):
                           f"the two rates give {ratio:.2f}-fold, not {stated}-fold", "text_contradicts_table")
 
 
-def check_all_none_claim(study: Study, claim: dict):
+def check_all_none_claim(study: Study, claim: dict) -> Finding:
     """Rule ``claim_all_none``: every row named has a count equal to its denominator (``all``)
     or a count of zero (``none``); a row with only a percentage must print 100 or 0."""
     wanted = 100.0 if claim["claim"] == ALL else 0.0
@@ -99,7 +98,7 @@ def check_all_none_claim(study: Study, claim: dict):
                           f"the table does not bear out '{word}': " + "; ".join(seen), "text_contradicts_table")
 
 
-def check_schedule_claim(study: Study, claim: dict):
+def check_schedule_claim(study: Study, claim: dict) -> Finding:
     """Rule ``claim_schedule``: a day range (days ``range_start`` to ``range_end``) lasts the
     stated number of days."""
     start, end, stated = int(to_float(claim["range_start"])), int(to_float(claim["range_end"])), str(claim["stated"])
@@ -113,7 +112,7 @@ def check_schedule_claim(study: Study, claim: dict):
 CHECKS = {FOLD: check_fold_claim, ALL: check_all_none_claim, NONE: check_all_none_claim, SCHEDULE: check_schedule_claim}
 
 
-def check_claims(study: Study) -> list:
+def check_claims(study: Study) -> list[Finding]:
     """Every claim of the study's claims.csv checked by its rule."""
     return [CHECKS[claim["claim"]](study, claim) for claim in study.tables[CLAIMS_TABLE].to_dict("records")]
 
@@ -176,12 +175,10 @@ def _estimate_groups(study: Study):
     return groups
 
 
-def check_multiple_estimates(study: Study) -> list:
+def check_multiple_estimates(study: Study) -> list[Finding]:
     """Rule ``multiple_estimates``: a comparison the paper estimates with more than one model
     (unadjusted and adjusted, univariable and multivariable), each estimate shown beside its
     model, as a note: which one a reader should believe is the paper's to say."""
-    from .rules import INFO, Finding
-
     findings = []
     for table, label, rows, column in _estimate_groups(study):
         # The same estimate printed in several places is shown once, with how often.

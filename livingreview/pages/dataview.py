@@ -15,7 +15,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from ..audit.rules import OK, RULE_LABELS, VERDICT_WORDS, audit_study
+from ..audit.findings import OK, RULE_LABELS, VERDICT_WORDS
+from ..audit.run import audit_study
 from ..curated.studies import Study, load_studies, load_vocabulary
 from ..curated.dictionary import TableSpec, load_dictionary
 from .display import humanise, rich_text

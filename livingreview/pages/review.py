@@ -11,7 +11,7 @@ from pathlib import Path
 import pandas as pd
 
 from .. import paths
-from ..audit.rules import RULE_LABELS, RULES
+from ..audit.findings import RULE_LABELS, RULES
 from ..curated.studies import Study, load_studies
 from .chapters.summary_of_findings import SummaryOfFindingsChapter
 from .display import glue_facts, study_link, table, table_html
@@ -19,7 +19,8 @@ from ..statistics.intervals import METHOD_LABELS, PROPORTION_CI_METHODS
 from ..curated.review import intervention_in, load_review, overview
 from ..curated.risk_of_bias import load_tools
 from ..search.schedule import search_schedule
-from ..statistics.synthesis import LEAVE_ONE_OUT_MIN_STUDIES, SMALL_CELL
+from ..statistics.odds_ratios import SMALL_CELL
+from ..statistics.pooling import LEAVE_ONE_OUT_MIN_STUDIES
 
 
 @dataclass

@@ -29,7 +29,8 @@ from pathlib import Path
 import pandas as pd
 
 from .. import paths
-from .table import CERTAINTY_LEVELS, CERTAINTY_STATISTIC
+from ..statistics.certainty import CERTAINTY_LEVELS
+from .table import CERTAINTY_STATISTIC
 
 IDENTITY = ["scope", "arm", "population", "endpoint", "statistic", "method"]
 STUDIES_SUFFIX = re.compile(r";\s*studies:\s*(?P<studies>.*)$")

@@ -13,17 +13,16 @@ from pathlib import Path
 import pandas as pd
 
 from ..curated.studies import Study
-
-# The per-study statistics below import their modules (SciPy, the audit) when called: the
-# build imports this module for the table alone, and a build with nothing to do should not
-# wait for them.
+from ..statistics.intervals import METHOD_ALIASES, PROPORTION_CI_METHODS
+from ..statistics.response import EXACT, response_rates
+from ..statistics.safety import ae_rates
+from ..statistics.survival import printed_survival
 
 RESULT_COLUMNS = ["scope", "arm", "population", "endpoint", "statistic", "estimate", "ci_low",
                   "ci_high", "method", "printed", "data_file", "data_row"]
 AS_PRINTED = "as printed"
 # A GRADE certainty as a number (1 = very low ... 4 = high), so that builds can be compared.
 CERTAINTY_STATISTIC = "certainty_level"
-CERTAINTY_LEVELS = ["very low", "low", "moderate", "high"]
 FLOAT_FORMAT = "%.10g"  # enough digits to compare runs, few enough to be stable across platforms
 
 
@@ -36,9 +35,6 @@ def _num(value) -> float:
 
 def response_results(study: Study) -> pd.DataFrame:
     """Recomputed response proportions: exact CI, and the stated method's CI when it differs."""
-    from ..statistics.intervals import METHOD_ALIASES, PROPORTION_CI_METHODS
-    from ..statistics.response import EXACT, response_rates
-
     rows = []
     for r in response_rates(study).to_dict("records"):
         if pd.isna(r["count"]):
@@ -58,8 +54,6 @@ def response_results(study: Study) -> pd.DataFrame:
 
 def safety_results(study: Study, vocabulary: pd.DataFrame) -> pd.DataFrame:
     """AE rates per harmonised term and band (recomputed from counts where printed)."""
-    from ..statistics.safety import ae_rates
-
     rows = []
     for r in ae_rates(study, vocabulary).to_dict("records"):
         recomputed = not pd.isna(r["count"])
@@ -75,8 +69,6 @@ def safety_results(study: Study, vocabulary: pd.DataFrame) -> pd.DataFrame:
 
 def survival_results(study: Study) -> pd.DataFrame:
     """Printed survival summaries, carried into the results table as printed."""
-    from ..statistics.survival import printed_survival
-
     frame = study.table("outcomes", as_typed=False).set_index("row")
     rows = []
     for r in printed_survival(study).to_dict("records"):

@@ -15,8 +15,9 @@ from pathlib import Path
 
 from .. import paths
 from ..curated.studies import read_yaml
-from ..results.table import CERTAINTY_LEVELS
 
+# GRADE's levels of certainty, lowest first.
+CERTAINTY_LEVELS = ["very low", "low", "moderate", "high"]
 DOMAINS = ("risk_of_bias", "inconsistency", "indirectness", "imprecision", "publication_bias")
 DOMAIN_LABELS = {"risk_of_bias": "Risk of bias", "inconsistency": "Inconsistency", "indirectness": "Indirectness",
                  "imprecision": "Imprecision", "publication_bias": "Publication bias"}

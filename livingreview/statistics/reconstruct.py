@@ -33,7 +33,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from ..audit.rules import date_bounds
+from ..curated.printed import date_bounds
 from .memo import by_value, memoised
 
 # Calibration stops when every printed landmark is within this many percentage points of the

@@ -18,8 +18,11 @@ from ..curated.studies import load_studies, load_vocabulary
 from ..curated.integrity import main_analysis_studies, sensitivity_analysis_studies
 from .meta import glmm_proportion, inverse_variance, logit_effect_sizes
 from ..curated.review import load_review
-from .synthesis import (ALL_SETTINGS, MIN_POOLED_STUDIES, arm_rates, grade3_rates, landmark_table,
-                        odds_ratio, reconstructed_arms, response_odds_ratios, setting_groups)
+from .landmarks import landmark_table, reconstructed_arms
+from .odds_ratios import odds_ratio, response_odds_ratios
+from .pooling import ALL_SETTINGS, MIN_POOLED_STUDIES, setting_groups
+from .rate_tables import arm_rates
+from .safety import grade3_rates
 
 INPUT_COLUMNS = ["analysis", "group", "endpoint", "study_id", "events", "total", "events_2", "total_2",
                  "yi", "vi"]

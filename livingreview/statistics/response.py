@@ -3,7 +3,7 @@
 For every printed response number (a best-response category, ORR or DCR) this module
 recomputes the percentage from count / denominator and its confidence interval by the exact
 (Clopper-Pearson) method, by the method the paper states, and lists which methods
-reproduce the printed interval (:func:`livingreview.audit.rules.reproducing_methods`).
+reproduce the printed interval (:func:`livingreview.statistics.intervals.reproducing_methods`).
 """
 
 from __future__ import annotations
@@ -12,10 +12,9 @@ import math
 
 import pandas as pd
 
-from ..audit.rules import implied_count, reproducing_methods
 from ..curated.studies import Study
-from .intervals import METHOD_ALIASES, METHOD_LABELS, PROPORTION_CI_METHODS, proportion_ci
-from ..curated.printed import to_float
+from .intervals import METHOD_ALIASES, METHOD_LABELS, PROPORTION_CI_METHODS, proportion_ci, reproducing_methods
+from ..curated.printed import implied_count, to_float
 
 RESPONSE_ENDPOINTS = ("CR", "PR", "SD", "PD", "NE", "ORR", "DCR")
 EXACT = "clopper_pearson"

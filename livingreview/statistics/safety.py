@@ -7,6 +7,10 @@ bands: ``any grade`` and ``grade >= 3``. Grade >= 3 comes from a printed >=3 or 
 else a 3-4 row (grade 5 not included, as printed), else the sum of separately printed
 grade 3, 4 and 5 rows. Percentages are recomputed from count / denominator; where a paper
 prints a percentage without a count, the printed percentage is used and labelled so.
+
+Across studies, each study's rates are read in its safety population (:func:`safety_rates`),
+the patients with any grade >= 3 event counted per arm as the pools and odds ratios take
+them (:func:`grade3_rates`), and the rates arranged by term for the safety chapter.
 """
 
 from __future__ import annotations
@@ -15,8 +19,11 @@ import math
 
 import pandas as pd
 
-from ..curated.studies import STUDY_FILE, Study
+from ..curated.printed import attainable_counts
+from ..curated.studies import STUDY_FILE, Study, stack_rows
+from .arms import INTERVENTION, arm_label, intervention_arms, pooled_intervention_arms, safety_population
 from .memo import by_value, memoised
+from .rate_tables import ARM_RATE_COLUMNS, exact_ci
 
 ANY_GRADE = "any grade"
 GRADE_3_PLUS = "grade ≥3"
@@ -139,3 +146,77 @@ def grade5_events(study: Study) -> pd.DataFrame:
         "deaths": [count if count else text for count, text in zip(deaths["count"], deaths["count_text"])],
         "denominator": deaths["denominator"], "source": deaths["source"], "row": deaths["row"],
     }, columns=DEATH_COLUMNS).reset_index(drop=True)
+
+
+ANY_EVENT_TERM = "Any adverse event"
+
+
+def safety_rates(studies: list[Study], vocabulary: pd.DataFrame) -> pd.DataFrame:
+    """AE rates of every arm in each study's safety population, with the study's setting."""
+    frames = []
+    for study in studies:
+        population = safety_population(study)
+        rates = ae_rates(study, vocabulary)
+        if population is not None:
+            rates = rates[rates["population"] == population]
+        rates = rates[rates["arm"].isin(study.arms)]
+        frames.append(rates.assign(study_id=study.study_id, setting_group=study.meta["setting_group"],
+                                   intervention=rates["arm"].isin(intervention_arms(study)),
+                                   arm_label=[arm_label(study, a) for a in rates["arm"]]))
+    return stack_rows(frames)
+
+
+def grade3_rates(studies: list[Study], vocabulary: pd.DataFrame, arms: str = INTERVENTION) -> pd.DataFrame:
+    """Per intervention arm (or control arm, ``arms=CONTROL``): patients with any grade >= 3
+    adverse event, as a count over the safety population. A count printed only as a
+    percentage is the one whole count that percentage allows; arms where no count is
+    determined are left out."""
+    rates = safety_rates(studies, vocabulary)
+    rows = []
+    if rates.empty:
+        return pd.DataFrame(columns=ARM_RATE_COLUMNS)
+    wanted = rates[INTERVENTION] if arms == INTERVENTION else ~rates[INTERVENTION].astype(bool)
+    if arms == INTERVENTION:  # arms of the intervention alone are kept apart from combinations
+        pooled = {(s.study_id, a) for s in studies for a in pooled_intervention_arms(s)}
+        wanted = wanted & pd.Series([(sid, arm) in pooled for sid, arm in zip(rates["study_id"], rates["arm"])],
+                                    index=rates.index)
+    chosen = rates[(rates["term"] == ANY_EVENT_TERM) & (rates["band"] == GRADE_3_PLUS) & wanted]
+    labels = {s.study_id: s.meta["label"] for s in studies}
+    names = {s.study_id: s.name for s in studies}
+    for r in chosen.to_dict("records"):
+        total = r["denominator"]
+        if pd.isna(r["count"]):
+            possible = attainable_counts(r["printed_percent"], int(total)) if r["printed_percent"] else []
+            if len(possible) != 1:
+                continue
+            events, origin = possible[0], "implied"
+        else:
+            events, origin = int(r["count"]), "printed"
+        low, high = exact_ci(events, int(total))
+        rows.append({"study_id": r["study_id"], "study_name": names[r["study_id"]], "study_label": labels[r["study_id"]],
+                     "setting_group": r["setting_group"], "arm": r["arm"], "arm_label": r["arm_label"],
+                     "population": r["population"], "endpoint": "grade ≥3 adverse events", "events": events,
+                     "total": int(total), "count_origin": origin, "percent": 100 * events / total,
+                     "exact_low": low, "exact_high": high, "source_type": r["source"],
+                     "data_file": "adverse_events.csv", "data_row": r["rows"], "quote": "",
+                     "printed": r["printed_percent"], "category": r["category"]})
+    return pd.DataFrame(rows, columns=ARM_RATE_COLUMNS)
+
+
+def heatmap_matrix(rates: pd.DataFrame, band: str) -> pd.DataFrame:
+    """Percent of patients per harmonised term (rows) and study arm (columns) for one band;
+    the summary 'any adverse event' row is left out."""
+    chosen = rates[(rates["band"] == band) & (rates["group"] != "any")]
+    if chosen.empty:
+        return pd.DataFrame()
+    chosen = chosen.assign(column=chosen["study_id"] + ": " + chosen["arm_label"])
+    # A term printed under two categories (TRAE and AE) in one arm keeps its higher rate.
+    matrix = chosen.pivot_table(index="term", columns="column", values="percent", aggfunc="max")
+    order = matrix.notna().sum(axis=1).sort_values(ascending=False, kind="stable").index
+    return matrix.loc[order]
+
+
+def class_effects(rates: pd.DataFrame) -> pd.DataFrame:
+    """The intervention's class effects (terms the vocabulary marks as class effects) per arm."""
+    chosen = rates[rates["class_effect"].astype(bool)]
+    return chosen.sort_values(["term", "study_id", "arm", "band"], kind="stable")

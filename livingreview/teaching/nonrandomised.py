@@ -5,7 +5,7 @@ own comparative studies, what a hazard ratio is (and is not), why adjusted and u
 ratios differ, and why ratios from arms that patients or doctors chose estimate association
 rather than the effect of adding the intervention. Every example is chosen here from the data, so
 that the chapter also runs on data without a comparative study; the statistics themselves
-come from :mod:`livingreview.statistics.synthesis`.
+come from :mod:`livingreview.statistics.odds_ratios` and :mod:`livingreview.statistics.survival`.
 """
 
 from __future__ import annotations
@@ -16,7 +16,9 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from ..statistics import synthesis
+from ..statistics.arms import comparison_population, control_arms, intervention_arms
+from ..statistics.odds_ratios import odds_ratio, response_odds_ratios, shown_odds_ratio
+from ..statistics.survival import printed_hazard_ratios
 from ..curated.review import Intervention, intervention_of, is_randomised
 from ..curated.studies import Study
 from ..pages.display import humanise
@@ -43,7 +45,7 @@ def comparative_studies(studies: list[Study]) -> list[Study]:
     """Studies with an intervention arm and a control arm that did not randomise (the chapter's
     subject); those the main analyses use come first, so that an excluded study is chosen as
     an example only when no other fits."""
-    found = [s for s in studies if synthesis.intervention_arms(s) and synthesis.control_arms(s) and not is_randomised(s)]
+    found = [s for s in studies if intervention_arms(s) and control_arms(s) and not is_randomised(s)]
     return sorted(found, key=lambda s: (integrity_decision(s) == EXCLUDE, s.study_id))
 
 
@@ -55,10 +57,10 @@ def patient_choice_example(studies: list[Study]) -> Study | None:
 
 
 def hazard_ratio_table(studies: list[Study]) -> pd.DataFrame:
-    """Every printed intervention-vs-control hazard ratio (:func:`synthesis.printed_hazard_ratios`)
+    """Every printed intervention-vs-control hazard ratio (:func:`printed_hazard_ratios`)
     with the standard error of its log recovered from the printed CI and the study's
     integrity decision."""
-    frame = synthesis.printed_hazard_ratios(studies)
+    frame = printed_hazard_ratios(studies)
     if frame.empty:
         return frame
     labels = {s.study_id: integrity_label(s) for s in studies}
@@ -131,14 +133,14 @@ def median_table(studies: list[Study]) -> pd.DataFrame:
     hazard_ratios = hazard_ratio_table(studies)
     rows = []
     for study in comparative_studies(studies):
-        population = synthesis.comparison_population(study)
+        population = comparison_population(study)
         text = study.table("outcomes", as_typed=False).set_index("row")
         # The median as printed (8.70 stays 8.70), from the row the reconstruction chose.
         medians = {(i.arm, i.endpoint): next(text.loc[r, "estimate"] for r in i.rows
                                              if text.loc[r, "measure"] == "median")
                    for i in survival_inputs(study) if i.population == population and i.printed.median is not None}
-        for arm in synthesis.intervention_arms(study):
-            for control in synthesis.control_arms(study):
+        for arm in intervention_arms(study):
+            for control in control_arms(study):
                 for endpoint in ("PFS", "OS"):
                     treated, untreated = medians.get((arm, endpoint)), medians.get((control, endpoint))
                     if treated is None or untreated is None:
@@ -230,13 +232,13 @@ def population_odds_ratios(study: Study, endpoint: str = "ORR") -> pd.DataFrame:
     rows = []
     for population in order:
         chosen = rates[rates["population"] == population]
-        for arm in synthesis.intervention_arms(study):
-            for control in synthesis.control_arms(study):
+        for arm in intervention_arms(study):
+            for control in control_arms(study):
                 treated = primary_rate(chosen, endpoint, arm)
                 untreated = primary_rate(chosen, endpoint, control)
                 if treated is None or untreated is None:
                     continue
-                ratio = synthesis.odds_ratio(int(treated["count"]), int(treated["denominator"]),
+                ratio = odds_ratio(int(treated["count"]), int(treated["denominator"]),
                                              int(untreated["count"]), int(untreated["denominator"]))
                 rows.append({"study_id": study.study_id, "population": population, "endpoint": endpoint,
                              "events_arm": int(treated["count"]), "total_arm": int(treated["denominator"]),
@@ -296,12 +298,12 @@ def crude_and_stratified(cohort: pd.DataFrame) -> dict[str, float]:
         return (add_on["responders"].sum(), add_on["patients"].sum(),
                 control["responders"].sum(), control["patients"].sum())
 
-    crude = synthesis.odds_ratio(*cells(cohort))
+    crude = odds_ratio(*cells(cohort))
     tables, out = [], {"crude": crude["estimate"]}
     for stratum, frame in cohort.groupby("stratum", sort=False):
         a, n1, c, n2 = cells(frame)
         tables.append(np.array([[a, n1 - a], [c, n2 - c]]))
-        out[f"stratum {stratum}"] = synthesis.odds_ratio(a, n1, c, n2)["estimate"]
+        out[f"stratum {stratum}"] = odds_ratio(a, n1, c, n2)["estimate"]
     out["Mantel-Haenszel"] = float(StratifiedTable(tables).oddsratio_pooled)
     return out
 
@@ -311,7 +313,7 @@ def crude_and_stratified(cohort: pd.DataFrame) -> dict[str, float]:
 def _ratio(row) -> str:
     """An odds ratio from counts with its 95% CI, to two decimals, as the review shows it: the
     conditional exact one where a cell is small (the method named), the Wald one otherwise."""
-    estimate, low, high, method = synthesis.shown_odds_ratio(row)
+    estimate, low, high, method = shown_odds_ratio(row)
     exact = f"; {method}" if row["small"] else ""
     return f"{estimate:.2f} (95% CI {low:.2f}–{high:.2f}{exact})"
 
@@ -334,8 +336,8 @@ def chapter_facts(studies: list[Study]) -> dict[str, object]:
     comparative = comparative_studies(studies)
     facts["nr_comparative"] = ", ".join(s.name for s in comparative) or "none"
     facts["nr_n_comparative"] = len(comparative)
-    single = [s for s in studies if not synthesis.control_arms(s)]
-    randomised = [s for s in studies if is_randomised(s) and synthesis.control_arms(s)]
+    single = [s for s in studies if not control_arms(s)]
+    randomised = [s for s in studies if is_randomised(s) and control_arms(s)]
     facts["nr_evidence"] = (f"Of the review's {len(studies)} studies, {len(single)} have no control arm; "
                             f"{len(comparative)} compare {intervention.with_article} arm with a control arm without "
                             f"randomisation ({facts['nr_comparative']})"
@@ -348,7 +350,7 @@ def chapter_facts(studies: list[Study]) -> dict[str, object]:
                               "randomisation, so this section has no example here.")
         facts["nr_choice_or"] = "not computable here (no such study)"
     else:
-        ratios = synthesis.response_odds_ratios([choice])
+        ratios = response_odds_ratios([choice])
         facts["nr_choice"] = (f"{choice.study_id} is a prospective trial without randomisation; its allocation, "
                               f"as curated from the paper: {choice.meta['design'].get('allocation', '').strip()}")
         if ratios.empty:

@@ -5,7 +5,7 @@ of response rates: the logit scale and its within-study variances, tau^2 by REML
 confidence interval against the prediction interval, the binomial-normal GLMM against inverse
 variance with Hartung-Knapp, why two studies say almost nothing about tau^2, and why pooling
 across settings misleads. The models are those of :mod:`livingreview.statistics.meta`, the pools those of
-:mod:`livingreview.statistics.synthesis`; this module only arranges them for teaching and chooses the
+:mod:`livingreview.statistics.pooling`; this module only arranges them for teaching and chooses the
 examples from the data.
 """
 
@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 from scipy import special, stats
 
-from ..statistics import synthesis
+from ..statistics.pooling import ALL_SETTINGS, MIN_POOLED_STUDIES, glmm_or_reason, setting_groups, subgroup_difference
 from ..pages.display import degrees_of_freedom, format_p
 from ..statistics.response import EXACT
 from ..statistics.intervals import proportion_ci
@@ -49,24 +49,24 @@ def richest_setting(rates: pd.DataFrame, order: list[str]) -> str | None:
     no setting has enough studies to pool."""
     counts = rates["setting_group"].value_counts() if not rates.empty else pd.Series(dtype=int)
     ranked = sorted(counts.index, key=lambda s: (-counts[s], order.index(s) if s in order else len(order), s))
-    if not ranked or counts[ranked[0]] < synthesis.MIN_POOLED_STUDIES:
+    if not ranked or counts[ranked[0]] < MIN_POOLED_STUDIES:
         return None
     return ranked[0]
 
 
 def members(rates: pd.DataFrame, setting: str) -> pd.DataFrame:
-    """The rows of one setting (all rows for :data:`synthesis.ALL_SETTINGS`)."""
-    chosen = rates if setting == synthesis.ALL_SETTINGS else rates[rates["setting_group"] == setting]
+    """The rows of one setting (all rows for :data:`ALL_SETTINGS`)."""
+    chosen = rates if setting == ALL_SETTINGS else rates[rates["setting_group"] == setting]
     return chosen.reset_index(drop=True)
 
 
 def pooled_groups(rates: pd.DataFrame, order: list[str]) -> list[str]:
     """The settings with enough studies to pool, in the review's order, then
-    :data:`synthesis.ALL_SETTINGS` when there is more than one setting."""
+    :data:`ALL_SETTINGS` when there is more than one setting."""
     if rates.empty:
         return []
-    return [group for group, chosen in synthesis.setting_groups(rates, order)
-            if len(chosen) >= synthesis.MIN_POOLED_STUDIES]
+    return [group for group, chosen in setting_groups(rates, order)
+            if len(chosen) >= MIN_POOLED_STUDIES]
 
 
 def weights(rates: pd.DataFrame) -> pd.DataFrame:
@@ -86,13 +86,13 @@ def model_comparison(rates: pd.DataFrame) -> pd.DataFrame:
     model), inverse variance REML with Hartung-Knapp (its sensitivity analysis), and inverse
     variance REML with a Wald z interval (the textbook default, for contrast). Empty when
     fewer than two studies."""
-    if len(rates) < synthesis.MIN_POOLED_STUDIES:
+    if len(rates) < MIN_POOLED_STUDIES:
         return pd.DataFrame()
     # Fitted whatever the number of studies: the chapter shows what the models give with two
     # studies, and why the review then reports no random-effects pool.
     yi, vi = logit_effect_sizes(rates["events"], rates["total"])
     labels = tuple(rates["study_id"])
-    fits = [synthesis.glmm_or_reason(rates["events"], rates["total"], labels=labels),
+    fits = [glmm_or_reason(rates["events"], rates["total"], labels=labels),
             inverse_variance(yi, vi, hartung_knapp=True, labels=labels),
             inverse_variance(yi, vi, hartung_knapp=False, labels=labels)]
     rows = []
@@ -147,9 +147,9 @@ def interval_rows(rates: pd.DataFrame, pools: pd.DataFrame, order: list[str], se
     """Rows for :func:`plotting.plot_rate_forest`: each setting's studies and GLMM pool, then
     the pool of all settings together (the illustration, not a finding)."""
     rows = []
-    for group, chosen in synthesis.setting_groups(rates, order):
+    for group, chosen in setting_groups(rates, order):
         rows.append({"label": setting_label(group), "kind": "heading"})
-        if group != synthesis.ALL_SETTINGS:
+        if group != ALL_SETTINGS:
             for r in chosen.to_dict("records"):
                 # The exact CI from the count itself (intervals.proportion_ci gives percent).
                 low, high = proportion_ci(int(r["events"]), int(r["total"]), EXACT, 95.0)
@@ -246,7 +246,7 @@ def chapter_facts(rates: pd.DataFrame, pools: pd.DataFrame, order: list[str], se
                                   + (f"beyond {inside.max():.1f} (the end of the plotted range)" if reaches_end
                                      else f"{inside.max():.2f}"))
 
-    all_pool = pools[(pools["group"] == synthesis.ALL_SETTINGS) & (pools["model"] == GLMM)] if not pools.empty \
+    all_pool = pools[(pools["group"] == ALL_SETTINGS) & (pools["model"] == GLMM)] if not pools.empty \
         else pools
     if all_pool.empty:
         facts["re_all_settings"] = ("These data hold a single setting, so the all-settings illustration does not "
@@ -260,7 +260,7 @@ def chapter_facts(rates: pd.DataFrame, pools: pd.DataFrame, order: list[str], se
             by_setting.append(f"{setting_label(group)}: {pooled.iloc[0]['estimate']:.1f}% "
                               f"(95% CI {_interval(pooled.iloc[0]['ci_low'], pooled.iloc[0]['ci_high'])})")
     facts["re_by_setting"] = "; ".join(by_setting) or "no setting has two or more studies to pool"
-    test = synthesis.subgroup_difference(rates, order) if not rates.empty else None
+    test = subgroup_difference(rates, order) if not rates.empty else None
     facts["re_between"] = ("not testable here (fewer than two settings with a pooled estimate)" if test is None else
                            f"Q = {test['q']:.1f} on {degrees_of_freedom(test['df'])}, {format_p(test['p'])}")
     return facts

@@ -15,13 +15,15 @@ import pandas as pd
 from scipy import stats
 
 from .. import paths
-from ..audit.rules import MISMATCH, audit_studies, implied_count, reproducing_methods
+from ..audit.findings import MISMATCH
+from ..audit.run import audit_studies
 from ..curated.studies import Study, load_studies, load_vocabulary
 from ..curated.integrity import main_analysis_studies
-from ..statistics.intervals import METHOD_ALIASES, METHOD_LABELS, PROPORTION_CI_METHODS, proportion_ci
+from ..statistics.intervals import (METHOD_ALIASES, METHOD_LABELS, PROPORTION_CI_METHODS, proportion_ci,
+                                    reproducing_methods)
 from ..statistics.memo import by_value, memoised
 from ..pages.plotting import _axes, figure_of
-from ..curated.printed import format_like, to_float
+from ..curated.printed import format_like, implied_count, to_float
 from ..statistics.response import primary_rate, response_rates
 
 # The three methods the chapter contrasts: the textbook normal approximation, the score

@@ -1,7 +1,7 @@
 """Appraising a paper's trustworthiness: the audit and the integrity screen on this review's
 studies, for the teaching chapter.
 
-The audit (:mod:`livingreview.audit.rules`) recomputes printed numbers; the integrity screen
+The audit (:mod:`livingreview.audit.run`) recomputes printed numbers; the integrity screen
 (:mod:`livingreview.curated.integrity`, ``integrity.yaml`` per study) records a reviewer's judgement
 with its evidence and a decision. This module puts the two side by side and picks the
 chapter's examples by their decisions, so the chapter follows the data.
@@ -14,7 +14,8 @@ from pathlib import Path
 import pandas as pd
 
 from .. import paths
-from ..audit.rules import INFO, MISMATCH, OK, RULE_LABELS, RULES, audit_studies
+from ..audit.findings import INFO, MISMATCH, OK, RULE_LABELS, RULES
+from ..audit.run import audit_studies
 from ..curated.studies import Study, load_studies, load_vocabulary
 from ..curated.integrity import (DECISION_LABELS, EXCLUDE, SENSITIVITY_ONLY, decision, load_checks, load_screen,
                          main_analysis_studies, sensitivity_analysis_studies)

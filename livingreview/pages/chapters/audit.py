@@ -1,5 +1,5 @@
 """The audit chapter: the papers' printed numbers recomputed by every rule of
-:mod:`livingreview.audit.rules` and the curators' findings, counted by rule, kind and grade,
+the audit (:mod:`livingreview.audit.run`) and the curators' findings, counted by rule, kind and grade,
 and every finding that is not ok linked to its data rows."""
 
 from __future__ import annotations
@@ -8,9 +8,10 @@ from functools import cached_property
 
 import pandas as pd
 
-from ...audit.rules import MISMATCH, OK, RULE_LABELS, RULES, VERDICT_WORDS, audit_studies
+from ...audit.curator_findings import CURATOR_RULE, finding_rows
+from ...audit.findings import GRADES, KINDS, MISMATCH, OK, RULE_LABELS, RULES, VERDICT_WORDS
+from ...audit.run import audit_studies
 from ...curated.dictionary import load_dictionary
-from ...curated.rowrefs import CURATOR_RULE, GRADES, KINDS, finding_rows
 from ..display import (Joined, finding_columns, finding_link, glue_facts, humanise, key_message, paragraph,
                        ref_links, study_link, table, tables_by)
 from .base import Chapter

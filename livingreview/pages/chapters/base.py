@@ -16,9 +16,14 @@ from ... import paths
 from ...curated.integrity import left_out_of_main, main_analysis_studies
 from ...curated.review import Intervention, intervention_in, load_review
 from ...curated.studies import Study, load_studies, load_vocabulary
-from ...statistics import synthesis
+from ...statistics import survival
+from ...statistics.arms import arm_label, monotherapy_left_out
 from ...statistics.certainty import load_judgements
-from ...statistics.findings import ReviewFindings
+from ...statistics.landmarks import reconstructed_arms
+from ...statistics.pooling import ALL_SETTINGS, ALL_SETTINGS_LABEL, MIN_POOLED_STUDIES, pooled_table, setting_groups
+from ...statistics.rate_tables import arm_rates
+from ...statistics.review_findings import ReviewFindings
+from ...statistics.safety import grade3_rates
 from ..display import StudyLink, key_message, paragraph, study_link
 from ..findings import left_out_box_html
 from .formatting import lower_first, pct, pool_sentence
@@ -45,8 +50,8 @@ class Chapter:
         return list(self.review.get("setting_groups", {}))
 
     def setting_label(self, group: str) -> str:
-        if group == synthesis.ALL_SETTINGS:
-            return synthesis.ALL_SETTINGS_LABEL
+        if group == ALL_SETTINGS:
+            return ALL_SETTINGS_LABEL
         return self.review.get("setting_groups", {}).get(group, group)
 
     @cached_property
@@ -92,23 +97,23 @@ class Chapter:
 
     @cached_property
     def response_rates(self) -> dict[str, pd.DataFrame]:
-        return {e: synthesis.arm_rates(self.main_studies, e) for e in ("ORR", "DCR")}
+        return {e: arm_rates(self.main_studies, e) for e in ("ORR", "DCR")}
 
     @cached_property
     def response_pools(self) -> dict[str, pd.DataFrame]:
-        return {e: synthesis.pooled_table(r, e, self.order) for e, r in self.response_rates.items()}
+        return {e: pooled_table(r, e, self.order) for e, r in self.response_rates.items()}
 
     @cached_property
     def grade3(self) -> pd.DataFrame:
-        return synthesis.grade3_rates(self.main_studies, self.vocabulary)
+        return grade3_rates(self.main_studies, self.vocabulary)
 
     @cached_property
     def grade3_pools(self) -> pd.DataFrame:
-        return synthesis.pooled_table(self.grade3, "grade ≥3 adverse events", self.order, by_definition=True)
+        return pooled_table(self.grade3, "grade ≥3 adverse events", self.order, by_definition=True)
 
     @cached_property
     def printed_hazard_ratios(self) -> pd.DataFrame:
-        return synthesis.printed_hazard_ratios(self.studies)
+        return survival.printed_hazard_ratios(self.studies)
 
     @cached_property
     def _arms_by_study(self) -> dict[str, list]:
@@ -118,7 +123,7 @@ class Chapter:
         """One study's reconstructed arms, reconstructed once per page and only when asked (a
         comparison then reads no single-arm study's outcomes)."""
         if study.study_id not in self._arms_by_study:
-            self._arms_by_study[study.study_id] = synthesis.reconstructed_arms([study])
+            self._arms_by_study[study.study_id] = reconstructed_arms([study])
         return self._arms_by_study[study.study_id]
 
     @cached_property
@@ -130,7 +135,7 @@ class Chapter:
 
     @cached_property
     def findings(self):
-        """The review's findings per setting and outcome (:mod:`livingreview.statistics.findings`)."""
+        """The review's findings per setting and outcome (:mod:`livingreview.statistics.review_findings`)."""
         return ReviewFindings(self)
 
     @cached_property
@@ -148,11 +153,11 @@ class Chapter:
         pools = self.response_pools[endpoint]
         rates = self.response_rates[endpoint]
         parts = []
-        for group, members in synthesis.setting_groups(rates, self.order):
-            if group == synthesis.ALL_SETTINGS:
+        for group, members in setting_groups(rates, self.order):
+            if group == ALL_SETTINGS:
                 continue
             label = lower_first(self.setting_label(group))
-            if len(members) >= synthesis.MIN_POOLED_STUDIES:
+            if len(members) >= MIN_POOLED_STUDIES:
                 parts.append(f"{label}: {pool_sentence(pools, group, self.names, rates)}")
             else:
                 r = members.iloc[0]
@@ -191,10 +196,10 @@ class Chapter:
 
     def regimen_note(self):
         """The arms of the intervention alone that the pools keep apart from combinations, if any."""
-        left = synthesis.monotherapy_left_out(self.main_studies)
+        left = monotherapy_left_out(self.main_studies)
         if not left:
             return HTML("")
-        arms = "; ".join(f"{s.name} ({synthesis.arm_label(s, a)})" for s, a in left)
+        arms = "; ".join(f"{s.name} ({arm_label(s, a)})" for s, a in left)
         return paragraph(f"{self.intervention.label} alone is not pooled with {self.intervention.name} combinations "
                          "(review.yaml, pooling): "
                          f"{arms} is shown on its study page and in no pool below.")

@@ -15,10 +15,13 @@ from ...curated.integrity import (EXCLUDE, SENSITIVITY_ONLY, load_checks, load_s
 from ...curated.integrity import decision as integrity_decision
 from ...curated.risk_of_bias import level_label, load_judgement, load_tools
 from ...curated.studies import stack_rows
-from ...results.table import CERTAINTY_LEVELS, CERTAINTY_STATISTIC, RESULT_COLUMNS, write_results
-from ...statistics import synthesis
-from ...statistics.certainty import DOMAIN_LABELS, DOMAINS
+from ...results.table import CERTAINTY_STATISTIC, RESULT_COLUMNS, write_results
+from ...statistics.arms import efficacy_population, is_matched, safety_population
+from ...statistics.certainty import CERTAINTY_LEVELS, DOMAIN_LABELS, DOMAINS
 from ...statistics.meta import GLMM
+from ...statistics.pooling import pooled_table
+from ...statistics.rate_tables import arm_rates
+from ...statistics.safety import grade3_rates
 from ..display import Joined, Link, Rich, details, glue_facts, html_block, key_message, table, tables_by
 from .base import Chapter
 from .formatting import interval, pct
@@ -153,10 +156,10 @@ class BiasChapter(Chapter):
                     ("with excluded studies", self.studies)]
         for variant, studies in variants:
             for endpoint in ("ORR", "DCR"):
-                rates = synthesis.arm_rates(studies, endpoint)
-                frames.append(synthesis.pooled_table(rates, endpoint, self.order).assign(variant=variant))
-            rates = synthesis.grade3_rates(studies, self.vocabulary)
-            frames.append(synthesis.pooled_table(rates, "grade ≥3 adverse events", self.order,
+                rates = arm_rates(studies, endpoint)
+                frames.append(pooled_table(rates, endpoint, self.order).assign(variant=variant))
+            rates = grade3_rates(studies, self.vocabulary)
+            frames.append(pooled_table(rates, "grade ≥3 adverse events", self.order,
                                                  by_definition=True).assign(variant=variant))
         frame = stack_rows(frames)
         return frame[frame["model"] == GLMM].reset_index(drop=True)
@@ -182,8 +185,8 @@ class BiasChapter(Chapter):
         notes = []
         for study_id in str(study_ids).split(", "):
             study = self._study(study_id)
-            safety, efficacy = synthesis.safety_population(study), synthesis.efficacy_population(study)
-            if safety and synthesis.is_matched(study, efficacy) and not synthesis.is_matched(study, safety):
+            safety, efficacy = safety_population(study), efficacy_population(study)
+            if safety and is_matched(study, efficacy) and not is_matched(study, safety):
                 notes.append(f"{self.names[study_id]}: adverse events from the "
                              f"{self.population_label(study_id, safety).lower()}, not from the "
                              f"{self.population_label(study_id, efficacy).lower()} its response rates come from")

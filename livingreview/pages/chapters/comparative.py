@@ -14,7 +14,8 @@ from ...curated.integrity import MAIN, analysis_set, study_status
 from ...curated.review import design_label, is_randomised
 from ...curated.risk_of_bias import load_judgement
 from ...results.table import RESULT_COLUMNS, write_results
-from ...statistics import synthesis
+from ...statistics.arms import comparison_population, control_arms, intervention_arms, is_matched, two_arm_studies
+from ...statistics.odds_ratios import SMALL_CELL, WALD_OR, response_odds_ratios, shown_odds_ratio
 from ...statistics.reconstruct import compare_arms
 from ..display import Rich, glue_facts, html_block, paragraph, row_links, status_badge_html, table
 from .base import Chapter
@@ -29,10 +30,10 @@ def odds_ratio_source(ratio: dict, matched: bool) -> str:
     text = (f"computed from counts ({ratio['events_arm']}/{ratio['total_arm']} vs "
             f"{ratio['events_control']}/{ratio['total_control']}), ")
     if ratio["small"]:
-        text += (f"exact (Fisher), a cell is below {synthesis.SMALL_CELL}; Wald {ratio['estimate']:.2f} "
+        text += (f"exact (Fisher), a cell is below {SMALL_CELL}; Wald {ratio['estimate']:.2f} "
                  f"({ratio['ci_low']:.2f}–{ratio['ci_high']:.2f})")
     else:
-        text += synthesis.WALD_OR
+        text += WALD_OR
     if matched:
         text += "; ignores the matching"
     return text
@@ -51,7 +52,7 @@ class ComparativeChapter(Chapter):
     """Between-arm estimates of the comparative studies, and why they are not pooled."""
 
     def comparative_key_message(self):
-        comparative = synthesis.two_arm_studies(self.main_studies)
+        comparative = two_arm_studies(self.main_studies)
         lead = (f"{len(comparative)} {'study compares' if len(comparative) == 1 else 'studies compare'} the same "
                 f"regimen with and without {self.intervention.name} in the main analyses: "
                 + ", ".join(f"{s.name} ({design_label(s).lower()})" for s in comparative) + "."
@@ -60,21 +61,21 @@ class ComparativeChapter(Chapter):
 
     @cached_property
     def odds_ratios(self) -> pd.DataFrame:
-        return synthesis.response_odds_ratios(self.studies)
+        return response_odds_ratios(self.studies)
 
     @cached_property
     def reconstructed_hazard_ratios(self) -> pd.DataFrame:
         """Cox HRs from reconstructed data, intervention arm against control, comparison population."""
         rows = []
-        comparative = synthesis.two_arm_studies(self.studies)
+        comparative = two_arm_studies(self.studies)
         arms = [pair for study in comparative for pair in self.arms_of(study)]
         for study in comparative:
-            population = synthesis.comparison_population(study)
+            population = comparison_population(study)
             mine = [a for s, a in arms if s.study_id == study.study_id and a.inputs.population == population]
             for endpoint in ("PFS", "OS"):
                 by_arm = {a.inputs.arm: a for a in mine if a.inputs.endpoint == endpoint}
-                for arm in synthesis.intervention_arms(study):
-                    for control in synthesis.control_arms(study):
+                for arm in intervention_arms(study):
+                    for control in control_arms(study):
                         if arm in by_arm and control in by_arm:
                             rows.append({"study_id": study.study_id, "endpoint": endpoint, "arm": arm,
                                          "control": control, "population": population,
@@ -91,9 +92,9 @@ class ComparativeChapter(Chapter):
         """Every between-arm estimate: OR for ORR from counts, printed HRs, reconstructed HRs."""
         rows = []
         for r in self.odds_ratios.to_dict("records"):
-            estimate, low, high, method = synthesis.shown_odds_ratio(r)
+            estimate, low, high, method = shown_odds_ratio(r)
             rows.append({"study_id": r["study_id"], "endpoint": "ORR", "measure": "odds ratio",
-                         "source": odds_ratio_source(r, synthesis.is_matched(self._study(r["study_id"]),
+                         "source": odds_ratio_source(r, is_matched(self._study(r["study_id"]),
                                                                              r["population"])),
                          "estimate": estimate, "ci_low": low, "ci_high": high,
                          "ci_level": "95", "data_rows": r["data_rows"], "population": r["population"]})

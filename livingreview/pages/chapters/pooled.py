@@ -8,8 +8,9 @@ import math
 
 import pandas as pd
 
-from ...statistics import synthesis
+from ...statistics.arms import pooled_intervention_arms, regimen_label, response_denominator
 from ...statistics.meta import GLMM
+from ...statistics.pooling import ALL_SETTINGS, definition_label, inverse_variance_weights, setting_groups
 from ...statistics.wording import rate_is_uninformative
 from ..display import tables_by
 from .base import Chapter
@@ -22,7 +23,7 @@ class PooledRatesChapter(Chapter):
     def pooled_table_view(self, pools: pd.DataFrame):
         shown = pd.DataFrame({
             "Setting": [self.setting_label(g) for g in pools["group"]],
-            "Model": [m.split(" (")[0] + (f" ({synthesis.definition_label(d)} only)" if d else "")
+            "Model": [m.split(" (")[0] + (f" ({definition_label(d)} only)" if d else "")
                       for m, d in zip(pools["model"], pools["definition"])],
             "Studies (patients)": [f"{k} ({n})" for k, n in zip(pools["k"], pools["patients"])],
             "Regimens pooled": [self._pool_regimens(ids) for ids in pools["studies"]],
@@ -42,7 +43,7 @@ class PooledRatesChapter(Chapter):
     def _denominators(self, study_ids: str) -> str:
         """What the pooled studies' response rates count over; where they differ, each study's."""
         studies = [self._study(i) for i in str(study_ids).split(", ")]
-        labels = {s.study_id: synthesis.response_denominator(s) for s in studies}
+        labels = {s.study_id: response_denominator(s) for s in studies}
         if len(set(labels.values())) == 1:
             return next(iter(labels.values()))
         return "differs: " + "; ".join(f"{self.names[i]}: {label}" for i, label in labels.items())
@@ -50,24 +51,24 @@ class PooledRatesChapter(Chapter):
     def _pool_regimens(self, study_ids: str) -> str:
         """The regimens a pool combines, from its studies' intervention arms (partners in study.yaml)."""
         by_id = {s.study_id: s for s in self.studies}
-        regimens = [synthesis.regimen_label(by_id[i], arm) for i in str(study_ids).split(", ") if i in by_id
-                    for arm in synthesis.pooled_intervention_arms(by_id[i])]
+        regimens = [regimen_label(by_id[i], arm) for i in str(study_ids).split(", ") if i in by_id
+                    for arm in pooled_intervention_arms(by_id[i])]
         return "; ".join(dict.fromkeys(regimens))
 
     def forest_rows(self, rates: pd.DataFrame, pools: pd.DataFrame) -> pd.DataFrame:
         rows = []
-        for group, members in synthesis.setting_groups(rates, self.order):
-            if group == synthesis.ALL_SETTINGS:
+        for group, members in setting_groups(rates, self.order):
+            if group == ALL_SETTINGS:
                 continue
             rows.append({"label": self.setting_label(group), "kind": "heading"})
-            weights = synthesis.inverse_variance_weights(members) if len(members) > 1 else [None] * len(members)
+            weights = inverse_variance_weights(members) if len(members) > 1 else [None] * len(members)
             for r, weight in zip(members.to_dict("records"), weights):
                 rows.append({"label": f"{self.names[r['study_id']]} ({r['events']}/{r['total']})", "kind": "study",
                              "estimate": r["percent"], "ci_low": r["exact_low"], "ci_high": r["exact_high"],
                              "total": r["total"], "weight": weight})
             pooled = pools[(pools["group"] == group) & (pools["model"] == GLMM) & pools["estimate"].astype(float).notna()]
             for p in pooled.to_dict("records"):
-                label = "Pooled (GLMM" + (f", {synthesis.definition_label(p['definition'])})" if p["definition"] else ")")
+                label = "Pooled (GLMM" + (f", {definition_label(p['definition'])})" if p["definition"] else ")")
                 rows.append({"label": label, "kind": "pooled", **{k: p[k] for k in
                              ("estimate", "ci_low", "ci_high", "pi_low", "pi_high")}})
         return pd.DataFrame(rows)

@@ -10,7 +10,8 @@ import pandas as pd
 
 from ...curated.integrity import left_out_of_main
 from ...results.table import RESULT_COLUMNS, write_results
-from ...statistics import synthesis
+from ...statistics.arms import response_denominator
+from ...statistics.pooling import ALL_SETTINGS, LEAVE_ONE_OUT_MIN_STUDIES, leave_one_out_table, subgroup_difference
 from ..display import data_link, degrees_of_freedom, format_p, glue_facts, table, tables_by
 from .formatting import interval, pct, pool_sentence
 from .pooled import PooledRatesChapter
@@ -27,15 +28,15 @@ class ResponseChapter(PooledRatesChapter):
         left_out = left_out_of_main(self.studies)
         facts: dict[str, object] = {
             "resp_n_studies": len(self.main_studies),
-            "loo_min_studies": synthesis.LEAVE_ONE_OUT_MIN_STUDIES,
+            "loo_min_studies": LEAVE_ONE_OUT_MIN_STUDIES,
             "resp_left_out": ("; ".join(f"{self.names[s.study_id]} ({s.badge})" for s in left_out)
                               if left_out else "none")}
         for endpoint in ("ORR", "DCR"):
             key = endpoint.lower()
             facts[f"{key}_by_setting"] = self._settings_sentence(endpoint)
-            facts[f"{key}_all_settings"] = pool_sentence(self.response_pools[endpoint], synthesis.ALL_SETTINGS,
+            facts[f"{key}_all_settings"] = pool_sentence(self.response_pools[endpoint], ALL_SETTINGS,
                                                          self.names, self.response_rates[endpoint]) or "not estimable"
-            test = synthesis.subgroup_difference(self.response_rates[endpoint], self.order)
+            test = subgroup_difference(self.response_rates[endpoint], self.order)
             facts[f"{key}_between_settings"] = (
                 "not testable (fewer than two settings with a pooled estimate)" if test is None else
                 f"Q = {test['q']:.1f} on {degrees_of_freedom(test['df'])}, {format_p(test['p'])}")
@@ -54,7 +55,7 @@ class ResponseChapter(PooledRatesChapter):
                                  for a, s, p in zip(rates["arm_label"], rates["study_id"], rates["population"])],
             "Responders / patients": [f"{e}/{t}" + (" (count implied)" if o == "implied" else "")
                                       for e, t, o in zip(rates["events"], rates["total"], rates["count_origin"])],
-            "Counts over": [synthesis.response_denominator(self._study(s)) for s in rates["study_id"]],
+            "Counts over": [response_denominator(self._study(s)) for s in rates["study_id"]],
             "Rate % (exact 95% CI)": [f"{pct(r)} ({interval(lo, hi)})" for r, lo, hi in
                                       zip(rates["percent"], rates["exact_low"], rates["exact_high"])],
             "Printed %": rates["printed"],
@@ -74,7 +75,7 @@ class ResponseChapter(PooledRatesChapter):
                                 xlabel=f"Patients with {name.lower()} (%)")
 
     def leave_one_out_view(self, endpoint: str):
-        frame = synthesis.leave_one_out_table(self.response_rates[endpoint], endpoint, self.order)
+        frame = leave_one_out_table(self.response_rates[endpoint], endpoint, self.order)
         shown = pd.DataFrame({
             "Pool": [self.setting_label(g) for g in frame["group"]],
             "Left out": [self.names.get(s, s) for s in frame["left_out"]],
@@ -82,14 +83,14 @@ class ResponseChapter(PooledRatesChapter):
             "95% CI": [interval(lo, hi) for lo, hi in zip(frame["ci_low"], frame["ci_high"])],
             "I² (%)": frame["i2"].map(lambda v: f"{v:.1f}"),
         })
-        return table(shown, empty=f"No pool has {synthesis.LEAVE_ONE_OUT_MIN_STUDIES} or more studies, so "
+        return table(shown, empty=f"No pool has {LEAVE_ONE_OUT_MIN_STUDIES} or more studies, so "
                                   "leave-one-out does not apply.")
 
     def write_response_results(self, path: str | Path) -> None:
         rows = []
         for endpoint, pools in self.response_pools.items():
             rows += pooled_result_rows("synthesis/response", pools, f"{self.intervention_arms_label}, efficacy population")
-            loo = synthesis.leave_one_out_table(self.response_rates[endpoint], endpoint, self.order)
+            loo = leave_one_out_table(self.response_rates[endpoint], endpoint, self.order)
             for p in loo.to_dict("records"):
                 rows.append(result_row("synthesis/response", p["group"], f"without {p['left_out']}", endpoint,
                                        "pooled_percent", p["estimate"], p["ci_low"], p["ci_high"],

@@ -10,8 +10,9 @@ from pathlib import Path
 import pandas as pd
 
 from ...results.table import RESULT_COLUMNS, write_results
-from ...statistics import synthesis
-from ...statistics.safety import ANY_GRADE, grade5_events
+from ...statistics import safety
+from ...statistics.arms import response_denominator
+from ...statistics.pooling import ALL_SETTINGS, definition_label, setting_groups
 from ..display import data_link, glue_facts, html_block, paragraph, row_links, study_link, table, tables_by
 from .formatting import interval, lower_first, pct, pool_sentence
 from .pooled import PooledRatesChapter
@@ -26,14 +27,14 @@ class SafetyChapter(PooledRatesChapter):
 
     @cached_property
     def safety_rates(self) -> pd.DataFrame:
-        return synthesis.safety_rates(self.main_studies, self.vocabulary)
+        return safety.safety_rates(self.main_studies, self.vocabulary)
 
     def heatmap(self, band: str):
         import matplotlib.pyplot as plt
 
         from ..plotting import describe, plot_ae_heatmap
 
-        matrix = synthesis.heatmap_matrix(self.safety_rates, band)
+        matrix = safety.heatmap_matrix(self.safety_rates, band)
         fig, ax = plt.subplots(figsize=(8, 0.3 * max(len(matrix), 4) + 1.8))
         if matrix.empty:
             ax.set_axis_off()
@@ -62,7 +63,7 @@ class SafetyChapter(PooledRatesChapter):
             "Events counted": rates["category"],
             "Patients with grade ≥3": [f"{e}/{t}" + (" (count implied)" if o == "implied" else "")
                                        for e, t, o in zip(rates["events"], rates["total"], rates["count_origin"])],
-            "Counts over": [synthesis.response_denominator(self._study(s)) for s in rates["study_id"]],
+            "Counts over": [response_denominator(self._study(s)) for s in rates["study_id"]],
             "Rate % (exact 95% CI)": [f"{pct(r)} ({interval(lo, hi)})" for r, lo, hi in
                                       zip(rates["percent"], rates["exact_low"], rates["exact_high"])],
             "Data": [row_links(s, "adverse_events.csv", r) for s, r in zip(rates["study_id"], rates["data_row"])],
@@ -81,7 +82,7 @@ class SafetyChapter(PooledRatesChapter):
         says nothing about grade 5 is named as such."""
         rows, silent = [], []
         for study in self.studies:
-            deaths = grade5_events(study)
+            deaths = safety.grade5_events(study)
             if deaths.empty:
                 silent.append(study.name)
                 continue
@@ -100,7 +101,7 @@ class SafetyChapter(PooledRatesChapter):
         return html_block(*parts)
 
     def class_effect_table(self):
-        rates = synthesis.class_effects(self.safety_rates)
+        rates = safety.class_effects(self.safety_rates)
         if rates.empty:
             return paragraph("No study prints a class-effect term.")
         pivot = rates.assign(value=[f"{pct(p)}%" + ("" if pd.notna(c) else " (printed %)") for p, c in
@@ -111,8 +112,8 @@ class SafetyChapter(PooledRatesChapter):
 
     def safety_facts(self) -> dict[str, object]:
         parts = []
-        for group, members in synthesis.setting_groups(self.grade3, self.order):
-            if group == synthesis.ALL_SETTINGS:
+        for group, members in setting_groups(self.grade3, self.order):
+            if group == ALL_SETTINGS:
                 continue
             sentence = pool_sentence(self.grade3_pools, group, self.names, self.grade3)
             if sentence:
@@ -121,10 +122,10 @@ class SafetyChapter(PooledRatesChapter):
                 r = members.iloc[0]
                 parts.append(f"{lower_first(self.setting_label(group))}: one study only ({self.names[r['study_id']]}, "
                              f"{pct(r['percent'])}%)")
-        terms = synthesis.heatmap_matrix(self.safety_rates, ANY_GRADE)
+        terms = safety.heatmap_matrix(self.safety_rates, safety.ANY_GRADE)
         return {"safety_n_studies": int(self.safety_rates["study_id"].nunique()) if not self.safety_rates.empty else 0,
                 "safety_n_terms": len(terms), "grade3_by_setting": "; ".join(parts) or "not estimable",
-                "grade3_categories": ", ".join(synthesis.definition_label(c) for c in sorted(set(self.grade3["category"])))
+                "grade3_categories": ", ".join(definition_label(c) for c in sorted(set(self.grade3["category"])))
                 or "none"}
 
     def glue_safety_facts(self) -> None:

@@ -12,7 +12,9 @@ import pandas as pd
 from scipy import special
 
 from ...results.table import RESULT_COLUMNS, write_results
-from ...statistics import synthesis
+from ...statistics.arms import arm_label, efficacy_population, intervention_arms
+from ...statistics.landmarks import SOURCE_SHORT, landmark_table, pool_landmarks
+from ...statistics.pooling import ALL_SETTINGS, setting_groups
 from ...statistics.reconstruct import survival_inputs
 from ..display import glue_facts, row_links, tables_by
 from .base import Chapter
@@ -44,9 +46,9 @@ class SurvivalChapter(Chapter):
 
         from ..plotting import describe, km_overlay_height, plot_km_overlay
 
-        curves = [(f"{s.name}: {synthesis.arm_label(s, a.inputs.arm)}", self.setting_label(s.meta["setting_group"]),
+        curves = [(f"{s.name}: {arm_label(s, a.inputs.arm)}", self.setting_label(s.meta["setting_group"]),
                    a) for s, a in self.survival_arms
-                  if a.inputs.endpoint == endpoint and a.inputs.arm in synthesis.intervention_arms(s)]
+                  if a.inputs.endpoint == endpoint and a.inputs.arm in intervention_arms(s)]
         fig, ax = plt.subplots(figsize=(8, km_overlay_height(len(curves))))
         if not curves:
             ax.set_axis_off()
@@ -65,7 +67,7 @@ class SurvivalChapter(Chapter):
         rows = []
         reconstructed = {(s.study_id, a.inputs.arm, a.inputs.endpoint): a for s, a in self.survival_arms}
         for study in self.main_studies:
-            population = synthesis.efficacy_population(study)
+            population = efficacy_population(study)
             for inputs in survival_inputs(study):
                 if inputs.population != population:
                     continue
@@ -76,7 +78,7 @@ class SurvivalChapter(Chapter):
                 rows.append({
                     "Setting": self.setting_label(study.meta["setting_group"]),
                     "Study": self._study_link(study.study_id),
-                    "Arm, endpoint": f"{synthesis.arm_label(study, inputs.arm)}, {inputs.endpoint} ({printed.n} patients)",
+                    "Arm, endpoint": f"{arm_label(study, inputs.arm)}, {inputs.endpoint} ({printed.n} patients)",
                     "Median printed (months)": "" if printed.median is None else
                     f"{printed.median:g}" + (f" ({inputs.median_ci_printed})" if inputs.median_ci_printed else ""),
                     "Landmarks printed": "; ".join(f"{t:g} mo: {v:g}%" for t, v in printed.landmarks),
@@ -87,7 +89,7 @@ class SurvivalChapter(Chapter):
 
     @cached_property
     def landmark_tables(self) -> dict[str, pd.DataFrame]:
-        return {e: synthesis.landmark_table(self.survival_arms, e, LANDMARK_MONTHS, self.main_studies)
+        return {e: landmark_table(self.survival_arms, e, LANDMARK_MONTHS, self.main_studies)
                 for e in ("OS", "PFS")}
 
     def landmark_pools(self, endpoint: str) -> list[tuple[str, object, pd.DataFrame]]:
@@ -95,10 +97,10 @@ class SurvivalChapter(Chapter):
         found = []
         if frame.empty:
             return found
-        for group, members in synthesis.setting_groups(frame, self.order):
-            if group == synthesis.ALL_SETTINGS:
+        for group, members in setting_groups(frame, self.order):
+            if group == ALL_SETTINGS:
                 continue
-            pooled = synthesis.pool_landmarks(members)
+            pooled = pool_landmarks(members)
             if pooled is not None:
                 found.append((group, pooled, members))
         return found
@@ -143,7 +145,7 @@ class SurvivalChapter(Chapter):
                             f"{100 * shown['ci_high']:.1f}; {pooled.k} studies)")
                 if pooled.note:
                     estimate = (f"not pooled ({pooled.note}): " + " and ".join(
-                        f"{self.names[r['study_id']]} {pct(r['percent'])}% ({synthesis.SOURCE_SHORT[r['source']]})"
+                        f"{self.names[r['study_id']]} {pct(r['percent'])}% ({SOURCE_SHORT[r['source']]})"
                         for r in members.to_dict("records")) + f"; common-effect summary, sensitivity only: {estimate}")
                 parts.append(f"{lower_first(self.setting_label(group))}: {estimate}")
             facts[f"{endpoint.lower()}_landmark_pooled"] = "; ".join(parts) or "not estimable in any setting"

@@ -8,8 +8,9 @@ from functools import cached_property
 
 import pandas as pd
 
-from ...audit.rules import INFO, MISMATCH, OK, RULE_LABELS, audit_study
-from ...curated.rowrefs import CURATOR_RULE, finding_rows
+from ...audit.curator_findings import CURATOR_RULE, finding_rows
+from ...audit.findings import INFO, MISMATCH, OK, RULE_LABELS
+from ...audit.run import audit_study
 from ..display import (Joined, Link, Rich, data_view_href, details, finding_columns, finding_link, html_block,
                        humanise, paragraph, ref_links, table)
 from .data import StudyData
