@@ -93,6 +93,6 @@ def test_examples_on_the_fixture_say_when_there_is_none():
     rates = ri.arm_rates(studies)
     findings = ri.ci_method_findings(studies, vocabulary)
     facts = ri.facts(rates, findings)
-    assert facts["ri_small_label"] == "doe2024, Anlotinib plus chemotherapy, ORR 26/38"
+    assert facts["ri_small_label"] == "doe2024, Examplinib plus chemotherapy, ORR 26/38"
     assert facts["ri_n_stated_mismatch"] == 0 and facts["ri_stated_mismatch"].startswith("no row")
     assert facts["ri_n_unreproduced"] == 0 and facts["ri_unreproduced"].startswith("no row")
