@@ -9,7 +9,7 @@ LIVINGREVIEW_SOURCES ?= $(abspath ../shared/seeds)
 export LIVINGREVIEW_SOURCES
 
 .DEFAULT_GOAL := help
-.PHONY: help install book release import-search serve harness check-data audit datapackage new-study bench metafor-fixtures test clean
+.PHONY: help install book release import-search serve harness check-data audit datapackage new-study bench metafor-fixtures test test-fast clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -63,8 +63,12 @@ metafor-fixtures: $(INSTALLED) ## regenerate the R metafor reference values the 
 	$(PY) -m livingreview metafor-inputs --output tests/fixtures/metafor/inputs.csv
 	Rscript tests/fixtures/metafor/make_reference.R
 
-test: $(INSTALLED) ## run the test suite
+test: $(INSTALLED) ## run the whole test suite (what CI runs): site builds, browser and benchmark included
 	$(PY) -m pytest
+
+# The property-based test generates two reviews here instead of ten.
+test-fast: $(INSTALLED) ## run every test but the slow ones (no site build, no browser, no benchmark): the inner loop
+	LIVINGREVIEW_FUZZ_EXAMPLES=2 $(PY) -m pytest -m "not slow"
 
 clean: ## remove build outputs (keeps .venv)
 	rm -rf _build
