@@ -63,12 +63,17 @@ metafor-fixtures: $(INSTALLED) ## regenerate the R metafor reference values the 
 	$(PY) -m livingreview metafor-inputs --output tests/fixtures/metafor/inputs.csv
 	Rscript tests/fixtures/metafor/make_reference.R
 
+# Tests run on every core (pytest-xdist), one test file per worker at a time: the tests of one
+# file share what they build (a site), so a file is never split. Files are taken in collection
+# order, longest first (tests/conftest.py), not reordered by their number of tests.
+PYTEST_PARALLEL := -n auto --dist loadfile --no-loadscope-reorder
+
 test: $(INSTALLED) ## run the whole test suite (what CI runs): site builds, browser and benchmark included
-	$(PY) -m pytest
+	$(PY) -m pytest $(PYTEST_PARALLEL)
 
 # The property-based test generates two reviews here instead of ten.
 test-fast: $(INSTALLED) ## run every test but the slow ones (no site build, no browser, no benchmark): the inner loop
-	LIVINGREVIEW_FUZZ_EXAMPLES=2 $(PY) -m pytest -m "not slow"
+	LIVINGREVIEW_FUZZ_EXAMPLES=2 $(PY) -m pytest $(PYTEST_PARALLEL) -m "not slow"
 
 clean: ## remove build outputs (keeps .venv)
 	rm -rf _build

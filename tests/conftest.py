@@ -51,3 +51,30 @@ def append_row(data: Path, name: str, values: dict) -> None:
         header = next(csv.reader(handle))
     with path.open("a", encoding="utf-8", newline="") as handle:
         csv.writer(handle).writerow([values.get(c, "") for c in header])
+
+
+# The test files that take longest, in seconds on two busy cores (pytest --durations). The
+# suite runs one file per worker at a time (make test: pytest-xdist, --dist loadfile), taking
+# files in collection order; collecting the longest first lets the short ones fill in behind
+# them, so that both cores finish together (longest-processing-time-first scheduling).
+LONGEST_FILES = {
+    "browser/test_site.py": 390,
+    "build/test_build.py": 290,
+    "build/test_performance.py": 140,
+    "build/test_adding_studies.py": 160,
+    "build/test_generated_studies.py": 95,
+    "build/test_release_history.py": 104,
+    "build/test_rates_at_the_bounds.py": 85,
+    "build/test_renamed_review.py": 77,
+    "build/test_generated_book.py": 72,
+}
+
+
+def pytest_collection_modifyitems(config, items):
+    """Collect the longest files first (see :data:`LONGEST_FILES`); the rest keep their order."""
+    tests = Path(__file__).parent
+
+    def seconds(item) -> int:
+        return LONGEST_FILES.get(item.path.relative_to(tests).as_posix(), 0)
+
+    items.sort(key=lambda item: -seconds(item))

@@ -35,6 +35,7 @@ import sys
 import tempfile
 import time
 from dataclasses import asdict, dataclass
+from datetime import datetime, timezone
 from pathlib import Path
 
 import nbformat
@@ -170,8 +171,23 @@ def kernel_floor(work: Path, repeats: int = FLOOR_REPEATS) -> dict[str, float]:
 # ----------------------------------------------------------------------------- report
 
 
+def measured_code() -> str:
+    """The commit of the code measured ("1624656"), "with uncommitted changes" when the working
+    tree differs from it; "unknown" outside a git checkout."""
+    def git(*args: str) -> str:
+        return subprocess.run(["git", *args], cwd=paths.PROJECT_ROOT, capture_output=True, text=True,
+                              check=True).stdout.strip()
+
+    try:
+        commit = git("rev-parse", "--short=7", "HEAD")
+        changed = git("status", "--porcelain", "--untracked-files=no")
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"
+    return f"{commit} with uncommitted changes" if changed else commit
+
+
 def machine() -> dict[str, str]:
-    """What the benchmark ran on."""
+    """What the benchmark ran on, when, and on which code."""
     model = platform.processor() or platform.machine()
     try:
         for line in Path("/proc/cpuinfo").read_text().splitlines():
@@ -186,16 +202,19 @@ def machine() -> dict[str, str]:
         memory = "unknown"
     return {"processor": model, "cores": str(os.cpu_count()), "memory": memory,
             "system": f"{platform.system()} {platform.machine()}",
-            "python": platform.python_version()}
+            "python": platform.python_version(),
+            "measured on": datetime.now(timezone.utc).date().isoformat(),
+            "code measured": measured_code()}
 
 
-def ratios(timings: list[Timing], reference_s: float) -> list[dict]:
-    """The ratios the targets are about, each with its target and whether it is met."""
+def ratios(timings: list[Timing], reference_s: float | None) -> list[dict]:
+    """The ratios the targets are about, each with its target and whether it is met (without
+    a reference build, none against it)."""
     by = {(t.studies, t.scenario): t for t in timings}
     base = min(t.studies for t in timings)
     cold, update = by[(base, "cold")], by[(base, "one-study update")]
-    rows = [("cold / reference", cold.total_s, reference_s),
-            ("one-study update / cold", update.total_s, cold.total_s),
+    rows = [("cold / reference", cold.total_s, reference_s)] if reference_s is not None else []
+    rows += [("one-study update / cold", update.total_s, cold.total_s),
             ("no-op / cold", by[(base, "no-op")].total_s, cold.total_s)]
     for studies in sorted({t.studies for t in timings} - {base}):
         rows.append((f"one-study update at {studies} studies / at {base}",
@@ -221,14 +240,15 @@ def _write_csv(path: Path, rows: list[dict]) -> None:
 REFERENCE_SCENARIO = "reference (Jupyter Book executes)"
 
 
-def plot(timings: list[Timing], reference_s: float, ax=None):
-    """Seconds per build, stacked by stage, with the Jupyter Book reference beside the builds
-    of the same size; returns the axes."""
+def plot(timings: list[Timing], reference_s: float | None, ax=None):
+    """Seconds per build, stacked by stage, with the Jupyter Book reference (when measured)
+    beside the builds of the same size; returns the axes."""
     import matplotlib.pyplot as plt
 
     base = min(t.studies for t in timings)
     rows = [(f"{t.scenario}, {t.studies} studies", t) for t in timings if t.studies == base]
-    rows.append((f"reference, {base} studies", None))
+    if reference_s is not None:
+        rows.append((f"reference, {base} studies", None))
     rows += [(f"{t.scenario}, {t.studies} studies", t) for t in timings if t.studies != base]
     if ax is None:
         _, ax = plt.subplots(figsize=(8, 0.35 * len(rows) + 1.2))
@@ -238,8 +258,9 @@ def plot(timings: list[Timing], reference_s: float, ax=None):
         values = [getattr(t, f"{stage}_s") if t else 0.0 for _, t in rows]
         ax.barh(labels, values, left=left, color=colour, label=stage)
         left = [a + b for a, b in zip(left, values)]
-    ax.barh([labels[len([t for t in timings if t.studies == base])]], [reference_s], color="#bdbdbd",
-            label="Jupyter Book executes and assembles")
+    if reference_s is not None:
+        ax.barh([labels[len([t for t in timings if t.studies == base])]], [reference_s], color="#bdbdbd",
+                label="Jupyter Book executes and assembles")
     ax.invert_yaxis()
     ax.set_xlabel("seconds (wall clock)")
     ax.legend(loc="upper right", fontsize="small", frameon=False)
@@ -256,7 +277,7 @@ def redraw(output_dir: Path = OUTPUT_DIR) -> Path:
     timings = [Timing(int(r["studies"]), r["scenario"], int(r["notebooks_executed"]), int(r["notebooks"]),
                       float(r["validate_s"]), float(r["execute_s"]), float(r["assemble_s"]), float(r["total_s"]))
                for r in rows if r["scenario"] != REFERENCE_SCENARIO]
-    reference_s = next(float(r["total_s"]) for r in rows if r["scenario"] == REFERENCE_SCENARIO)
+    reference_s = next((float(r["total_s"]) for r in rows if r["scenario"] == REFERENCE_SCENARIO), None)
     # A fixed salt and no date: the same table draws the same file, byte for byte.
     with plt.rc_context({"svg.hashsalt": "livingreview-bench"}):
         ax = plot(timings, reference_s)
@@ -298,10 +319,12 @@ def _write_placeholders(folder: Path) -> None:
 
 
 def run_benchmark(sizes=DEFAULT_SIZES, study: str = DEFAULT_STUDY, output_dir: Path = OUTPUT_DIR,
-                  log=print, data_dir: Path = paths.DATA_DIR, floor_repeats: int = FLOOR_REPEATS) -> Path:
+                  log=print, data_dir: Path = paths.DATA_DIR, floor_repeats: int = FLOOR_REPEATS,
+                  reference: bool = True) -> Path:
     """Run every measurement in one go on copies of ``data_dir`` (as it is, then grown to each
     of ``sizes`` studies; ``study`` is the one the update changes) and write the tables and the
-    figure to ``output_dir``; returns it."""
+    figure to ``output_dir``; returns it. Without ``reference``, Jupyter Book's own build of the
+    same notebooks (the slowest measurement, one kernel started per notebook) is left out."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -310,6 +333,7 @@ def run_benchmark(sizes=DEFAULT_SIZES, study: str = DEFAULT_STUDY, output_dir: P
         _write_placeholders(OUTPUT_DIR)
     work = Path(tempfile.mkdtemp(prefix="livingreview-bench-"))
     timings: list[Timing] = []
+    reference_s = None
     try:
         base_studies = len([p for p in paths.studies_dir(data_dir).iterdir() if p.is_dir()])
         for studies in (base_studies, *sizes):
@@ -324,6 +348,7 @@ def run_benchmark(sizes=DEFAULT_SIZES, study: str = DEFAULT_STUDY, output_dir: P
             timings.append(timed_build("one-study update", data, build, studies))
             if studies == base_studies:
                 weights = page_weights(build / paths.SITE_DIRNAME)
+            if studies == base_studies and reference:
                 log("bench: reference: Jupyter Book executes the same notebooks")
                 reference_data = synthetic_data(work / "data-reference", studies, source=data_dir)
                 reference_s = reference_build(reference_data, work / "reference",
@@ -341,9 +366,9 @@ def run_benchmark(sizes=DEFAULT_SIZES, study: str = DEFAULT_STUDY, output_dir: P
                     "seconds": round(cold.notebooks * seconds / cores + cold.assemble_s, 2)}
                    for name, seconds in floor.items()]
     floor_rows.append({"measure": f"cold build, {cold.studies} studies", "seconds": cold.total_s})
-    _write_csv(output_dir / "benchmark.csv", [asdict(t) for t in timings]
-               + [asdict(Timing(cold.studies, REFERENCE_SCENARIO, cold.notebooks,
-                                cold.notebooks, 0.0, 0.0, 0.0, reference_s))])
+    measured_reference = [] if reference_s is None else [
+        asdict(Timing(cold.studies, REFERENCE_SCENARIO, cold.notebooks, cold.notebooks, 0.0, 0.0, 0.0, reference_s))]
+    _write_csv(output_dir / "benchmark.csv", [asdict(t) for t in timings] + measured_reference)
     _write_csv(output_dir / "ratios.csv", ratios(timings, reference_s))
     _write_csv(output_dir / "floor.csv", floor_rows)
     _write_csv(output_dir / "machine.csv", [{"item": k, "value": v} for k, v in machine().items()])

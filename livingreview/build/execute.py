@@ -52,7 +52,11 @@ def ensure_kernel() -> str:
         current = None
     if current != wanted:
         spec.parent.mkdir(parents=True, exist_ok=True)
-        spec.write_text(json.dumps(wanted, indent=1) + "\n", encoding="utf-8")
+        # Written whole, then moved into place: builds running at once (the tests run in
+        # parallel) never read half a kernelspec.
+        partial = spec.with_suffix(f".{os.getpid()}.partial")
+        partial.write_text(json.dumps(wanted, indent=1) + "\n", encoding="utf-8")
+        os.replace(partial, spec)
     return KERNEL_NAME
 
 
