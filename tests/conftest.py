@@ -61,7 +61,7 @@ LONGEST_FILES = {
     "browser/test_site.py": 390,
     "build/test_build.py": 290,
     "build/test_performance.py": 140,
-    "build/test_adding_studies.py": 160,
+    "build/test_adding_studies.py": 110,
     "build/test_generated_studies.py": 95,
     "build/test_release_history.py": 104,
     "build/test_rates_at_the_bounds.py": 85,

@@ -186,8 +186,9 @@ def measured_code() -> str:
     return f"{commit} with uncommitted changes" if changed else commit
 
 
-def machine() -> dict[str, str]:
-    """What the benchmark ran on, when, and on which code."""
+def machine(code: str | None = None) -> dict[str, str]:
+    """What the benchmark ran on, when, and on which code (``code``, as :func:`measured_code`
+    said it before the run wrote its tables; now if not given)."""
     model = platform.processor() or platform.machine()
     try:
         for line in Path("/proc/cpuinfo").read_text().splitlines():
@@ -204,7 +205,7 @@ def machine() -> dict[str, str]:
             "system": f"{platform.system()} {platform.machine()}",
             "python": platform.python_version(),
             "measured on": datetime.now(timezone.utc).date().isoformat(),
-            "code measured": measured_code()}
+            "code measured": measured_code() if code is None else code}
 
 
 def ratios(timings: list[Timing], reference_s: float | None) -> list[dict]:
@@ -334,6 +335,8 @@ def run_benchmark(sizes=DEFAULT_SIZES, study: str = DEFAULT_STUDY, output_dir: P
     work = Path(tempfile.mkdtemp(prefix="livingreview-bench-"))
     timings: list[Timing] = []
     reference_s = None
+    # Before anything is written: the tables written below are files of the checkout too.
+    code = measured_code()
     try:
         base_studies = len([p for p in paths.studies_dir(data_dir).iterdir() if p.is_dir()])
         for studies in (base_studies, *sizes):
@@ -371,7 +374,7 @@ def run_benchmark(sizes=DEFAULT_SIZES, study: str = DEFAULT_STUDY, output_dir: P
     _write_csv(output_dir / "benchmark.csv", [asdict(t) for t in timings] + measured_reference)
     _write_csv(output_dir / "ratios.csv", ratios(timings, reference_s))
     _write_csv(output_dir / "floor.csv", floor_rows)
-    _write_csv(output_dir / "machine.csv", [{"item": k, "value": v} for k, v in machine().items()])
+    _write_csv(output_dir / "machine.csv", [{"item": k, "value": v} for k, v in machine(code).items()])
     _write_csv(output_dir / "page_weight.csv", weights)
     redraw(output_dir)
     return output_dir
