@@ -102,7 +102,7 @@ def definition_label(category: str) -> str:
 def mixed_definitions_note(categories: list[str]) -> str:
     """Why studies that count different adverse events are not pooled together."""
     return ("the studies count different events (" + " and ".join(definition_label(c) for c in categories)
-            + "), so each definition is pooled on its own")
+            + "), so a study is pooled only with studies that count the same events")
 
 
 def pooled_table(rates: pd.DataFrame, endpoint: str, order: list[str], by_definition: bool = False) -> pd.DataFrame:

@@ -11,13 +11,15 @@ examples from the data.
 
 from __future__ import annotations
 
+import math
 import textwrap
 
 import numpy as np
 import pandas as pd
 from scipy import special, stats
 
-from ..statistics.pooling import ALL_SETTINGS, MIN_POOLED_STUDIES, glmm_or_reason, setting_groups, subgroup_difference
+from ..statistics.pooling import (ALL_SETTINGS, MIN_POOLED_STUDIES, MIN_RANDOM_EFFECTS_STUDIES, glmm_or_reason,
+                                  setting_groups, subgroup_difference)
 from ..pages.display import degrees_of_freedom, format_p
 from ..statistics.response import EXACT
 from ..statistics.intervals import proportion_ci
@@ -157,6 +159,9 @@ def interval_rows(rates: pd.DataFrame, pools: pd.DataFrame, order: list[str], se
                              "estimate": r["percent"], "ci_low": low, "ci_high": high, "total": r["total"]})
         pooled = pools[(pools["group"] == group) & (pools["model"] == GLMM)]
         for p in pooled.to_dict("records"):
+            if not math.isfinite(p["estimate"]):  # a pool the review does not make: said, not drawn
+                rows.append({"label": f"Not pooled ({p['k']} studies: too few)", "kind": "heading"})
+                continue
             rows.append({"label": f"Pooled, GLMM ({p['k']} studies)", "kind": "pooled",
                          **{k: p[k] for k in ("estimate", "ci_low", "ci_high", "pi_low", "pi_high")}})
     return pd.DataFrame(rows)
@@ -234,6 +239,11 @@ def chapter_facts(rates: pd.DataFrame, pools: pd.DataFrame, order: list[str], se
         facts["re_models"] = (f"the GLMM gives {_pool_text(glmm)}; inverse variance with Hartung-Knapp gives "
                               f"{_pool_text(hk)}; the same inverse-variance fit with a Wald z interval gives a CI "
                               f"of {_interval(wald['ci_low'], wald['ci_high'])}%")
+        if len(chosen) < MIN_RANDOM_EFFECTS_STUDIES:
+            facts["re_models"] += (f". These fits show how the models behave on {len(chosen)} studies; the review "
+                                   f"reports none of them: it pools a setting's rates only from "
+                                   f"{MIN_RANDOM_EFFECTS_STUDIES} or more studies, because fewer cannot show how much the "
+                                   f"true rates differ between studies")
         w = weights(chosen)
         names = dict(zip(chosen["study_id"], chosen["study_name"]))
         facts["re_weights"] = "; ".join(f"{names.get(r['study_id'], r['study_id'])} {r['fixed_weight_percent']:.0f}% fixed-effect, "
@@ -253,13 +263,21 @@ def chapter_facts(rates: pd.DataFrame, pools: pd.DataFrame, order: list[str], se
                                     "arise here.")
     else:
         p = all_pool.iloc[0]
-        facts["re_all_settings"] = f"{_pool_text(p)}, from {p['k']} studies ({p['studies']})"
+        names = dict(zip(rates["study_id"], rates["study_name"]))
+        facts["re_all_settings"] = (f"{_pool_text(p)}, from {p['k']} studies "
+                                    f"({', '.join(names.get(s, s) for s in str(p['studies']).split(', '))})")
     by_setting = []
     for group, pooled in ((g, pools[(pools["group"] == g) & (pools["model"] == GLMM)]) for g in order):
-        if not pooled.empty:
-            by_setting.append(f"{setting_label(group)}: {pooled.iloc[0]['estimate']:.1f}% "
-                              f"(95% CI {_interval(pooled.iloc[0]['ci_low'], pooled.iloc[0]['ci_high'])})")
+        if pooled.empty:
+            continue
+        p = pooled.iloc[0]
+        if math.isfinite(p["estimate"]):
+            by_setting.append(f"{setting_label(group)}: {p['estimate']:.1f}% "
+                              f"(95% CI {_interval(p['ci_low'], p['ci_high'])})")
+        else:
+            by_setting.append(f"{setting_label(group)}: not pooled ({p['k']} studies: {p['note']})")
     facts["re_by_setting"] = "; ".join(by_setting) or "no setting has two or more studies to pool"
+    facts["re_min_pooled"] = str(MIN_RANDOM_EFFECTS_STUDIES)
     test = subgroup_difference(rates, order) if not rates.empty else None
     facts["re_between"] = ("not testable here (fewer than two settings with a pooled estimate)" if test is None else
                            f"Q = {test['q']:.1f} on {degrees_of_freedom(test['df'])}, {format_p(test['p'])}")

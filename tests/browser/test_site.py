@@ -326,6 +326,35 @@ def test_no_internal_code_appears_in_what_a_reader_sees(site):
     assert not found, found
 
 
+# A missing number shown as if it were one: "nan", "NaN", "inf" or Python's "None" in a cell.
+MISSING_AS_VALUE = re.compile(r"(?<![\w-])(?:nan|NaN|-?inf)(?![\w-])|(?<![\w-])None(?=\s*(?:[–%(),;]|$))")
+
+
+def test_no_missing_number_is_shown_as_a_value(site):
+    """Text of every page and of every figure on it, code blocks aside: a number that does not
+    exist is said in words ("not pooled: …", "—"), never printed as nan, inf or None."""
+    import base64
+
+    from bs4 import BeautifulSoup
+
+    found: dict[str, list[str]] = {}
+    for name in _pages(site):
+        if name == "search.html":
+            continue
+        html = (site / name).read_text(encoding="utf-8")
+        soup = BeautifulSoup(html, "html.parser")
+        for hidden in soup(["script", "style", "pre", "code"]):
+            hidden.decompose()
+        texts = [soup.get_text(" ")]
+        for svg in re.findall(r'src="data:image/svg\+xml;base64,([^"]+)"', html):
+            texts += re.findall(r"<text[^>]*>([^<]*)</text>|<!-- (.*?) -->", base64.b64decode(svg).decode())
+        for text in texts:
+            text = " ".join(text) if isinstance(text, tuple) else text
+            for match in MISSING_AS_VALUE.finditer(text):
+                found.setdefault(name, []).append(text[max(0, match.start() - 40):match.end() + 20])
+    assert not found, found
+
+
 # ------------------------------------------------------------------ every page, every screen
 
 SCREENS = [("desktop", {"width": 1280, "height": 900}), ("phone", {"width": 390, "height": 844})]

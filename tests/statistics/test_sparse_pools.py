@@ -4,6 +4,7 @@ common-effect summary; landmark pools take printed rates before reconstructed on
 from __future__ import annotations
 
 import math
+import re
 
 import pytest
 from scipy import special
@@ -136,7 +137,7 @@ def test_grade3_rates_are_pooled_only_among_studies_that_count_the_same_events(s
     first = pools[pools["group"] == "first_line_advanced"].iloc[0]
     assert math.isnan(first["estimate"])  # Li 2022 counts treatment-emergent, Xu 2025 treatment-related events
     assert first["note"] == ("the studies count different events (treatment-emergent adverse events and "
-                             "treatment-related adverse events), so each definition is pooled on its own")
+                             "treatment-related adverse events), so a study is pooled only with studies that count the same events")
     rates = safety.grade3.assign(setting_group="first_line_advanced", category=["TRAE", "TRAE"])
     same = pooling.pooled_table(rates, "grade3", safety.order, by_definition=True)
     assert set(same["definition"]) == {""} and same["note"].iloc[0] == pooling.TOO_FEW_FOR_RANDOM_EFFECTS
@@ -162,3 +163,18 @@ def test_a_pool_whose_studies_count_response_over_different_patients_says_so(res
     assert response._denominators("li2022, xu2025") == arms.DENOMINATOR_LABELS["all_treated"]
     assert response._denominators("li2022, zhu2025") == (
         "differs: Li 2022: all treated (not evaluable = no response); Zhu 2025: not stated in the report")
+
+
+def test_a_sensitivity_pool_the_rules_do_not_make_says_why_and_shows_each_study(bias):
+    """Later-line response with the Zhengzhou cohort added is two studies: no pool, and the
+    table shows why and each study's own rate (never a pool of 'nan')."""
+    table = bias.sensitivity_table()
+    assert not re.search(r"\bnan\b", table.data, re.IGNORECASE)
+    assert "not pooled: " + pooling.TOO_FEW_FOR_RANDOM_EFFECTS in table.data
+    frame = bias.sensitivity_pools
+    later = frame[(frame["group"] == "later_line_advanced") & (frame["endpoint"] == "ORR")
+                  & (frame["variant"] == "with sensitivity-only studies")].iloc[0]
+    assert later["studies"] == "zhu2025, zzu_anlotinib_pd1" and not math.isfinite(later["estimate"])
+    assert later["note"] == pooling.TOO_FEW_FOR_RANDOM_EFFECTS
+    shown = bias._study_rates("with sensitivity-only studies", "ORR", "later_line_advanced", later["studies"])
+    assert shown == "Zhu 2025: 31.0% (9/29); Zhengzhou cohort: 21.8% (19/87)"

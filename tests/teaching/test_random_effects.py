@@ -147,7 +147,14 @@ def test_interval_rows_hold_every_study_and_each_pool_with_exact_cis(page, rates
     assert len(studies) == len(rates)
     assert ((studies["ci_low"] <= studies["estimate"]) & (studies["estimate"] <= studies["ci_high"])).all()
     assert (studies["ci_high"] <= 100).all()
-    assert (rows["kind"] == "pooled").sum() == len(pooled_groups(rates, page.order))
+    # Each setting with two or more studies has its GLMM row: drawn where the pool is made,
+    # said ("Not pooled") where the review does not make it, never drawn as a missing number.
+    pools = page.response_pools["ORR"]
+    glmm = pools[(pools["model"] == GLMM) & pools["group"].isin(pooled_groups(rates, page.order))]
+    made = glmm["estimate"].notna()
+    assert (rows["kind"] == "pooled").sum() == made.sum() >= 1
+    assert rows["label"].str.startswith("Not pooled").sum() == (~made).sum() >= 1
+    assert rows.loc[rows["kind"] == "pooled", "estimate"].notna().all()
 
 
 def test_chapter_facts_on_the_real_data_quote_the_between_setting_test(page, rates):
@@ -165,3 +172,13 @@ def test_chapter_facts_on_the_fixture_say_what_cannot_be_shown():
     assert facts["re_richest"].startswith("No setting")
     assert facts["re_between"].startswith("not testable")
     assert "single setting" in facts["re_all_settings"]
+
+
+def test_the_chapter_says_which_pools_the_review_does_not_make(page, rates):
+    """First-line response is two studies: the chapter still fits the models to teach them, says
+    beside the numbers that the review reports none of them, and shows no missing number."""
+    facts = chapter_facts(rates, page.response_pools["ORR"], page.order, page.setting_label)
+    assert "the review reports none of them" in facts["re_models"]
+    assert "not pooled (2 studies: " in facts["re_by_setting"]
+    assert facts["re_min_pooled"] == "3"
+    assert not any("nan" in str(value).split() or "nan%" in str(value) for value in facts.values())

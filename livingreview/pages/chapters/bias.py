@@ -19,7 +19,7 @@ from ...results.table import CERTAINTY_STATISTIC, RESULT_COLUMNS, write_results
 from ...statistics.arms import efficacy_population, is_matched, safety_population
 from ...statistics.certainty import CERTAINTY_LEVELS, DOMAIN_LABELS, DOMAINS
 from ...statistics.meta import GLMM
-from ...statistics.pooling import pooled_table
+from ...statistics.pooling import ALL_SETTINGS, pooled_table
 from ...statistics.rate_tables import arm_rates
 from ...statistics.safety import grade3_rates
 from ..display import Joined, Link, Rich, details, glue_facts, html_block, key_message, table, tables_by
@@ -147,32 +147,55 @@ class BiasChapter(Chapter):
         return table(pd.DataFrame(rows))
 
     @cached_property
-    def sensitivity_pools(self) -> pd.DataFrame:
-        """Pooled ORR, DCR and grade >=3 per setting: the main analysis, with the studies kept
-        for sensitivity analyses added, and with every study (the excluded ones too)."""
-        frames = []
+    def _sensitivity_variants(self) -> list[tuple[str, pd.DataFrame, pd.DataFrame]]:
+        """(variant, rates, pools) per analysis and outcome: the main analysis, with the studies
+        kept for sensitivity analyses added, and with every study (the excluded ones too)."""
         variants = [("main analysis", self.main_studies),
                     ("with sensitivity-only studies", sensitivity_analysis_studies(self.studies)),
                     ("with excluded studies", self.studies)]
+        found = []
         for variant, studies in variants:
             for endpoint in ("ORR", "DCR"):
                 rates = arm_rates(studies, endpoint)
-                frames.append(pooled_table(rates, endpoint, self.order).assign(variant=variant))
+                found.append((variant, rates, pooled_table(rates, endpoint, self.order)))
             rates = grade3_rates(studies, self.vocabulary)
-            frames.append(pooled_table(rates, "grade ≥3 adverse events", self.order,
-                                                 by_definition=True).assign(variant=variant))
-        frame = stack_rows(frames)
+            found.append((variant, rates, pooled_table(rates, "grade ≥3 adverse events", self.order,
+                                                       by_definition=True)))
+        return found
+
+    @cached_property
+    def sensitivity_pools(self) -> pd.DataFrame:
+        """Pooled ORR, DCR and grade >=3 per setting (the primary model, GLMM): the main
+        analysis, with the studies kept for sensitivity analyses added, and with every study (the
+        excluded ones too). A pool the rules do not make keeps its row, with every number NaN and
+        the reason in ``note``."""
+        frame = stack_rows([pools.assign(variant=variant) for variant, _, pools in self._sensitivity_variants])
         return frame[frame["model"] == GLMM].reset_index(drop=True)
+
+    def _study_rates(self, variant: str, endpoint: str, group: str, study_ids: str) -> str:
+        """Each study's rate in a pool, as the reader compares them: 'Zhu 2025: 31.0% (9/29)'."""
+        wanted = str(study_ids).split(", ")
+        for shown_variant, rates, pools in self._sensitivity_variants:
+            if shown_variant != variant or pools.empty or endpoint not in set(pools["endpoint"]):
+                continue
+            chosen = rates[rates["study_id"].isin(wanted)]
+            if group != ALL_SETTINGS:
+                chosen = chosen[chosen["setting_group"] == group]
+            return "; ".join(f"{self.names.get(r['study_id'], r['study_id'])}: {pct(r['percent'])}% "
+                             f"({r['events']}/{r['total']})" for r in chosen.to_dict("records"))
+        return ", ".join(self.names.get(s, s) for s in wanted)
 
     def sensitivity_table(self):
         frame = self.sensitivity_pools
         shown = pd.DataFrame({
             "Pool": [f"{e}, {self.setting_label(g)}" for e, g in zip(frame["endpoint"], frame["group"])],
             "Analysis": frame["variant"],
-            "Studies": [", ".join(self.names.get(s, s) for s in studies.split(", ")) for studies in frame["studies"]],
-            "Pooled % (95% CI)": [f"{pct(e)} ({interval(lo, hi)})" for e, lo, hi in
-                                  zip(frame["estimate"], frame["ci_low"], frame["ci_high"])],
-            "I² (%)": frame["i2"].map(lambda v: f"{v:.1f}"),
+            "Studies, each one's %": [self._study_rates(v, e, g, s) for v, e, g, s in
+                                      zip(frame["variant"], frame["endpoint"], frame["group"], frame["studies"])],
+            "Pooled % (95% CI)": [f"{pct(e)} ({interval(lo, hi)})" if math.isfinite(e) else f"not pooled: {note}"
+                                  for e, lo, hi, note in zip(frame["estimate"], frame["ci_low"], frame["ci_high"],
+                                                             frame["note"])],
+            "I² (%)": frame["i2"].map(lambda v: f"{v:.1f}" if math.isfinite(v) else "—"),
             "Populations": [self._cohort_note(studies, e) for studies, e in zip(frame["studies"], frame["endpoint"])],
         }).sort_values(["Pool", "Analysis"], kind="stable")
         return tables_by(shown, "Pool", empty="Nothing to pool.")
