@@ -71,7 +71,7 @@ PYTEST_PARALLEL := -n auto --dist loadfile --no-loadscope-reorder
 test: $(INSTALLED) ## run the whole test suite (what CI runs): site builds, browser and benchmark included
 	$(PY) -m pytest $(PYTEST_PARALLEL)
 
-# The property-based test generates two reviews here instead of ten.
+# The property-based test generates two reviews here instead of five.
 test-fast: $(INSTALLED) ## run every test but the slow ones (no site build, no browser, no benchmark): the inner loop
 	LIVINGREVIEW_FUZZ_EXAMPLES=2 $(PY) -m pytest $(PYTEST_PARALLEL) -m "not slow"
 

@@ -28,6 +28,10 @@ from .formatting import interval, pct
 from .result_rows import pooled_result_rows, result_row
 
 
+# How the sensitivity pools name the grade >=3 adverse-event outcome.
+GRADE3 = "grade ≥3 adverse events"
+
+
 class BiasChapter(Chapter):
     """Risk of bias, the integrity screen, sensitivity pools and the certainty of the findings."""
 
@@ -147,20 +151,19 @@ class BiasChapter(Chapter):
         return table(pd.DataFrame(rows))
 
     @cached_property
-    def _sensitivity_variants(self) -> list[tuple[str, pd.DataFrame, pd.DataFrame]]:
-        """(variant, rates, pools) per analysis and outcome: the main analysis, with the studies
-        kept for sensitivity analyses added, and with every study (the excluded ones too)."""
+    def _sensitivity_variants(self) -> dict[tuple[str, str], tuple[pd.DataFrame, pd.DataFrame]]:
+        """(rates, pools) by (variant, outcome): the main analysis, with the studies kept for
+        sensitivity analyses added, and with every study (the excluded ones too)."""
         variants = [("main analysis", self.main_studies),
                     ("with sensitivity-only studies", sensitivity_analysis_studies(self.studies)),
                     ("with excluded studies", self.studies)]
-        found = []
+        found = {}
         for variant, studies in variants:
             for endpoint in ("ORR", "DCR"):
                 rates = arm_rates(studies, endpoint)
-                found.append((variant, rates, pooled_table(rates, endpoint, self.order)))
+                found[variant, endpoint] = rates, pooled_table(rates, endpoint, self.order)
             rates = grade3_rates(studies, self.vocabulary)
-            found.append((variant, rates, pooled_table(rates, "grade ≥3 adverse events", self.order,
-                                                       by_definition=True)))
+            found[variant, GRADE3] = rates, pooled_table(rates, GRADE3, self.order, by_definition=True)
         return found
 
     @cached_property
@@ -169,21 +172,18 @@ class BiasChapter(Chapter):
         analysis, with the studies kept for sensitivity analyses added, and with every study (the
         excluded ones too). A pool the rules do not make keeps its row, with every number NaN and
         the reason in ``note``."""
-        frame = stack_rows([pools.assign(variant=variant) for variant, _, pools in self._sensitivity_variants])
+        frame = stack_rows([pools.assign(variant=variant)
+                            for (variant, _), (_, pools) in self._sensitivity_variants.items()])
         return frame[frame["model"] == GLMM].reset_index(drop=True)
 
     def _study_rates(self, variant: str, endpoint: str, group: str, study_ids: str) -> str:
         """Each study's rate in a pool, as the reader compares them: 'Zhu 2025: 31.0% (9/29)'."""
-        wanted = str(study_ids).split(", ")
-        for shown_variant, rates, pools in self._sensitivity_variants:
-            if shown_variant != variant or pools.empty or endpoint not in set(pools["endpoint"]):
-                continue
-            chosen = rates[rates["study_id"].isin(wanted)]
-            if group != ALL_SETTINGS:
-                chosen = chosen[chosen["setting_group"] == group]
-            return "; ".join(f"{self.names.get(r['study_id'], r['study_id'])}: {pct(r['percent'])}% "
-                             f"({r['events']}/{r['total']})" for r in chosen.to_dict("records"))
-        return ", ".join(self.names.get(s, s) for s in wanted)
+        rates, _ = self._sensitivity_variants[variant, endpoint]
+        chosen = rates[rates["study_id"].isin(str(study_ids).split(", "))]
+        if group != ALL_SETTINGS:
+            chosen = chosen[chosen["setting_group"] == group]
+        return "; ".join(f"{self.names.get(r['study_id'], r['study_id'])}: {pct(r['percent'])}% "
+                         f"({r['events']}/{r['total']})" for r in chosen.to_dict("records"))
 
     def sensitivity_table(self):
         frame = self.sensitivity_pools
@@ -203,7 +203,7 @@ class BiasChapter(Chapter):
     def _cohort_note(self, study_ids: str, endpoint: str) -> str:
         """Where a pool takes a study's rows from another cohort than its response rates (its
         unmatched safety cohort beside its matched efficacy cohort), the pool says so."""
-        if endpoint != "grade ≥3 adverse events":
+        if endpoint != GRADE3:
             return ""
         notes = []
         for study_id in str(study_ids).split(", "):
