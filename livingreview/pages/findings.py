@@ -1,4 +1,4 @@
-"""HTML views of the review's findings (:mod:`livingreview.statistics.findings`): the front page's key
+"""HTML views of the review's findings (:mod:`livingreview.analysis.records`): the front page's key
 findings, the summary-of-findings tables in the Cochrane layout, and the status of the studies
 the main analyses leave out.
 
@@ -12,7 +12,7 @@ import re
 
 from ..statistics.certainty import SYMBOLS
 from .display import status_badge_html
-from ..statistics.findings import LABELS, MEASURE_LABELS, Finding, SettingFindings
+from ..analysis.records import LABELS, MEASURE_LABELS, Finding, SettingFindings
 from ..curated.integrity import StudyStatus
 
 _e = html.escape

@@ -375,7 +375,8 @@ def _rate_row_label(label: str, kind: str) -> str:
 def plot_rate_forest(rows: pd.DataFrame, ax=None, xlabel: str = "Patients (%)", text_ax=None):
     """Forest plot of proportions (percent) in the field's layout, first row at the top.
 
-    ``rows`` has label, estimate, ci_low, ci_high, kind ("study", "pooled" or "heading") and,
+    ``rows`` has label, estimate, ci_low, ci_high, kind ("study", "pooled", "heading" or "note",
+    a line of text such as "2 studies: not pooled") and,
     optionally, total and weight (percent). Studies are squares sized by their weight (else
     their patients) with their CI lines; a pooled estimate is a diamond spanning its CI, with
     its prediction interval dashed. At right, each row's rate and CI as text, and its weight.
@@ -387,6 +388,9 @@ def plot_rate_forest(rows: pd.DataFrame, ax=None, xlabel: str = "Patients (%)", 
     for position, row in enumerate(rows.to_dict("records")):
         y = n - 1 - position
         if row["kind"] == "heading":
+            continue
+        if row["kind"] == "note":  # a setting whose studies are not pooled: no diamond
+            _right_column(column, y, "not pooled")
             continue
         est, lo, hi = row["estimate"], row["ci_low"], row["ci_high"]
         text = f"{est:.1f} ({lo:.1f}–{hi:.1f})"
@@ -414,6 +418,8 @@ def plot_rate_forest(rows: pd.DataFrame, ax=None, xlabel: str = "Patients (%)", 
     for tick, kind in zip(ax.get_yticklabels(), list(rows["kind"])[::-1]):
         if kind in ("heading", "pooled"):
             tick.set_fontweight("bold")
+        elif kind == "note":
+            tick.set_fontstyle("italic")
     ax.set_ylim(-0.7, n + 0.2)
     ax.set_xlim(0, 100)
     for side in ("top", "right", "left"):
@@ -429,6 +435,8 @@ def forest_description(rows: pd.DataFrame, title: str) -> str:
     for row in rows.to_dict("records"):
         if row["kind"] == "heading":
             parts.append(f"{row['label']}:")
+        elif row["kind"] == "note":
+            parts.append(f"{row['label']};")
         else:
             parts.append(f"{row['label']} {row['estimate']:.1f}% ({row['ci_low']:.1f}–{row['ci_high']:.1f})"
                          + (f", prediction interval {row['pi_low']:.1f}–{row['pi_high']:.1f}"

@@ -6,7 +6,6 @@ reconstructed where it does not) and the pools of those rates on the logit scale
 from __future__ import annotations
 
 import math
-from dataclasses import replace
 
 import numpy as np
 import pandas as pd
@@ -14,7 +13,7 @@ from scipy import special, stats
 
 from ..curated.studies import ROW_COLUMN, Study
 from .arms import arm_label, efficacy_population, intervention_arms
-from .meta import PooledEstimate, common_effect, inverse_variance
+from .meta import IV_REML_HK, PooledEstimate, inverse_variance
 from .pooling import MIN_POOLED_STUDIES, MIN_RANDOM_EFFECTS_STUDIES, TOO_FEW_FOR_RANDOM_EFFECTS
 from .reconstruct import analyse_arm, survival_inputs
 
@@ -142,10 +141,10 @@ def landmark_estimate(arm_reconstruction, months: float) -> dict | None:
 
 def pool_landmarks(frame: pd.DataFrame) -> PooledEstimate | None:
     """Pool of logit landmark survival: inverse-variance REML with Hartung-Knapp for three or
-    more studies, a common-effect summary (sensitivity only) for two; None for one."""
+    more studies; for two, a not-pooled record saying why (every number NaN); None for one."""
     if len(frame) < MIN_POOLED_STUDIES:
         return None
     labels = tuple(frame["study_id"])
     if len(frame) < MIN_RANDOM_EFFECTS_STUDIES:
-        return replace(common_effect(frame["yi"], frame["vi"], labels=labels), note=TOO_FEW_FOR_RANDOM_EFFECTS)
+        return PooledEstimate.not_estimable(IV_REML_HK, len(frame), TOO_FEW_FOR_RANDOM_EFFECTS, labels)
     return inverse_variance(frame["yi"], frame["vi"], hartung_knapp=True, labels=labels)

@@ -36,8 +36,8 @@ from .memo import by_value, memoised
 GLMM = "binomial-normal GLMM (ML, adaptive Gauss-Hermite, 7 points)"
 IV_REML_HK = "inverse variance, REML, Hartung-Knapp (truncated)"
 IV_REML_Z = "inverse variance, REML, Wald z"
-# Summaries that assume one true value for every study: shown with two studies, as a labelled
-# sensitivity summary, where a random-effects model cannot estimate the between-study variance.
+# Summaries that assume one true value for every study. The review reports none (see
+# pooling.MIN_RANDOM_EFFECTS_STUDIES); the random-effects teaching chapter fits them to show why.
 COMMON_LOGISTIC = "common-effect summary, sensitivity only (logistic model, one true rate assumed)"
 COMMON_IV = "common-effect summary, sensitivity only (inverse variance, one true value assumed)"
 QUADRATURE_POINTS = 7  # metafor's default nAGQ for rma.glmm

@@ -14,8 +14,7 @@ import pandas as pd
 from scipy import stats
 
 from ..curated.dictionary import load_dictionary
-from .meta import (GLMM, NotEstimable, PooledEstimate, common_effect, common_effect_proportion,
-                   glmm_proportion, inverse_variance, leave_one_out, logit_effect_sizes, reml_tau2)
+from .meta import (GLMM, NotEstimable, PooledEstimate, glmm_proportion, inverse_variance, leave_one_out, logit_effect_sizes, reml_tau2)
 
 ALL_SETTINGS = "all_settings"
 ALL_SETTINGS_LABEL = "All settings together (illustration of heterogeneity, not a finding)"
@@ -24,8 +23,9 @@ MIN_POOLED_STUDIES = 2
 # true values differ between studies (tau^2 is then often estimated as 0, and a prediction
 # interval would claim a homogeneity they cannot show), and a Hartung-Knapp interval on one
 # degree of freedom covers nearly every value (Cochrane Handbook ch. 10; IntHout et al. 2014;
-# Röver et al. 2015). Such pools show the studies side by side, with a common-effect summary
-# labelled as a sensitivity summary.
+# Röver et al. 2015). Such pools show the studies side by side and no summary number: a
+# common-effect summary would assume one true value for studies that may differ, and a reader
+# would take it for the pool the review refuses to make.
 MIN_RANDOM_EFFECTS_STUDIES = 3
 # Leave-one-out refits a pool without each study in turn: from this many studies every refit is
 # itself a random-effects pool.
@@ -48,21 +48,17 @@ def pool_rates(rates: pd.DataFrame, endpoint: str) -> list[PooledEstimate]:
     """The pools of one set of arms, the primary first.
 
     Three or more studies: the binomial-normal GLMM (primary) and inverse-variance REML with
-    Hartung-Knapp (sensitivity). Two studies: no random-effects pool (the record says why,
-    :data:`TOO_FEW_FOR_RANDOM_EFFECTS`) and a common-effect summary labelled as a sensitivity
-    summary. One study: nothing (empty).
+    Hartung-Knapp (sensitivity). Two studies: one not-pooled record saying why
+    (:data:`TOO_FEW_FOR_RANDOM_EFFECTS`), and no summary number. One study: nothing (empty).
     """
     if len(rates) < MIN_POOLED_STUDIES:
         return []
     labels = tuple(rates["study_id"])
+    if len(rates) < MIN_RANDOM_EFFECTS_STUDIES:
+        return [PooledEstimate.not_estimable(GLMM, len(rates), TOO_FEW_FOR_RANDOM_EFFECTS, labels)]
     yi, vi = logit_effect_sizes(rates["events"], rates["total"])
-    primary = glmm_or_reason(rates["events"], rates["total"], labels=labels)
-    if len(rates) >= MIN_RANDOM_EFFECTS_STUDIES:
-        return [primary, inverse_variance(yi, vi, hartung_knapp=True, labels=labels)]
-    if not primary.estimable:  # every study at 0% (or 100%): the continuity-corrected summary
-        return [primary, common_effect(yi, vi, labels=labels)]
-    return [PooledEstimate.not_estimable(GLMM, len(rates), TOO_FEW_FOR_RANDOM_EFFECTS, labels),
-            common_effect_proportion(rates["events"], rates["total"], labels=labels)]
+    return [glmm_or_reason(rates["events"], rates["total"], labels=labels),
+            inverse_variance(yi, vi, hartung_knapp=True, labels=labels)]
 
 
 def glmm_or_reason(events, totals, labels: tuple[str, ...] = ()) -> PooledEstimate:

@@ -86,8 +86,8 @@ def weights(rates: pd.DataFrame) -> pd.DataFrame:
 def model_comparison(rates: pd.DataFrame) -> pd.DataFrame:
     """The same studies pooled three ways, as percentages: the GLMM (the review's primary
     model), inverse variance REML with Hartung-Knapp (its sensitivity analysis), and inverse
-    variance REML with a Wald z interval (the textbook default, for contrast). Empty when
-    fewer than two studies."""
+    variance REML with a Wald z interval (the textbook default, for contrast), each saying
+    whether the review reports it. Empty when fewer than two studies."""
     if len(rates) < MIN_POOLED_STUDIES:
         return pd.DataFrame()
     # Fitted whatever the number of studies: the chapter shows what the models give with two
@@ -97,11 +97,16 @@ def model_comparison(rates: pd.DataFrame) -> pd.DataFrame:
     fits = [glmm_or_reason(rates["events"], rates["total"], labels=labels),
             inverse_variance(yi, vi, hartung_knapp=True, labels=labels),
             inverse_variance(yi, vi, hartung_knapp=False, labels=labels)]
+    if len(rates) < MIN_RANDOM_EFFECTS_STUDIES:
+        reported = [f"no: {len(rates)} studies (it pools from {MIN_RANDOM_EFFECTS_STUDIES})"] * len(fits)
+    else:
+        reported = ["yes, primary model", "yes, sensitivity analysis", "no: shown for contrast"]
     rows = []
-    for fit in fits:
+    for fit, used in zip(fits, reported):
         shown = fit.as_proportion()
         rows.append({"model": fit.model, "k": fit.k, **{key: 100 * value for key, value in shown.items()},
-                     "ci_width": 100 * (shown["ci_high"] - shown["ci_low"]), "tau2": fit.tau2, "i2": fit.i2})
+                     "ci_width": 100 * (shown["ci_high"] - shown["ci_low"]), "tau2": fit.tau2, "i2": fit.i2,
+                     "reported_by_the_review": used})
     return pd.DataFrame(rows)
 
 

@@ -183,7 +183,7 @@ def test_the_glmm_refuses_pools_with_no_finite_estimate_and_says_why(events, tot
 def test_a_pool_the_glmm_cannot_estimate_is_a_record_with_its_reason():
     from livingreview.statistics.pooling import pool_rates
 
-    rates = pd.DataFrame({"study_id": ["a", "b"], "events": [0, 0], "total": [20, 30]})
+    rates = pd.DataFrame({"study_id": ["a", "b", "c"], "events": [0, 0, 0], "total": [20, 30, 25]})
     glmm, iv = pool_rates(rates, "ORR")
     assert not glmm.estimable and "no study has an event" in glmm.note
     assert math.isnan(glmm.as_proportion()["estimate"])

@@ -1,5 +1,6 @@
-"""Pools of sparse evidence: two studies get no random-effects pool but a labelled
-common-effect summary; landmark pools take printed rates before reconstructed ones."""
+"""Pools of sparse evidence: two studies get no pool and no summary number, only the reason;
+landmark pools take printed rates before reconstructed ones. The common-effect summary that the
+random-effects teaching chapter fits (to show why the review makes none) stays pinned to metafor."""
 
 from __future__ import annotations
 
@@ -20,9 +21,8 @@ from livingreview.pages.chapters.survival import SurvivalChapter
 from .test_meta import METAFOR_TOLERANCE
 
 # R metafor 3.8.1 common-effect summaries of the review's two-study pools (log odds, CI):
-# rma.glmm(measure="PLO", xi, ni, method="EE") for rates, rma(yi, vi, method="EE") for the
-# landmark rates the survival chapter pools (their inputs: printed rate and CI for Li 2022,
-# the reconstruction for Xu 2025).
+# rma.glmm(measure="PLO", xi, ni, method="EE") for rates. The review reports none of them; the
+# teaching chapter fits them, so their values stay pinned.
 TWO_STUDY_RATE_REFERENCE = [
     pytest.param("ORR", "first_line_advanced", [35, 27], [46, 30], 1.488077055430, 0.908121159068, 2.068032951791,
                  id="ORR-first-line"),
@@ -62,37 +62,48 @@ def _rates(safety, response, endpoint):
 
 
 @pytest.mark.parametrize("endpoint, group, events, totals, estimate, low, high", TWO_STUDY_RATE_REFERENCE)
-def test_a_two_study_pool_is_a_labelled_common_effect_summary_as_metafor_gives_it(safety, response, endpoint, group,
-                                                                                  events, totals, estimate, low, high):
+def test_a_two_study_pool_is_not_made_and_its_common_effect_fit_matches_metafor(safety, response, endpoint, group,
+                                                                               events, totals, estimate, low, high):
     rates = _rates(safety, response, endpoint)
     members = rates if group == pooling.ALL_SETTINGS else rates[rates["setting_group"] == group]
     assert list(members["events"]) == events and list(members["total"]) == totals
-    primary, summary = pooling.pool_rates(members.reset_index(drop=True), endpoint)
+    (primary,) = pooling.pool_rates(members.reset_index(drop=True), endpoint)
     assert primary.model == GLMM and not primary.estimable
     assert primary.note == pooling.TOO_FEW_FOR_RANDOM_EFFECTS
-    assert summary.model == COMMON_LOGISTIC and "sensitivity only" in summary.model
+    summary = common_effect_proportion(members["events"], members["total"])
+    assert summary.model == COMMON_LOGISTIC
     assert abs(summary.estimate - estimate) <= METAFOR_TOLERANCE
     assert abs(summary.ci_low - low) <= METAFOR_TOLERANCE and abs(summary.ci_high - high) <= METAFOR_TOLERANCE
     assert math.isnan(summary.pi_low) and math.isnan(summary.tau2)  # no prediction interval
 
 
-@pytest.mark.parametrize("endpoint, estimate, low, high", TWO_STUDY_LANDMARK_REFERENCE)
-def test_a_two_study_landmark_pool_is_a_labelled_common_effect_summary(survival, endpoint, estimate, low, high):
+@pytest.mark.parametrize("endpoint", ["OS", "PFS"])
+def test_a_two_study_landmark_pool_is_not_made(survival, endpoint):
     ((group, pooled, members),) = survival.landmark_pools(endpoint)
-    assert pooled.k == 2 and pooled.model == COMMON_IV and pooled.note == pooling.TOO_FEW_FOR_RANDOM_EFFECTS
-    assert abs(pooled.estimate - estimate) <= METAFOR_TOLERANCE
-    assert abs(pooled.ci_low - low) <= METAFOR_TOLERANCE and abs(pooled.ci_high - high) <= METAFOR_TOLERANCE
+    assert pooled.k == 2 and not pooled.estimable and pooled.note == pooling.TOO_FEW_FOR_RANDOM_EFFECTS
+    assert math.isnan(pooled.estimate) and len(members) == 2
+    facts = survival.survival_facts()[f"{endpoint.lower()}_landmark_pooled"]
+    assert facts.startswith("first-line") and "not pooled (two studies cannot show" in facts
+    assert "summary" not in facts
 
 
 def test_pages_say_why_a_two_study_pool_has_no_pooled_number(response):
     facts = response.response_facts()
     assert ("not pooled (two studies cannot show how much the true values differ between studies, so no "
-            "random-effects pool or prediction interval is given): Li 2022 76.1% (35/46) and Xu 2025 90.0% (27/30); "
-            "common-effect summary, sensitivity only: 81.6% (95% CI 71.3–88.8)") in facts["orr_by_setting"]
+            "random-effects pool or prediction interval is given): Li 2022 76.1% (35/46) and Xu 2025 90.0% "
+            "(27/30)") in facts["orr_by_setting"]
+    assert "summary" not in facts["orr_by_setting"]  # no common-effect number beside a pool not made
     finding = next(f for f in response.findings.settings[0].findings if f.endpoint == "ORR")
-    assert not finding.pooled
+    assert not finding.pooled and not any("summary" in note for note in finding.notes)
     assert finding.result == "76.1% (Li 2022, 35/46) and 90.0% (Xu 2025, 27/30), not pooled"
     assert "from 76% to 90% of patients; they are shown side by side, not pooled" in finding.sentence
+
+
+def test_a_forest_plot_draws_no_weight_and_no_diamond_for_a_setting_not_pooled(response):
+    rows = response.forest_rows(response.response_rates["ORR"], response.response_pools["ORR"])
+    first = rows.iloc[: rows.index[rows["kind"].eq("heading")][1]]  # the first setting's rows
+    assert first["weight"].isna().all() and not first["kind"].eq("pooled").any()
+    assert first["kind"].iloc[-1] == "note" and first["label"].iloc[-1] == "2 studies: not pooled"
 
 
 def test_three_studies_keep_the_random_effects_pool_and_its_sensitivity_analysis(response):
@@ -144,8 +155,9 @@ def test_grade3_rates_are_pooled_only_among_studies_that_count_the_same_events(s
     three = pooling.pooled_table(
         stack_rows([rates, rates.iloc[:1].assign(study_id="another", category="TEAE")]), "grade3",
         safety.order, by_definition=True)
-    # The mixed record, then each definition with two or more studies (one TEAE study: no pool).
-    assert list(three["definition"]) == ["", "TRAE", "TRAE"]
+    # The mixed record, then each definition with two or more studies (one TEAE study: no pool;
+    # two TRAE studies: a record saying why they are not pooled).
+    assert list(three["definition"]) == ["", "TRAE"] and three["estimate"].isna().all()
 
 
 def test_a_sensitivity_pool_names_a_study_whose_adverse_events_come_from_another_cohort(bias):

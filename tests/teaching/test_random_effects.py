@@ -182,3 +182,12 @@ def test_the_chapter_says_which_pools_the_review_does_not_make(page, rates):
     assert "not pooled (2 studies: " in facts["re_by_setting"]
     assert facts["re_min_pooled"] == "3"
     assert not any("nan" in str(value).split() or "nan%" in str(value) for value in facts.values())
+
+
+def test_each_model_fitted_for_teaching_says_whether_the_review_reports_it(page, rates):
+    chosen = members(rates, richest_setting(rates, page.order))
+    reported = model_comparison(chosen)["reported_by_the_review"]
+    assert len(chosen) == 2 and set(reported) == {"no: 2 studies (it pools from 3)"}
+    three = pd.concat([chosen, chosen.iloc[:1].assign(study_id="another")], ignore_index=True)
+    assert list(model_comparison(three)["reported_by_the_review"]) == [
+        "yes, primary model", "yes, sensitivity analysis", "no: shown for contrast"]

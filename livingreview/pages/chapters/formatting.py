@@ -8,7 +8,7 @@ import math
 import pandas as pd
 
 from ...statistics.meta import GLMM
-from ...statistics.pooling import ALL_SETTINGS, definition_label
+from ...statistics.pooling import ALL_SETTINGS
 from ...statistics.wording import rate_is_uninformative
 
 PERCENT = "{:.1f}"
@@ -47,16 +47,10 @@ def pool_sentence(pools: pd.DataFrame, group: str, names: dict[str, str], rates:
 
 def _not_pooled_sentence(pools: pd.DataFrame, group: str, primary: pd.Series, names: dict[str, str],
                          rates: pd.DataFrame | None) -> str:
-    """'not pooled (reason): A 76.1% (35/46) and B 90.0% (27/30); common-effect summary,
-    sensitivity only: 81.6% (95% CI ...)' for a pool without a random-effects estimate."""
+    """'not pooled (reason): A 76.1% (35/46) and B 90.0% (27/30)' for a pool without an estimate."""
     text = f"not pooled ({primary['note']})"
     if rates is not None:
         members = rates if group == ALL_SETTINGS else rates[rates["setting_group"] == group]
         text += ": " + " and ".join(f"{names[r['study_id']]} {pct(r['percent'])}% ({r['events']}/{r['total']})"
                                     for r in members.to_dict("records"))
-    summary = pools[(pools["group"] == group) & pools["model"].str.startswith("common-effect")]
-    for c in summary.to_dict("records"):
-        only = f" of {definition_label(c['definition'])}" if c["definition"] else ""
-        text += (f"; common-effect summary{only}, sensitivity only: {pct(c['estimate'])}% (95% CI "
-                 f"{interval(c['ci_low'], c['ci_high'])})")
     return text

@@ -56,25 +56,37 @@ class PooledRatesChapter(Chapter):
         return "; ".join(dict.fromkeys(regimens))
 
     def forest_rows(self, rates: pd.DataFrame, pools: pd.DataFrame) -> pd.DataFrame:
+        """The rows of a rate forest plot: per setting its heading, its studies, and its pool
+        (a diamond) or a note that it is not pooled. Weights are shown only where a pool is
+        made, since a weight is a study's share of a pool."""
         rows = []
         for group, members in setting_groups(rates, self.order):
             if group == ALL_SETTINGS:
                 continue
             rows.append({"label": self.setting_label(group), "kind": "heading"})
-            weights = inverse_variance_weights(members) if len(members) > 1 else [None] * len(members)
+            in_group = pools[(pools["group"] == group) & (pools["model"] == GLMM)]
+            pooled = in_group[in_group["estimate"].astype(float).notna()]
+            weights = inverse_variance_weights(members) if not pooled.empty else [None] * len(members)
             for r, weight in zip(members.to_dict("records"), weights):
                 rows.append({"label": f"{self.names[r['study_id']]} ({r['events']}/{r['total']})", "kind": "study",
                              "estimate": r["percent"], "ci_low": r["exact_low"], "ci_high": r["exact_high"],
                              "total": r["total"], "weight": weight})
-            pooled = pools[(pools["group"] == group) & (pools["model"] == GLMM) & pools["estimate"].astype(float).notna()]
             for p in pooled.to_dict("records"):
                 label = "Pooled (GLMM" + (f", {definition_label(p['definition'])})" if p["definition"] else ")")
                 rows.append({"label": label, "kind": "pooled", **{k: p[k] for k in
                              ("estimate", "ci_low", "ci_high", "pi_low", "pi_high")}})
+            if pooled.empty and len(members) > 1:
+                rows.append({"label": f"{len(members)} studies: not pooled", "kind": "note"})
         return pd.DataFrame(rows)
 
-    def rate_forest(self, rates: pd.DataFrame, pools: pd.DataFrame, title: str, xlabel: str = "Patients (%)"):
+    def rate_forest(self, rates: pd.DataFrame, pools: pd.DataFrame, subject: str, xlabel: str = "Patients (%)"):
+        """The forest plot of ``rates`` with the pools the analysis makes; its title says what
+        is drawn: each study's exact CI, and a diamond only where a setting is pooled."""
         from ..plotting import rate_forest_figure
 
-        return rate_forest_figure(self.forest_rows(rates, pools), width=8, row_height=0.42, margin=1.3, title=title,
+        rows = self.forest_rows(rates, pools)
+        pooled = not rows.empty and (rows["kind"] == "pooled").any()
+        method = ("exact 95% CIs; pooled within a setting where the rules allow (diamond: 95% CI; dashed: 95% "
+                  "prediction interval)" if pooled else "exact 95% CIs; no setting is pooled")
+        return rate_forest_figure(rows, width=8, row_height=0.42, margin=1.3, title=f"{subject}: {method}",
                                   xlabel=xlabel)

@@ -70,8 +70,7 @@ class ResponseChapter(PooledRatesChapter):
     def response_forest(self, endpoint: str):
         name = {"ORR": "Objective response", "DCR": "Disease control"}.get(endpoint, endpoint)
         return self.rate_forest(self.response_rates[endpoint], self.response_pools[endpoint],
-                                f"{name} ({endpoint}) of {self.intervention.name}-containing arms: exact 95% CIs, pooled within "
-                                "setting (diamond: 95% CI; dashed: 95% prediction interval)",
+                                f"{name} ({endpoint}) of {self.intervention.name}-containing arms",
                                 xlabel=f"Patients with {name.lower()} (%)")
 
     def leave_one_out_view(self, endpoint: str):

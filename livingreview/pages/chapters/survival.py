@@ -119,13 +119,13 @@ class SurvivalChapter(Chapter):
                          "Data rows": row_links(r["study_id"], "outcomes.csv", r["data_rows"])})
         for group, pooled, members in self.landmark_pools(endpoint):
             shown = pooled.transformed(special.expit)
-            value = f"{100 * shown['estimate']:.1f} (95% CI {100 * shown['ci_low']:.1f}–{100 * shown['ci_high']:.1f}"
-            if pooled.note:  # two studies: a common-effect summary, not a random-effects pool
-                label, value, detail = ("Common-effect summary (sensitivity only)", value + ")",
-                                        f"not pooled: {pooled.note}")
+            if not pooled.estimable:  # two studies: side by side, no summary number
+                label, value, detail = "Not pooled", f"not pooled: {pooled.note}", ""
             else:
                 label, value, detail = ("Pooled (REML, Hartung-Knapp)",
-                                        value + f"; PI {100 * shown['pi_low']:.1f}–{100 * shown['pi_high']:.1f})",
+                                        f"{100 * shown['estimate']:.1f} (95% CI {100 * shown['ci_low']:.1f}–"
+                                        f"{100 * shown['ci_high']:.1f}; PI {100 * shown['pi_low']:.1f}–"
+                                        f"{100 * shown['pi_high']:.1f})",
                                         f"I² {pooled.i2:.1f}%, tau² {pooled.tau2:.3f}")
             rows.append({"Setting": self.setting_label(group), "Study": label, "Arm": f"{pooled.k} studies",
                          used: value, "Source": detail, "Printed (%)": "", "Reconstructed (%)": "", "Data rows": ""})
@@ -140,13 +140,14 @@ class SurvivalChapter(Chapter):
         for endpoint in ("OS", "PFS"):
             parts = []
             for group, pooled, members in self.landmark_pools(endpoint):
-                shown = pooled.transformed(special.expit)
-                estimate = (f"{100 * shown['estimate']:.1f}% (95% CI {100 * shown['ci_low']:.1f}–"
-                            f"{100 * shown['ci_high']:.1f}; {pooled.k} studies)")
-                if pooled.note:
-                    estimate = (f"not pooled ({pooled.note}): " + " and ".join(
+                if not pooled.estimable:
+                    estimate = f"not pooled ({pooled.note}): " + " and ".join(
                         f"{self.names[r['study_id']]} {pct(r['percent'])}% ({SOURCE_SHORT[r['source']]})"
-                        for r in members.to_dict("records")) + f"; common-effect summary, sensitivity only: {estimate}")
+                        for r in members.to_dict("records"))
+                else:
+                    shown = pooled.transformed(special.expit)
+                    estimate = (f"{100 * shown['estimate']:.1f}% (95% CI {100 * shown['ci_low']:.1f}–"
+                                f"{100 * shown['ci_high']:.1f}; {pooled.k} studies)")
                 parts.append(f"{lower_first(self.setting_label(group))}: {estimate}")
             facts[f"{endpoint.lower()}_landmark_pooled"] = "; ".join(parts) or "not estimable in any setting"
         return facts
@@ -164,7 +165,8 @@ class SurvivalChapter(Chapter):
                                        data_file=f"studies/{r['study_id']}/outcomes.csv", data_row=r["data_rows"]))
             for group, pooled, members in self.landmark_pools(endpoint):
                 shown = pooled.transformed(special.expit)
-                base = {"method": f"{pooled.model} on logit reconstructed KM; studies: {', '.join(pooled.labels)}"}
+                base = {"method": f"{pooled.model} on logit reconstructed KM; studies: {', '.join(pooled.labels)}"
+                                  + (f"; not pooled: {pooled.note}" if pooled.note else "")}
                 rows.append(result_row("synthesis/survival", group, self.intervention_arms_label, endpoint,
                                        f"pooled_landmark_percent_{LANDMARK_MONTHS:g}_months", 100 * shown["estimate"],
                                        100 * shown["ci_low"], 100 * shown["ci_high"], **base))

@@ -8,7 +8,7 @@ from IPython.display import HTML
 
 from ...curated.review import design_label, receives_intervention, report_label, study_size
 from ...statistics.arms import efficacy_population, two_arm_studies
-from ...statistics.review_findings import preferred_hazard_ratio, printed_median
+from ...analysis.model import preferred_hazard_ratio, printed_median
 from ...statistics.survival import printed_hazard_ratios
 from ..display import Rich, definition_list, details, doi_link, table_html
 from ..display import key_message as key_message_box

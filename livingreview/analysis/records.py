@@ -5,7 +5,7 @@ This is the layer a reader meets first: the front page's key findings, the summa
 tables and the key-message boxes of the chapters and study pages are all views of the
 :class:`Finding` records defined here, which say their result, evidence, certainty and
 sentence as pages show them (:mod:`livingreview.statistics.wording` words the sentence by
-the certainty). :class:`livingreview.statistics.review_findings.ReviewFindings` computes them
+the certainty). :class:`livingreview.analysis.model.AnalysisModel` computes them
 from the curated data.
 """
 
@@ -14,8 +14,8 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
-from . import wording
-from .certainty import Judgement, certainty_text
+from ..statistics import wording
+from ..statistics.certainty import Judgement, certainty_text
 from ..curated.integrity import StudyStatus
 
 ARM_OUTCOMES = ("ORR", "DCR", "PFS", "OS", "grade3")

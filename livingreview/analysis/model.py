@@ -1,5 +1,5 @@
 """The review's findings computed from the curated data: for each setting and each main outcome,
-the :class:`livingreview.statistics.findings.Finding` a reader meets first.
+the :class:`livingreview.analysis.records.Finding` a reader meets first.
 
 Everything is computed with the statistics the chapters use (pools of arm rates, odds ratios,
 printed hazard ratios and landmark rates), from the studies of the main analyses only
@@ -29,18 +29,18 @@ import pandas as pd
 from ..curated.integrity import StudyStatus, analysis_set, MAIN, SENSITIVITY, study_status
 from ..curated.review import design_label, intervention_of, load_intervention, receives_intervention, study_size
 from ..curated.studies import stack_rows
-from .arms import (PARTNER_LABELS, control_arms, efficacy_population, intervention_arms, is_matched,
+from ..statistics.arms import (PARTNER_LABELS, control_arms, efficacy_population, intervention_arms, is_matched,
                    two_arm_studies)
-from .certainty import find_judgement
-from .findings import (ABSOLUTE_EVENTS, ABSOLUTE_MONTHS, ARM_OUTCOMES, COMPARISON_OUTCOMES, LABELS,
+from ..statistics.certainty import find_judgement
+from .records import (ABSOLUTE_EVENTS, ABSOLUTE_MONTHS, ARM_OUTCOMES, COMPARISON_OUTCOMES, LABELS,
                        MEDIAN_OUTCOMES, Absolute, Finding, SettingFindings, StudyValue, outcome_id)
-from .landmarks import landmark_estimate, printed_landmark
-from .meta import GLMM
-from .odds_ratios import grade3_odds_ratios, response_odds_ratios, shown_odds_ratio
-from .pooling import MIN_POOLED_STUDIES, definition_label, pool_rates
-from .rate_tables import arm_rates
-from .reconstruct import SOURCE_RANK
-from .safety import grade3_rates
+from ..statistics.landmarks import landmark_estimate, printed_landmark
+from ..statistics.meta import GLMM
+from ..statistics.odds_ratios import grade3_odds_ratios, response_odds_ratios, shown_odds_ratio
+from ..statistics.pooling import MIN_POOLED_STUDIES, definition_label, pool_rates
+from ..statistics.rate_tables import arm_rates
+from ..statistics.reconstruct import SOURCE_RANK
+from ..statistics.safety import grade3_rates
 
 
 def regimen_label(arm: dict, intervention: str) -> str:
@@ -105,7 +105,7 @@ def preferred_hazard_ratio(study, ratios: pd.DataFrame, endpoint: str) -> tuple[
     return value, {"study": study, "chosen": chosen, "others": list(dict.fromkeys(others))}
 
 
-class ReviewFindings:
+class AnalysisModel:
     """The findings of every setting, computed from a :class:`livingreview.pages.chapters.base.Chapter`
     (whose pooled estimates they reuse); with ``outcomes`` (ids such as 'grade3' or 'PFS hazard
     ratio'), only those, so a page that shows some outcomes reads only the data they need."""
@@ -173,10 +173,6 @@ class ReviewFindings:
         pooled = self._glmm(self._main_pools(endpoint), group)
         if pooled is not None and not math.isfinite(pooled["estimate"]):
             finding.method = f"not pooled: {pooled['note']}"
-            pools = self._main_pools(endpoint)
-            for c in pools[(pools["group"] == group) & pools["model"].str.startswith("common-effect")].to_dict("records"):
-                finding.notes.append(f"Common-effect summary, sensitivity only (it assumes one true rate in every "
-                                     f"study): {c['estimate']:.1f}% (95% CI {c['ci_low']:.1f}–{c['ci_high']:.1f}).")
         elif pooled is not None:
             finding.estimate, finding.ci_low, finding.ci_high = pooled["estimate"], pooled["ci_low"], pooled["ci_high"]
             finding.method = "pooled by the binomial-normal model (GLMM)"
