@@ -29,8 +29,8 @@ import pandas as pd
 from ..curated.integrity import StudyStatus, analysis_set, MAIN, SENSITIVITY, study_status
 from ..curated.review import design_label, intervention_of, load_intervention, receives_intervention, study_size
 from ..curated.studies import stack_rows
-from ..statistics.arms import (PARTNER_LABELS, control_arms, efficacy_population, intervention_arms, is_matched,
-                   two_arm_studies)
+from ..statistics.arms import (PARTNER_LABELS, control_arms, efficacy_population, is_matched,
+                               pooled_intervention_arms, two_arm_studies)
 from ..statistics.certainty import find_judgement
 from .records import (ABSOLUTE_EVENTS, ABSOLUTE_MONTHS, ARM_OUTCOMES, COMPARISON_OUTCOMES, LABELS,
                        MEDIAN_OUTCOMES, Absolute, Finding, SettingFindings, StudyValue, outcome_id)
@@ -43,16 +43,25 @@ from ..statistics.reconstruct import SOURCE_RANK
 from ..statistics.safety import grade3_rates
 
 
-def regimen_label(arm: dict, intervention: str) -> str:
-    """'<intervention> + PD-1 inhibitor + chemotherapy' from an arm's partners."""
+# What a control arm without partner treatments received, by the study's design.control.
+CONTROL_LABELS = {"placebo": "placebo", "best_supportive_care": "best supportive care"}
+
+
+def regimen_label(arm: dict, intervention: str, control: str = "") -> str:
+    """'<intervention> + PD-1 inhibitor + chemotherapy' from an arm's partners; a control arm
+    with no partner treatment is named by the study's ``design.control`` (placebo, best
+    supportive care), else 'no treatment'."""
     partners = [PARTNER_LABELS[p] for p in arm.get("partners", [])]
-    return " + ".join(([intervention] if receives_intervention(arm) else []) + partners) or "no treatment"
+    given = " + ".join(([intervention] if receives_intervention(arm) else []) + partners)
+    return given or CONTROL_LABELS.get(control, "no treatment")
 
 
 def intervention_regimens(study) -> str:
-    """The regimens of a study's intervention arms ('<intervention> + chemotherapy')."""
+    """The regimens of the study's intervention arms that the analyses use ('<intervention> +
+    chemotherapy'); an arm of the intervention alone only where the review pools it with
+    combinations (:func:`livingreview.statistics.arms.pooled_intervention_arms`)."""
     name = intervention_of(study).name
-    return " | ".join(regimen_label(study.arms[a], name) for a in intervention_arms(study))
+    return " | ".join(regimen_label(study.arms[a], name) for a in pooled_intervention_arms(study))
 
 
 def arm_n(study, arm: str, population: str) -> int | None:
@@ -216,7 +225,7 @@ class AnalysisModel:
         values = []
         for study in studies:
             population = efficacy_population(study)
-            for arm in intervention_arms(study):
+            for arm in pooled_intervention_arms(study):
                 value = printed_median(study, arm, endpoint, population)
                 if value is not None:
                     values.append(value)
@@ -238,7 +247,10 @@ class AnalysisModel:
     # ------------------------------------------------------------------ comparisons
 
     def _comparative(self, group: str) -> list:
-        return [s for s in two_arm_studies(self._studies_in(group, self.chapters.main_studies))]
+        """The setting's two-arm studies whose intervention arm the rules let into the analyses
+        (a trial of the intervention alone, where the review keeps monotherapy apart, is not)."""
+        return [s for s in two_arm_studies(self._studies_in(group, self.chapters.main_studies))
+                if pooled_intervention_arms(s)]
 
     def _odds_ratio_values(self, group: str, endpoint: str) -> list[tuple[StudyValue, dict]]:
         studies = self._comparative(group)
@@ -354,8 +366,9 @@ class AnalysisModel:
                 comparative = self._comparative(group)
                 if comparative:
                     comparisons = [(" | ".join(regimen_label(s.arms[a], self.intervention)
-                                               for a in intervention_arms(s)),
-                                    " | ".join(regimen_label(s.arms[a], self.intervention)
+                                               for a in pooled_intervention_arms(s)),
+                                    " | ".join(regimen_label(s.arms[a], self.intervention,
+                                                             (s.meta.get("design") or {}).get("control", ""))
                                                for a in control_arms(s)),
                                     s.name, design_label(s)) for s in comparative]
                     for endpoint, measure in COMPARISON_OUTCOMES:
@@ -365,7 +378,8 @@ class AnalysisModel:
             for finding in arm_findings + comparison_findings:
                 finding.left_out = [s for s in left_out]
             found.append(SettingFindings(group, self.chapters.setting_label(group), arm_findings, comparison_findings,
-                                         [s.study_id for s in main], left_out, comparisons, self.intervention))
+                                         [s.study_id for s in main], left_out, comparisons, self.intervention,
+                                         [s.name for s in main if not pooled_intervention_arms(s)]))
         return found
 
     def summary_sentence(self, setting: SettingFindings) -> str:
@@ -384,8 +398,13 @@ class AnalysisModel:
             graded = f"{len(levels)} results graded, all of {levels[0]} certainty"
         else:
             graded = f"{len(levels)} results graded (" + ", ".join(f"{n} {level}" for level, n in counts.items()) + ")"
+        apart = ""
+        if setting.kept_apart:
+            apart = (f" {' and '.join(setting.kept_apart)} {'gives' if len(setting.kept_apart) == 1 else 'give'} "
+                     f"{self.intervention} alone, which the review keeps apart from its combinations, so "
+                     f"{'it enters' if len(setting.kept_apart) == 1 else 'they enter'} no finding.")
         return (f"{setting.setting}: {k} {'study' if k == 1 else 'studies'} ({patients} patients) in the main "
-                f"analyses; {graded}.")
+                f"analyses; {graded}.{apart}")
 
     def setting(self, group: str) -> SettingFindings | None:
         return next((s for s in self.settings if s.setting_group == group), None)

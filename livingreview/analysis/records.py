@@ -269,6 +269,9 @@ class SettingFindings:
     left_out: list[StudyStatus]
     comparisons: list[tuple[str, str, str, str]] = field(default_factory=list)  # (intervention, comparator, study, design)
     intervention: str = "the intervention"  # its name, as review.yaml gives it
+    # Main-analysis studies that give the intervention alone, kept apart from combinations by
+    # the review's pooling rule (review.yaml pooling.combine_monotherapy): in no finding.
+    kept_apart: list[str] = field(default_factory=list)
 
     @property
     def findings(self) -> list[Finding]:
