@@ -12,15 +12,21 @@ from pathlib import Path
 import pandas as pd
 
 from .. import paths
-from ..curated.integrity import main_analysis_studies
+from ..curated.integrity import MAIN, SENSITIVITY, main_analysis_studies, sensitivity_analysis_studies
 from ..curated.review import Intervention, intervention_in, load_review
 from ..curated.studies import Study, load_studies, load_vocabulary
 from ..statistics import survival
 from ..statistics.certainty import load_judgements
 from ..statistics.landmarks import reconstructed_arms
+from ..statistics.meta import GLMM, IV_REML_HK
 from ..statistics.pooling import ALL_SETTINGS, ALL_SETTINGS_LABEL, pooled_table
 from ..statistics.rate_tables import arm_rates
 from ..statistics.safety import grade3_rates
+from .records import analysis_id
+
+GRADE3_LABEL = "grade ≥3 adverse events"  # how the pooled tables name the grade >=3 outcome
+# A pool's model as its analysis id says it: the primary model adds nothing.
+MODEL_QUALIFIERS = {GLMM: "", IV_REML_HK: "inverse-variance"}
 
 
 @dataclass
@@ -66,21 +72,51 @@ class ReviewData:
 
     # ------------------------------------------------------------------ what the analyses rest on
 
+    def studies_in(self, analysis_set: str) -> list[Study]:
+        """The studies of an analysis set (:data:`livingreview.analysis.records.ANALYSIS_SETS`)."""
+        if analysis_set == MAIN:
+            return self.main_studies
+        if analysis_set == SENSITIVITY:
+            return sensitivity_analysis_studies(self.studies)
+        return self.studies
+
     @cached_property
+    def _rate_analyses(self) -> dict:
+        return {}
+
+    def rate_analysis(self, endpoint: str, analysis_set: str = MAIN) -> tuple[pd.DataFrame, pd.DataFrame]:
+        """(rates, pools) of ORR, DCR or grade >=3 adverse events ('grade3') in an analysis set:
+        each arm's rate, and the pools per setting (:func:`livingreview.statistics.pooling.pooled_table`)
+        with each pool's ``analysis_id``. Computed once per build and set."""
+        key = endpoint, analysis_set
+        if key not in self._rate_analyses:
+            studies = self.studies_in(analysis_set)
+            if endpoint == "grade3":
+                rates = grade3_rates(studies, self.vocabulary)
+                pools = pooled_table(rates, GRADE3_LABEL, self.order, by_definition=True)
+            else:
+                rates = arm_rates(studies, endpoint)
+                pools = pooled_table(rates, endpoint, self.order)
+            ids = [analysis_id(endpoint, group, analysis_set, definition, MODEL_QUALIFIERS.get(model, model))
+                   for group, definition, model in zip(pools["group"], pools["definition"], pools["model"])]
+            self._rate_analyses[key] = rates, pools.assign(analysis_id=ids)
+        return self._rate_analyses[key]
+
+    @property
     def response_rates(self) -> dict[str, pd.DataFrame]:
-        return {e: arm_rates(self.main_studies, e) for e in ("ORR", "DCR")}
+        return {e: self.rate_analysis(e)[0] for e in ("ORR", "DCR")}
 
-    @cached_property
+    @property
     def response_pools(self) -> dict[str, pd.DataFrame]:
-        return {e: pooled_table(r, e, self.order) for e, r in self.response_rates.items()}
+        return {e: self.rate_analysis(e)[1] for e in ("ORR", "DCR")}
 
-    @cached_property
+    @property
     def grade3(self) -> pd.DataFrame:
-        return grade3_rates(self.main_studies, self.vocabulary)
+        return self.rate_analysis("grade3")[0]
 
-    @cached_property
+    @property
     def grade3_pools(self) -> pd.DataFrame:
-        return pooled_table(self.grade3, "grade ≥3 adverse events", self.order, by_definition=True)
+        return self.rate_analysis("grade3")[1]
 
     @cached_property
     def printed_hazard_ratios(self) -> pd.DataFrame:

@@ -12,11 +12,12 @@ from the curated data.
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass, field
 
 from ..statistics import wording
 from ..statistics.certainty import Judgement, certainty_text
-from ..curated.integrity import StudyStatus
+from ..curated.integrity import EXCLUDED, MAIN, SENSITIVITY, StudyStatus
 
 ARM_OUTCOMES = ("ORR", "DCR", "PFS", "OS", "grade3")
 RATE_OUTCOMES = ("ORR", "DCR", "grade3")
@@ -34,6 +35,27 @@ ABSOLUTE_EVENTS = {"ORR": "responders", "DCR": "patients with disease control",
                    "PFS": f"patients progressed or dead by {ABSOLUTE_MONTHS:g} months",
                    "OS": f"deaths by {ABSOLUTE_MONTHS:g} months", "grade3": "patients with a grade ≥3 event"}
 NOT_REPORTED = "not reported"
+
+
+# The analysis sets every rate is analysed in: the main analysis, then with the studies the
+# integrity screen keeps for sensitivity analyses added, then with every study (excluded ones too).
+ANALYSIS_SETS = {MAIN: "main analysis", SENSITIVITY: "with sensitivity-only studies",
+                 EXCLUDED: "with excluded studies"}
+# Outcomes that some tables name in words, by the id the findings use.
+OUTCOME_KEYS = {"grade ≥3 adverse events": "grade3"}
+
+
+def analysis_id(outcome: str, setting_group: str, analysis_set: str = MAIN, *qualifiers: str) -> str:
+    """The stable id of one analysis: 'orr.first_line_advanced.main',
+    'pfs-hazard-ratio.first_line_advanced.main', 'orr.all_settings.main.inverse-variance'
+    (a sensitivity model), 'orr.later_line_advanced.main.without-zhu2025' (leave-one-out). Every
+    row of results.csv that an analysis computes carries it, so that one analysis shows one value
+    wherever it appears."""
+    def slug(text: str) -> str:
+        return re.sub(r"[^a-z0-9_]+", "-", text.lower()).strip("-")
+
+    return ".".join([slug(OUTCOME_KEYS.get(outcome, outcome)), setting_group, analysis_set,
+                     *(slug(q) for q in qualifiers if q)])
 
 
 def outcome_id(endpoint: str, measure: str = "") -> str:
@@ -129,6 +151,11 @@ class Finding:
     @property
     def outcome(self) -> str:
         return outcome_id(self.endpoint, self.measure)
+
+    @property
+    def analysis_id(self) -> str:
+        """The id of the analysis this finding reports (:func:`analysis_id`)."""
+        return analysis_id(self.outcome, self.setting_group, MAIN)
 
     @property
     def kind(self) -> str:

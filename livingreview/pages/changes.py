@@ -81,7 +81,7 @@ class ChangesPage:
             return (f"This build{status} is compared with release {named}, "
                     "the results its readers saw.")
         return ("No release is recorded yet, so this build is compared with the previous build on this "
-                f"machine whose results differed (release {previous.version or 'unversioned'}).")
+                "machine whose results differed.")
 
     def _where(self, scope: str) -> Link | str:
         """The page a statistic is on: a study page, a chapter, or (no page) the scope's name."""
@@ -97,6 +97,8 @@ class ChangesPage:
         return {
             "compared_with": self.compared_with(),
             "site_status": self.site_status or "unversioned",
+            "site_status_in_sentence": (self.site_status[:1].lower() + self.site_status[1:]) if self.site_status
+            else "unversioned",
             "release_now": c.current.version or "unversioned",
             "release_before": previous or ("none" if c.first_build else "unversioned"),
             "changes_summary": summary(c),
@@ -173,7 +175,7 @@ class ChangesPage:
                     pd.read_csv(recorded.results, dtype={"data_row": str}),
                     Release(before.version, list(before.studies)), Release(recorded.version, list(recorded.studies))))
             rows.append({"Release": recorded.version, "Date": recorded.date, "Studies": len(recorded.studies),
-                         "Last search": recorded.search_date or "not recorded",
+                         "Last database search": recorded.search_date or "none",
                          "Changes from the release before": changed,
                          "Results": Link("results.csv", f"releases/{recorded.version}/results.csv")})
         return table(pd.DataFrame(rows[::-1]), empty="No release is recorded yet.")

@@ -61,20 +61,11 @@ class ReviewPage:
         from ..results.release import data_digest, recorded_releases, release_status
 
         releases = recorded_releases(None if releases_dir in (None, "") else Path(releases_dir))
-        status = release_status(releases, data_digest(self.data_dir))
-        if status.latest is None:
-            updated = "Draft: no release recorded yet"
-        elif status.is_release:
-            updated = f"Release {status.latest.version} of {status.latest.date}"
-        else:
-            updated = f"Draft since release {status.latest.version} of {status.latest.date}"
-        # The due date, not "overdue": a page's content must not depend on the day it is built
-        # (the build warns when the search is overdue).
-        schedule = search_schedule(self.data_dir)
-        searched = (f"Last search: {schedule.last_search}" if schedule.last_search
-                    else "Last search: not recorded in the data")
-        if schedule.next_due:
-            searched += f"; next due {schedule.next_due}"
+        # The release and search status in the words the footer, What changed and the methods
+        # page use (ReleaseStatus.label, SearchSchedule.status). The due date, not "overdue": a
+        # page's content must not depend on the day it is built (the build warns when overdue).
+        updated = release_status(releases, data_digest(self.data_dir)).label
+        searched = search_schedule(self.data_dir).status
         from ..curated.integrity import main_analysis_studies
 
         main = main_analysis_studies(self.studies)

@@ -51,6 +51,7 @@ class SearchPage:
         schedule = search_schedule(self.data_dir)
         common = {"search_frequency_months": schedule.frequency_months or "(not stated)",
                   "search_next_due": schedule.next_due or "(not scheduled)",
+                  "search_status": schedule.status,
                   "search_title_threshold": TITLE_MATCH_THRESHOLD}
         if self.record.is_empty:
             return common | {"search_n_runs": 0, "search_n_updates": 0, "search_first_date": "not recorded",

@@ -18,8 +18,10 @@ from ..statistics.response import EXACT, response_rates
 from ..statistics.safety import ae_rates
 from ..statistics.survival import printed_survival
 
+# ``analysis_id`` names the analysis of the analysis model a derived row comes from (empty for a
+# study's own values): one analysis has one value for each statistic, on every page.
 RESULT_COLUMNS = ["scope", "arm", "population", "endpoint", "statistic", "estimate", "ci_low",
-                  "ci_high", "method", "printed", "data_file", "data_row"]
+                  "ci_high", "method", "printed", "data_file", "data_row", "analysis_id"]
 AS_PRINTED = "as printed"
 # A GRADE certainty as a number (1 = very low ... 4 = high), so that builds can be compared.
 CERTAINTY_STATISTIC = "certainty_level"

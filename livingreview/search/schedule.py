@@ -1,6 +1,8 @@
-"""The search schedule of a living review: when the literature was last searched (the newest
-run of ``search/searches.yaml``) and when the next search is due (review.yaml's
-``search.update_frequency_months``)."""
+"""The search schedule of a living review: when a bibliographic database was last searched (the
+newest ``database`` run of ``search/searches.yaml``), when the next search is due (review.yaml's
+``search.update_frequency_months``), and the review's search status in the one wording every page
+shows. Reports held or handed in and reference lists are records too, but not a search of the
+literature: they never make a search "last" or reset when the next one is due."""
 
 from __future__ import annotations
 
@@ -14,14 +16,23 @@ from ..curated.review import load_review
 from .records import SEARCHES_FILE_NAME, load_searches, search_file
 
 
+DATABASE = "database"
+# How the status names the runs that are not database searches (searches.yaml ``method``).
+OTHER_METHODS = {"citation_searching": "reference lists", "other": "reports held or handed in"}
+
+
+def _runs(data_dir: Path) -> list[dict]:
+    if not search_file(data_dir, SEARCHES_FILE_NAME).is_file():
+        return []
+    return [run for run in load_searches(data_dir).get("runs") or [] if run.get("date_run")]
+
+
 def last_search_date(data_dir: Path = paths.DATA_DIR) -> str:
-    """Date of the newest search run recorded in ``search/searches.yaml`` (ISO), else the
+    """Date of the newest database search recorded in ``search/searches.yaml`` (ISO), else the
     ``search.last_search`` of review.yaml, else empty."""
-    if search_file(data_dir, SEARCHES_FILE_NAME).is_file():
-        dates = [str(run.get("date_run") or "") for run in load_searches(data_dir).get("runs", [])]
-        dates = [d for d in dates if d]
-        if dates:
-            return max(dates)
+    dates = [str(run["date_run"]) for run in _runs(data_dir) if run.get("method") == DATABASE]
+    if dates:
+        return max(dates)
     return str((load_review(data_dir).get("search") or {}).get("last_search") or "")
 
 
@@ -29,9 +40,27 @@ def last_search_date(data_dir: Path = paths.DATA_DIR) -> str:
 class SearchSchedule:
     """When the review was last searched and when the next search is due."""
 
-    last_search: str  # ISO date, or empty when none is recorded
+    last_search: str  # ISO date of the newest database search, or empty when none is recorded
     frequency_months: int | None
     next_due: str  # ISO date, or empty when it cannot be computed
+    databases: tuple[str, ...] = ()  # the databases searched, as searches.yaml names them
+    other_sources: tuple[str, ...] = ()  # the other identification methods recorded, in words
+    last_record_date: str = ""  # ISO date of the newest run of any method
+
+    @property
+    def status(self) -> str:
+        """The review's search status, worded once for every page that shows it: 'Last database
+        search: 2027-01-10 (PubMed, Embase); next due 2027-07-10', or, while no database has
+        been searched, 'No bibliographic database searched yet (records so far: reference
+        lists, reports held or handed in; last added 2026-12-04)'."""
+        if self.last_search:
+            text = f"Last database search: {self.last_search}"
+            text += f" ({', '.join(self.databases)})" if self.databases else ""
+            return text + (f"; next due {self.next_due}" if self.next_due else "")
+        if self.last_record_date:
+            return (f"No bibliographic database searched yet (records so far: {', '.join(self.other_sources)}; "
+                    f"last added {self.last_record_date})")
+        return "No search recorded yet"
 
     def overdue(self, today: date) -> bool:
         return bool(self.next_due) and today.isoformat() > self.next_due
@@ -56,4 +85,12 @@ def search_schedule(data_dir: Path = paths.DATA_DIR) -> SearchSchedule:
     last = last_search_date(data_dir)
     frequency = (load_review(data_dir).get("search") or {}).get("update_frequency_months")
     due = _add_months(date.fromisoformat(last), int(frequency)).isoformat() if last and frequency else ""
-    return SearchSchedule(last, int(frequency) if frequency else None, due)
+    runs = _runs(data_dir)
+    strategies = {s.get("strategy_id"): s.get("database") for s in
+                  (load_searches(data_dir).get("strategies") or [] if runs else [])}
+    databases = tuple(dict.fromkeys(str(strategies.get(r.get("strategy_id")) or r.get("source") or "")
+                                    for r in runs if r.get("method") == DATABASE))
+    others = tuple(dict.fromkeys(OTHER_METHODS.get(r.get("method"), str(r.get("method")))
+                                 for r in runs if r.get("method") != DATABASE))
+    return SearchSchedule(last, int(frequency) if frequency else None, due, databases, others,
+                          max((str(r["date_run"]) for r in runs), default=""))

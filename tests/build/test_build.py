@@ -7,11 +7,13 @@ quote carry HTML markup, which must reach the page as text.
 
 from __future__ import annotations
 
+import html
 import json
 import re
 import shutil
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 from livingreview.build.book import build_book
@@ -21,7 +23,7 @@ from livingreview.results.table import RESULT_COLUMNS
 from ..another_intervention import other_intervention_named
 from ..compare_builds import site_pages
 from ..conftest import COMPARISON_RUNS, SYNTHESIS_RUNS, TEACHING_RUNS, edit_csv
-from .book_fixture import NOTEBOOKS, SECOND_STUDY, tree_digest
+from .book_fixture import NOTEBOOKS, SECOND_STUDY, page_text, tree_digest
 
 # Every test here builds a site (the fixture book, cold, then edits of it).
 pytestmark = pytest.mark.slow
@@ -49,7 +51,13 @@ def test_results_table_has_the_documented_columns(book):
     header = (build / "results/results.csv").read_text(encoding="utf-8").splitlines()[0]
     assert header.split(",") == RESULT_COLUMNS
     assert {"scope", "arm", "population", "endpoint", "statistic", "estimate", "ci_low", "ci_high",
-            "method", "printed"} <= set(RESULT_COLUMNS)
+            "method", "printed", "analysis_id"} <= set(RESULT_COLUMNS)
+    # Across every page of the built site, one analysis has one value for each statistic.
+    results = pd.read_csv(build / "results/results.csv", dtype=str, keep_default_na=False)
+    named = results[results["analysis_id"] != ""]
+    assert not named.empty
+    values = named.groupby(["analysis_id", "statistic"])[["estimate", "ci_low", "ci_high"]].nunique()
+    assert (values <= 1).all().all(), values[(values > 1).any(axis=1)]
 
 
 def test_text_from_data_is_escaped_on_the_page(book):
@@ -57,9 +65,9 @@ def test_text_from_data_is_escaped_on_the_page(book):
     page = (build / "html/studies/doe2024.html").read_text(encoding="utf-8")
     # The quotes are shown on the data view of each row, which the page's numbers link to.
     view = (build / "html/data/studies/doe2024/outcomes.html").read_text(encoding="utf-8")
-    for html in (page, view):
-        assert "<script>window.__injected" not in html
-        assert '<img src="x" onerror' not in html
+    for shown in (page, view):
+        assert "<script>window.__injected" not in shown
+        assert '<img src="x" onerror' not in shown
     assert "&lt;script&gt;window.__injected = 1&lt;/script&gt;" in page
     assert "&lt;img src=&quot;x&quot; onerror=" in view or "&lt;img src=\"x\" onerror=" in view
 
@@ -206,3 +214,25 @@ def test_two_cold_builds_give_identical_results_and_notebooks(book, tmp_path):
 
 def _without_version_suffixes(page: Path) -> str:
     return re.sub(r"\?v=[0-9a-f]+", "", page.read_text(encoding="utf-8"))
+
+
+def test_release_and_search_status_read_the_same_wherever_shown(book):
+    """One source for the review's status: the release label of the footer is the one the front
+    page, What changed and the changelog show; the search status of the front page is the
+    methods page's."""
+    data, build, _ = book
+    site = build / "html"
+    from livingreview.search.schedule import search_schedule
+
+    searched = search_schedule(data).status
+    footer = re.search(r'<span class="lr-release">([^<]+)\.</span>',
+                       (site / "index.html").read_text(encoding="utf-8"))
+    assert footer is not None
+    release = html.unescape(footer[1])
+    front, changes = page_text(site / "index.html"), page_text(site / "what_changed.html")
+    assert release in front and searched in front
+    assert searched in page_text(site / "methods.html")
+    assert f"this build ({release[:1].lower()}{release[1:]};" in changes
+    assert f"This site: {release}." in page_text(site / "changelog.html")
+    for page in ("methods.html", "synthesis/response.html", "what_changed.html"):
+        assert f'<span class="lr-release">{html.escape(release)}.</span>' in (site / page).read_text(encoding="utf-8")

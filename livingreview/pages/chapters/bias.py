@@ -10,8 +10,9 @@ from pathlib import Path
 
 import pandas as pd
 
-from ...curated.integrity import (EXCLUDE, SENSITIVITY_ONLY, load_checks, load_screen, screen_table,
-                                  sensitivity_analysis_studies, study_status)
+from ...analysis.inputs import GRADE3_LABEL
+from ...analysis.records import ANALYSIS_SETS, OUTCOME_KEYS
+from ...curated.integrity import EXCLUDE, SENSITIVITY_ONLY, load_checks, load_screen, screen_table, study_status
 from ...curated.integrity import decision as integrity_decision
 from ...curated.risk_of_bias import level_label, load_judgement, load_tools
 from ...curated.studies import stack_rows
@@ -19,17 +20,11 @@ from ...results.table import CERTAINTY_STATISTIC, RESULT_COLUMNS, write_results
 from ...statistics.arms import efficacy_population, is_matched, safety_population
 from ...statistics.certainty import CERTAINTY_LEVELS, DOMAIN_LABELS, DOMAINS
 from ...statistics.meta import GLMM
-from ...statistics.pooling import ALL_SETTINGS, pooled_table
-from ...statistics.rate_tables import arm_rates
-from ...statistics.safety import grade3_rates
+from ...statistics.pooling import ALL_SETTINGS
 from ..display import Joined, Link, Rich, details, glue_facts, html_block, key_message, table, tables_by
 from .base import Chapter
 from .formatting import interval, pct
 from .result_rows import pooled_result_rows, result_row
-
-
-# How the sensitivity pools name the grade >=3 adverse-event outcome.
-GRADE3 = "grade ≥3 adverse events"
 
 
 class BiasChapter(Chapter):
@@ -151,34 +146,20 @@ class BiasChapter(Chapter):
         return table(pd.DataFrame(rows))
 
     @cached_property
-    def _sensitivity_variants(self) -> dict[tuple[str, str], tuple[pd.DataFrame, pd.DataFrame]]:
-        """(rates, pools) by (variant, outcome): the main analysis, with the studies kept for
-        sensitivity analyses added, and with every study (the excluded ones too)."""
-        variants = [("main analysis", self.main_studies),
-                    ("with sensitivity-only studies", sensitivity_analysis_studies(self.studies)),
-                    ("with excluded studies", self.studies)]
-        found = {}
-        for variant, studies in variants:
-            for endpoint in ("ORR", "DCR"):
-                rates = arm_rates(studies, endpoint)
-                found[variant, endpoint] = rates, pooled_table(rates, endpoint, self.order)
-            rates = grade3_rates(studies, self.vocabulary)
-            found[variant, GRADE3] = rates, pooled_table(rates, GRADE3, self.order, by_definition=True)
-        return found
-
-    @cached_property
     def sensitivity_pools(self) -> pd.DataFrame:
-        """Pooled ORR, DCR and grade >=3 per setting (the primary model, GLMM): the main
-        analysis, with the studies kept for sensitivity analyses added, and with every study (the
-        excluded ones too). A pool the rules do not make keeps its row, with every number NaN and
-        the reason in ``note``."""
-        frame = stack_rows([pools.assign(variant=variant)
-                            for (variant, _), (_, pools) in self._sensitivity_variants.items()])
+        """Pooled ORR, DCR and grade >=3 per setting (the primary model, GLMM) in every analysis
+        set (:data:`livingreview.analysis.records.ANALYSIS_SETS`): the main analysis, with the
+        studies kept for sensitivity analyses added, and with every study (the excluded ones
+        too). A pool the rules do not make keeps its row, with every number NaN and the reason in
+        ``note``."""
+        frame = stack_rows([self.rate_analysis(endpoint, analysis_set)[1].assign(
+            analysis_set=analysis_set, variant=label)
+            for analysis_set, label in ANALYSIS_SETS.items() for endpoint in ("ORR", "DCR", "grade3")])
         return frame[frame["model"] == GLMM].reset_index(drop=True)
 
-    def _study_rates(self, variant: str, endpoint: str, group: str, study_ids: str) -> str:
+    def _study_rates(self, analysis_set: str, endpoint: str, group: str, study_ids: str) -> str:
         """Each study's rate in a pool, as the reader compares them: 'Zhu 2025: 31.0% (9/29)'."""
-        rates, _ = self._sensitivity_variants[variant, endpoint]
+        rates, _ = self.rate_analysis(OUTCOME_KEYS.get(endpoint, endpoint), analysis_set)
         chosen = rates[rates["study_id"].isin(str(study_ids).split(", "))]
         if group != ALL_SETTINGS:
             chosen = chosen[chosen["setting_group"] == group]
@@ -190,8 +171,9 @@ class BiasChapter(Chapter):
         shown = pd.DataFrame({
             "Pool": [f"{e}, {self.setting_label(g)}" for e, g in zip(frame["endpoint"], frame["group"])],
             "Analysis": frame["variant"],
-            "Studies, each one's %": [self._study_rates(v, e, g, s) for v, e, g, s in
-                                      zip(frame["variant"], frame["endpoint"], frame["group"], frame["studies"])],
+            "Studies, each one's %": [self._study_rates(a, e, g, s) for a, e, g, s in
+                                      zip(frame["analysis_set"], frame["endpoint"], frame["group"],
+                                          frame["studies"])],
             "Pooled % (95% CI)": [f"{pct(e)} ({interval(lo, hi)})" if math.isfinite(e) else f"not pooled: {note}"
                                   for e, lo, hi, note in zip(frame["estimate"], frame["ci_low"], frame["ci_high"],
                                                              frame["note"])],
@@ -203,7 +185,7 @@ class BiasChapter(Chapter):
     def _cohort_note(self, study_ids: str, endpoint: str) -> str:
         """Where a pool takes a study's rows from another cohort than its response rates (its
         unmatched safety cohort beside its matched efficacy cohort), the pool says so."""
-        if endpoint != GRADE3:
+        if endpoint != GRADE3_LABEL:
             return ""
         notes = []
         for study_id in str(study_ids).split(", "):
@@ -260,5 +242,6 @@ class BiasChapter(Chapter):
                                    finding.outcome, CERTAINTY_STATISTIC, CERTAINTY_LEVELS.index(finding.level) + 1,
                                    math.nan, math.nan,
                                    f"GRADE, judged in certainty.yaml; studies: "
-                                   f"{', '.join(v.study_id for v in finding.studies) or 'none'}"))
+                                   f"{', '.join(v.study_id for v in finding.studies) or 'none'}",
+                                   analysis_id=finding.analysis_id))
         write_results(pd.DataFrame(rows, columns=RESULT_COLUMNS), Path(path))

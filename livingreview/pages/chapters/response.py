@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from ...curated.integrity import left_out_of_main
+from ...analysis.records import analysis_id
+from ...curated.integrity import MAIN, left_out_of_main
 from ...results.table import RESULT_COLUMNS, write_results
 from ...statistics.arms import response_denominator
 from ...statistics.pooling import ALL_SETTINGS, LEAVE_ONE_OUT_MIN_STUDIES, leave_one_out_table, subgroup_difference
@@ -93,5 +94,6 @@ class ResponseChapter(PooledRatesChapter):
             for p in loo.to_dict("records"):
                 rows.append(result_row("synthesis/response", p["group"], f"without {p['left_out']}", endpoint,
                                        "pooled_percent", p["estimate"], p["ci_low"], p["ci_high"],
-                                       f"{p['model']}, leave-one-out; studies: {p['studies']}"))
+                                       f"{p['model']}, leave-one-out; studies: {p['studies']}",
+                                       analysis_id=analysis_id(endpoint, p["group"], MAIN, f"without {p['left_out']}")))
         write_results(pd.DataFrame(rows, columns=RESULT_COLUMNS), Path(path))

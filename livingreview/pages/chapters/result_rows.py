@@ -11,11 +11,12 @@ import pandas as pd
 
 def result_row(scope: str, arm: str, population: str, endpoint: str, statistic: str, estimate: float,
                low: float = math.nan, high: float = math.nan, method: str = "", printed: str = "",
-               data_file: str = "", data_row: str = "") -> dict:
-    """One statistic of a chapter, with how it was computed and the data row it comes from."""
+               data_file: str = "", data_row: str = "", analysis_id: str = "") -> dict:
+    """One statistic of a chapter, with how it was computed, the data row it comes from and the
+    analysis it belongs to (:func:`livingreview.analysis.records.analysis_id`)."""
     return {"scope": scope, "arm": arm, "population": population, "endpoint": endpoint,
             "statistic": statistic, "estimate": estimate, "ci_low": low, "ci_high": high, "method": method,
-            "printed": printed, "data_file": data_file, "data_row": data_row}
+            "printed": printed, "data_file": data_file, "data_row": data_row, "analysis_id": analysis_id}
 
 
 def pooled_result_rows(scope: str, pools: pd.DataFrame, population: str) -> list[dict]:
@@ -25,7 +26,7 @@ def pooled_result_rows(scope: str, pools: pd.DataFrame, population: str) -> list
         base = {"scope": scope, "arm": p["group"], "population": population, "endpoint": p["endpoint"],
                 "method": f"{p['model']}; studies: {p['studies']}" + (f"; not pooled: {p['note']}" if p["note"]
                                                                       else ""), "printed": "",
-                "data_file": "", "data_row": ""}
+                "data_file": "", "data_row": "", "analysis_id": p.get("analysis_id", "")}
         rows.append({**base, "statistic": "pooled_percent", "estimate": p["estimate"], "ci_low": p["ci_low"],
                      "ci_high": p["ci_high"]})
         rows.append({**base, "statistic": "prediction_interval_percent", "estimate": math.nan,

@@ -64,15 +64,19 @@ class SummaryOfFindingsChapter(Chapter):
                                            v.ci_high, "as printed", v.printed, f"studies/{v.study_id}/{v.data_file}",
                                            v.data_row))
                 continue
-            statistic = {"rate": "percent", "ratio": f.measure.replace(" ", "_")}[f.kind]
+            # A pooled rate is the pool the response and safety chapters report: the same statistic
+            # of the same analysis, so the results table can show that both say one value.
+            statistic = {"rate": "pooled_percent" if f.pooled else "percent",
+                         "ratio": f.measure.replace(" ", "_")}[f.kind]
             rows.append(result_row("synthesis/summary_of_findings", f.setting_group, self.intervention_arms_label, f.outcome,
-                                   statistic, f.estimate, f.ci_low, f.ci_high, method))
+                                   statistic, f.estimate, f.ci_low, f.ci_high, method, analysis_id=f.analysis_id))
             if f.absolute is not None:
                 a = f.absolute
                 rows.append(result_row("synthesis/summary_of_findings", f.setting_group, self.comparison_label,
                                        f.outcome, f"per_1000_with_{self.intervention.name}", a.treated, a.treated_low,
-                                       a.treated_high, f"{method}; comparator risk: {a.basis}"))
+                                       a.treated_high, f"{method}; comparator risk: {a.basis}",
+                                       analysis_id=f.analysis_id))
                 rows.append(result_row("synthesis/summary_of_findings", f.setting_group, self.comparison_label,
                                        f.outcome, "per_1000_with_comparator", a.control,
-                                       method=f"comparator risk: {a.basis}"))
+                                       method=f"comparator risk: {a.basis}", analysis_id=f.analysis_id))
         write_results(pd.DataFrame(rows, columns=RESULT_COLUMNS), Path(path))

@@ -11,6 +11,8 @@ from pathlib import Path
 import pandas as pd
 from scipy import special
 
+from ...analysis.records import analysis_id
+from ...curated.integrity import MAIN
 from ...results.table import RESULT_COLUMNS, write_results
 from ...statistics.arms import arm_label, efficacy_population, intervention_arms
 from ...statistics.landmarks import SOURCE_SHORT, landmark_table, pool_landmarks
@@ -166,7 +168,8 @@ class SurvivalChapter(Chapter):
             for group, pooled, members in self.landmark_pools(endpoint):
                 shown = pooled.transformed(special.expit)
                 base = {"method": f"{pooled.model} on logit reconstructed KM; studies: {', '.join(pooled.labels)}"
-                                  + (f"; not pooled: {pooled.note}" if pooled.note else "")}
+                                  + (f"; not pooled: {pooled.note}" if pooled.note else ""),
+                        "analysis_id": analysis_id(f"{endpoint} {LANDMARK_MONTHS:g}-month rate", group, MAIN)}
                 rows.append(result_row("synthesis/survival", group, self.intervention_arms_label, endpoint,
                                        f"pooled_landmark_percent_{LANDMARK_MONTHS:g}_months", 100 * shown["estimate"],
                                        100 * shown["ci_low"], 100 * shown["ci_high"], **base))
