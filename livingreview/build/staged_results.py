@@ -13,7 +13,7 @@ import shutil
 from pathlib import Path
 
 from .. import paths
-from ..curated.studies import study_folders
+from ..curated.studies import load_studies
 from ..results.changes import Release
 from ..results.release import (DATA_DIGEST_FILE_NAME, ChangelogError, ReleaseError, recorded_releases,
                                release_version, releases_dir)
@@ -29,7 +29,9 @@ def stage_results(runs: list[Run], data_dir: Path, layout: BuildLayout, version:
     staged.mkdir(parents=True)
     write_results(combine_results([layout.executed / run.results_name for run in runs]),
                   staged / paths.RESULTS_FILE_NAME)
-    Release(version, [f.name for f in study_folders(data_dir)]).write(staged / paths.RELEASE_FILE_NAME)
+    studies = load_studies(data_dir)
+    Release(version, [s.study_id for s in studies], names={s.study_id: s.name for s in studies}).write(
+        staged / paths.RELEASE_FILE_NAME)
     return staged
 
 

@@ -3,6 +3,7 @@ between this build's results and the previous published build's."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -83,10 +84,25 @@ class ChangesPage:
         return ("No release is recorded yet, so this build is compared with the previous build on this "
                 "machine whose results differed.")
 
+    @property
+    def names(self) -> dict[str, str]:
+        """Study ids by the names pages give them, as the two builds recorded them."""
+        previous = self.changes.previous.names if self.changes.previous is not None else {}
+        return previous | self.changes.current.names
+
+    def _reader(self, text: str) -> str:
+        """``text`` (a method, a list of studies) with every study id replaced by its name."""
+        names = self.names
+        if not names or not isinstance(text, str):
+            return text
+        pattern = re.compile(r"(?<![\w/.-])(" + "|".join(map(re.escape, sorted(names, key=len, reverse=True)))
+                             + r")(?![\w/-])")
+        return pattern.sub(lambda m: names[m.group(1)], text)
+
     def _where(self, scope: str) -> Link | str:
         """The page a statistic is on: a study page, a chapter, or (no page) the scope's name."""
         if scope in self.changes.current.studies:
-            return Link(scope, f"studies/{scope}.html")
+            return Link(self.names.get(scope, scope), f"studies/{scope}.html")
         if "/" in scope:
             return Link(scope.rsplit("/", 1)[-1].replace("_", " ").capitalize(), f"{scope}.html")
         return scope
@@ -114,13 +130,13 @@ class ChangesPage:
     def studies_table(self):
         c = self.changes
         counts = c.appeared.groupby("scope").size() if not c.appeared.empty else pd.Series(dtype=int)
-        rows = [{"Study": Link(s, f"studies/{s}.html"), "Change": "added",
+        rows = [{"Study": Link(self.names.get(s, s), f"studies/{s}.html"), "Change": "added",
                  "Statistics it adds to its page": int(counts.get(s, 0))} for s in c.studies_added]
-        rows += [{"Study": s, "Change": "removed", "Statistics it adds to its page": 0} for s in c.studies_removed]
+        rows += [{"Study": self.names.get(s, s), "Change": "removed", "Statistics it adds to its page": 0} for s in c.studies_removed]
         return table(pd.DataFrame(rows), empty="No study was added or removed.")
 
     def conclusions_table(self):
-        rows = [{"Where": self._where(r["scope"]), "Statistic": _statistic(r), "Method": r["method"],
+        rows = [{"Where": self._where(r["scope"]), "Statistic": _statistic(r), "Method": self._reader(r["method"]),
                  "What changed": r["what"], "Before": r["before"], "Now": r["after"]}
                 for r in self.changes.conclusions.to_dict("records")]
         return table(pd.DataFrame(rows), empty="No conclusion changed: every hazard or odds ratio kept its side "
@@ -130,15 +146,15 @@ class ChangesPage:
         frame = self.changes.moved.copy()
         if not frame.empty:
             frame = frame.reindex(frame["change"].abs().sort_values(ascending=False, na_position="last").index)
-        rows = [{"Where": self._where(r["scope"]), "Statistic": _statistic(r), "Method": r["method"],
+        rows = [{"Where": self._where(r["scope"]), "Statistic": _statistic(r), "Method": self._reader(r["method"]),
                  "Before": _shown(r, "_before"), "Now": _shown(r, "_after"),
                  "Change": "" if pd.isna(r["change"]) else f"{r['change']:+.4g}"}
                 for r in frame.to_dict("records")]
         return table(pd.DataFrame(rows), empty="No statistic moved.")
 
     def pooled_studies_table(self):
-        rows = [{"Where": self._where(r["scope"]), "Analysis": f"{r['arm']} · {r['endpoint']}", "Method": r["method"],
-                 "Studies before": r["studies_before"], "Studies now": r["studies_after"]}
+        rows = [{"Where": self._where(r["scope"]), "Analysis": f"{r['arm']} · {r['endpoint']}", "Method": self._reader(r["method"]),
+                 "Studies before": self._reader(r["studies_before"]), "Studies now": self._reader(r["studies_after"])}
                 for r in self.changes.pooled_studies.to_dict("records")]
         return table(pd.DataFrame(rows), empty="Every pooled analysis pools the same studies as before.")
 
@@ -146,13 +162,13 @@ class ChangesPage:
         """Statistics that are new, apart from the pages of added studies (counted above)."""
         c = self.changes
         frame = c.appeared[~c.appeared["scope"].isin(c.studies_added)] if not c.appeared.empty else c.appeared
-        rows = [{"Where": self._where(r["scope"]), "Statistic": _statistic(r), "Method": r["method"],
+        rows = [{"Where": self._where(r["scope"]), "Statistic": _statistic(r), "Method": self._reader(r["method"]),
                  "Value": _shown(r, "_after")}
                 for r in frame.to_dict("records")]
         return table(pd.DataFrame(rows), empty="No new statistic outside the pages of added studies.")
 
     def disappeared_table(self):
-        rows = [{"Where": self._where(r["scope"]), "Statistic": _statistic(r), "Method": r["method"],
+        rows = [{"Where": self._where(r["scope"]), "Statistic": _statistic(r), "Method": self._reader(r["method"]),
                  "Value": _shown(r, "_before")}
                 for r in self.changes.disappeared.to_dict("records")]
         return table(pd.DataFrame(rows), empty="No statistic disappeared.")
@@ -177,7 +193,7 @@ class ChangesPage:
             rows.append({"Release": recorded.version, "Date": recorded.date, "Studies": len(recorded.studies),
                          "Last database search": recorded.search_date or "none",
                          "Changes from the release before": changed,
-                         "Results": Link("results.csv", f"releases/{recorded.version}/results.csv")})
+                         "Results": Link("download", f"releases/{recorded.version}/results.csv")})
         return table(pd.DataFrame(rows[::-1]), empty="No release is recorded yet.")
 
     def first_build_note(self):

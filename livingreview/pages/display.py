@@ -269,6 +269,18 @@ def data_view_href(study_id: str, file_name: str, row: int | None = None, site_r
     return page + (f"#row-{int(row)}" if row is not None else "")
 
 
+# How pages name a study's data files: by what they hold, not by their file names.
+TABLE_LABELS = {"study": "Study record", "km_curves": "Digitised curves", "at_risk": "Numbers at risk",
+                "integrity": "Integrity screen", "risk_of_bias": "Risk of bias"}
+
+
+def table_label(file_name: str) -> str:
+    """'Outcomes' for outcomes.csv, 'Adverse events' for adverse_events.csv, 'Study record' for
+    study.yaml: a data file as a reader's link names it."""
+    stem = file_name.rsplit("/", 1)[-1].split(".")[0]
+    return TABLE_LABELS.get(stem, stem.replace("_", " ").capitalize())
+
+
 def data_link(study_id: str, file_name: str, row: int | None = None, quote_text: str = "",
               site_root: str = "..") -> Link:
     """Link from a page to a curated data row, on its table's data view (which shows the row's
@@ -278,7 +290,7 @@ def data_link(study_id: str, file_name: str, row: int | None = None, quote_text:
     ``studies/<id>.html``). ``quote_text`` is kept for the callers' sake: the quote is read on
     the data view, where it is rendered, not in a hover text.
     """
-    text = file_name if row is None else f"{file_name} row {row}"
+    text = table_label(file_name) if row is None else f"{table_label(file_name)} row {row}"
     return Link(text, data_view_href(study_id, file_name, row, site_root))
 
 
@@ -295,17 +307,17 @@ class LinkList:
 
 def row_links(study_id: str, file_name: str, rows, site_root: str = "..") -> LinkList | str:
     """Links to each data row named in ``rows`` (an int, or text such as '12, 13' or '12;29'),
-    shown as 'outcomes.csv rows 12, 13'."""
+    shown as 'Outcomes rows 12, 13' (:func:`table_label`)."""
     numbers = [int(r) for r in re.split(r"[;,\s]+", str(rows)) if r.strip().isdigit()]
     if not numbers:
         return str(rows)
     links = tuple(Link(str(n), data_view_href(study_id, file_name, n, site_root)) for n in numbers)
-    return LinkList(links, f"{file_name} row{'s' if len(numbers) > 1 else ''} ")
+    return LinkList(links, f"{table_label(file_name)} row{'s' if len(numbers) > 1 else ''} ")
 
 
 def ref_links(study_id: str, refs: str, site_root: str = "..") -> Joined | str:
     """Links to the data rows named as ``table:row`` joined by ';' (``outcomes:24;baseline:3``),
-    one link list per table ("outcomes.csv rows 24, 25"); study.yaml as a link to the file."""
+    one link list per table ("Outcomes rows 24, 25"); study.yaml as a link to the study record."""
     from ..curated.rowrefs import STUDY_FILE_REF, parse_row_refs
 
     by_table: dict[str, list[int]] = {}

@@ -48,13 +48,16 @@ class Release:
     studies: list[str]
     data_digest: str = ""  # of the data folder it was built from (release.data_digest)
     date: str = ""  # of a recorded release; empty for a build
+    names: dict[str, str] = field(default_factory=dict)  # study id -> the name pages give it
 
     def write(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         content = {"version": self.version, "studies": sorted(self.studies)}
+        if self.names:
+            content["names"] = dict(sorted(self.names.items()))
         if self.data_digest:
             content["data_digest"] = self.data_digest
-        path.write_text(json.dumps(content, indent=1) + "\n", encoding="utf-8")
+        path.write_text(json.dumps(content, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
 
     @classmethod
     def read(cls, path: Path) -> "Release | None":
@@ -63,7 +66,8 @@ class Release:
         except (FileNotFoundError, json.JSONDecodeError):
             return None
         return cls(str(content.get("version", "")), list(content.get("studies", [])),
-                   str(content.get("data_digest", "")), str(content.get("date", "")))
+                   str(content.get("data_digest", "")), str(content.get("date", "")),
+                   {str(k): str(v) for k, v in (content.get("names") or {}).items()})
 
 
 @dataclass

@@ -344,5 +344,5 @@ def facts(studies: list[Study], inputs: list[SurvivalInputs], example: ArmRecons
     digitised = digitised_arms(inputs)
     facts["km_n_digitised"] = len(digitised)
     facts["km_digitised"] = "; ".join(arm_label(studies, i) for i in digitised) or (
-        "none yet: no figure of the included papers has been digitised into km_curves.csv")
+        "none yet: no figure of the included papers has been digitised into the review's data")
     return facts

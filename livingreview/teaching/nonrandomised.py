@@ -351,7 +351,7 @@ def chapter_facts(studies: list[Study]) -> dict[str, object]:
         facts["nr_choice_or"] = "not computable here (no such study)"
     else:
         ratios = response_odds_ratios([choice])
-        facts["nr_choice"] = (f"{choice.study_id} is a prospective trial without randomisation; its allocation, "
+        facts["nr_choice"] = (f"{choice.name} is a prospective trial without randomisation; its allocation, "
                               f"as curated from the paper: {choice.meta['design'].get('allocation', '').strip()}")
         if ratios.empty:
             facts["nr_choice_or"] = "not computable (no response counts in both arms)"
@@ -369,7 +369,8 @@ def chapter_facts(studies: list[Study]) -> dict[str, object]:
         u, a = pair["unadjusted"], pair["adjusted"]
         label = " (a study the review excludes from every pooled analysis, shown only as an example)" \
             if pair["excluded"] else ""
-        facts["nr_adjusted"] = (f"{pair['study_id']}{label} prints for {pair['endpoint']} an unadjusted hazard "
+        name = next((s.name for s in studies if s.study_id == pair["study_id"]), pair["study_id"])
+        facts["nr_adjusted"] = (f"{name}{label} prints for {pair['endpoint']} an unadjusted hazard "
                                 f"ratio of {_printed_ratio(u)} ({u['model']}) and an adjusted one of {_printed_ratio(a)} "
                                 f"({a['model']})")
         facts["nr_adjusted_change"] = (

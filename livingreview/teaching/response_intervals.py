@@ -302,12 +302,15 @@ def _fmt_ci(low: float, high: float) -> str:
     return f"{low:.1f}–{high:.1f}%"
 
 
-def _rate_label(rate: pd.Series) -> str:
-    return f"{rate['study_id']}, {rate['arm_label']}, {rate['endpoint']} {rate['count']}/{rate['denominator']}"
+def _rate_label(rate: pd.Series, names: dict[str, str]) -> str:
+    return (f"{names.get(rate['study_id'], rate['study_id'])}, {rate['arm_label']}, {rate['endpoint']} "
+            f"{rate['count']}/{rate['denominator']}")
 
 
-def facts(rates: pd.DataFrame, ci_findings: pd.DataFrame) -> dict[str, object]:
-    """Every data-dependent value the chapter's prose states, by glue key."""
+def facts(rates: pd.DataFrame, ci_findings: pd.DataFrame, studies=()) -> dict[str, object]:
+    """Every data-dependent value the chapter's prose states, by glue key; ``studies`` name the
+    studies as readers know them (Li 2022), never by id."""
+    names = {s.study_id: s.name for s in studies}
     facts: dict[str, object] = {"ri_n_rates": len(rates), "ri_n_studies": int(rates["study_id"].nunique())}
     small = smallest_denominator(rates)
     if small is None:
@@ -315,7 +318,7 @@ def facts(rates: pd.DataFrame, ci_findings: pd.DataFrame) -> dict[str, object]:
                       "ri_small_wald": "not computed", "ri_small_wilson": "not computed",
                       "ri_small_exact": "not computed"})
     else:
-        facts.update({"ri_small_label": _rate_label(small), "ri_small_n": int(small["denominator"]),
+        facts.update({"ri_small_label": _rate_label(small, names), "ri_small_n": int(small["denominator"]),
                       "ri_small_wald": _fmt_ci(small["wald_low"], small["wald_high"]),
                       "ri_small_wilson": _fmt_ci(small["wilson_low"], small["wilson_high"]),
                       "ri_small_exact": _fmt_ci(small["clopper_pearson_low"], small["clopper_pearson_high"])})
@@ -325,7 +328,7 @@ def facts(rates: pd.DataFrame, ci_findings: pd.DataFrame) -> dict[str, object]:
                       "ri_extreme_wald": "not computed"})
     else:
         raw_low, raw_high = wald_unclipped(int(extreme["count"]), int(extreme["denominator"]))
-        facts.update({"ri_extreme_label": _rate_label(extreme),
+        facts.update({"ri_extreme_label": _rate_label(extreme, names),
                       "ri_extreme_wald_raw": f"{raw_low:.1f}–{raw_high:.1f}%",
                       "ri_extreme_wald": _fmt_ci(extreme["wald_low"], extreme["wald_high"]),
                       "ri_extreme_exact": _fmt_ci(extreme["clopper_pearson_low"], extreme["clopper_pearson_high"])})
@@ -340,14 +343,15 @@ def facts(rates: pd.DataFrame, ci_findings: pd.DataFrame) -> dict[str, object]:
     mismatches = stated_method_mismatches(ci_findings)
     facts["ri_n_stated_mismatch"] = len(mismatches)
     facts["ri_stated_mismatch"] = ("; ".join(
-        f"{r['study_id']} (outcomes row {r['outcomes row']}: {r['responders / patients']}, printed "
+        f"{names.get(r['study_id'], r['study_id'])} (outcomes row {r['outcomes row']}: {r['responders / patients']}, printed "
         f"{r['printed CI']}, stated {r['stated method']}, which gives {r['stated method gives']}; "
         f"reproduced by {r['reproduced by']})" for r in mismatches.to_dict("records"))
         or "no row in the current data: every stated method reproduces its interval")
     unreproduced = unreproduced_intervals(ci_findings)
     facts["ri_n_unreproduced"] = len(unreproduced)
     facts["ri_unreproduced"] = ("; ".join(
-        f"{r['study_id']} (outcomes row {r['outcomes row']}: {r['responders / printed denominator']}, printed "
+        f"{names.get(r['study_id'], r['study_id'])} (outcomes row {r['outcomes row']}: "
+        f"{r['responders / printed denominator']}, printed "
         f"{r['printed CI']}; fits denominator {r['denominators that reproduce the CI']})"
         for r in unreproduced.to_dict("records"))
         or "no row in the current data: every printed interval is reproduced from its own count and denominator")

@@ -17,6 +17,7 @@ from .. import paths
 from ..audit.findings import INFO, MISMATCH, OK, RULE_LABELS, RULES
 from ..audit.run import audit_studies
 from ..curated.studies import Study, load_studies, load_vocabulary
+from ..pages.display import table_label
 from ..curated.integrity import (DECISION_LABELS, EXCLUDE, SENSITIVITY_ONLY, decision, load_checks, load_screen,
                          main_analysis_studies, sensitivity_analysis_studies)
 
@@ -80,7 +81,9 @@ def audit_mismatches(findings: pd.DataFrame, study: Study | None, rule: str | No
     chosen = findings[(findings["study_id"] == study_id) & (findings["verdict"] == MISMATCH)]
     if rule is not None:
         chosen = chosen[chosen["rule"] == rule]
-    return chosen[["table", "row", "source", "rule", "quantity", "detail"]].reset_index(drop=True)
+    shown = chosen[["table", "row", "source", "rule", "quantity", "detail"]].reset_index(drop=True)
+    # Data files as readers know them: 'Outcomes', 'Study record', not 'outcomes.csv', 'study.yaml'.
+    return shown.assign(table=shown["table"].map(table_label)).replace("study.yaml", table_label("study.yaml"))
 
 
 def analysis_sets(studies: list[Study]) -> pd.DataFrame:

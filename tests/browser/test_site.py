@@ -328,6 +328,43 @@ def test_no_internal_code_appears_in_what_a_reader_sees(site):
     assert not found, found
 
 
+# Pages for maintainers, where study ids, data file names and commands are what the reader needs.
+MAINTAINER_PAGES = {"how_to_update.html", "performance.html", "downloads.html", "changelog.html"}
+# A data file or a command named on a page: 'outcomes.csv', 'study.yaml', 'make audit' (any target
+# of the Makefile), 'livingreview/statistics/reconstruct.py'.
+MAKE_TARGETS = re.findall(r"^([a-z][a-z-]*):", (paths.PROJECT_ROOT / "Makefile").read_text(encoding="utf-8"), re.M)
+FILE_OR_COMMAND = re.compile(r"(?<![\w/.-])(?:[\w-]+\.(?:csv|yaml|yml|ipynb|py|ris)|make (?:"
+                             + "|".join(MAKE_TARGETS) + r")|livingreview/[\w/.]+)(?![\w-])")
+
+
+def internal_names(site: Path) -> dict[str, set[str]]:
+    """Per reader page (maintainer pages, data views and code blocks aside), the study ids, data
+    file names and commands its text shows."""
+    from bs4 import BeautifulSoup
+
+    from livingreview.curated.studies import study_folders
+
+    ids = sorted((f.name for f in study_folders(paths.DATA_DIR)), key=len, reverse=True)
+    pattern = re.compile(r"(?<![\w/.-])(" + "|".join(map(re.escape, ids)) + r")(?![\w/-])|" + FILE_OR_COMMAND.pattern)
+    found: dict[str, set[str]] = {}
+    for name in _pages(site):
+        if name in MAINTAINER_PAGES or name == "search.html":
+            continue
+        soup = BeautifulSoup((site / name).read_text(encoding="utf-8"), "html.parser")
+        for hidden in soup(["script", "style", "pre", "code", "nav"]):
+            hidden.decompose()
+        for match in pattern.finditer(soup.get_text(" ")):
+            found.setdefault(name, set()).add(match.group(0))
+    return found
+
+
+def test_reader_pages_name_no_study_id_data_file_or_command(site):
+    """Reader pages speak the reader's language: studies by their short names, never by id; no
+    data file or command (those are for the maintainer pages of :data:`MAINTAINER_PAGES`)."""
+    found = internal_names(site)
+    assert not found, found
+
+
 # A missing number shown as if it were one: "nan", "NaN", "inf" or Python's "None" in a cell.
 MISSING_AS_VALUE = re.compile(r"(?<![\w-])(?:nan|NaN|-?inf)(?![\w-])|(?<![\w-])None(?=\s*(?:[–%(),;]|$))")
 

@@ -10,8 +10,8 @@ import pandas as pd
 
 from ...curated.dictionary import load_dictionary
 from ...curated.studies import read_csv_text
-from ..display import (Link, Rich, details, doi_link, glue_facts, html_block, key_message, paragraph, table,
-                       tables_by)
+from ..display import (Link, Rich, details, doi_link, glue_facts, html_block, humanise, key_message, paragraph,
+                       study_names, table, tables_by)
 from .base import Chapter
 
 
@@ -25,6 +25,11 @@ class ContextChapter(Chapter):
         return key_message([f"{trials} randomised standard-of-care trials give the context: {confirmed} of their "
                             "numbers are confirmed in the trials' own publications. They are shown beside the "
                             "review's results, never pooled with them."])
+
+    @cached_property
+    def reader_names(self) -> dict[str, str]:
+        """Study ids by the names readers know (a benchmark's source may be an included study)."""
+        return study_names(self.studies)
 
     @cached_property
     def benchmarks(self) -> pd.DataFrame:
@@ -72,7 +77,8 @@ class ContextChapter(Chapter):
             "Publication": [self.benchmark_link(r) for r in records],
         })
         quotes = pd.DataFrame({"Trial": frame["trial"], "Number": shown["Value"],
-                               "Where, as printed": [Rich(f"{r['source']}: “{r['quote']}”") if r["quote"]
+                               "Where, as printed": [Rich(f"{humanise(r['source'], names=self.reader_names)}: "
+                                                          f"“{r['quote']}”") if r["quote"]
                                                      else Rich(r["note"]) for r in records]})
         if shown.empty:
             return paragraph("No benchmark for this setting.")

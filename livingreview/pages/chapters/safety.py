@@ -106,7 +106,8 @@ class SafetyChapter(PooledRatesChapter):
             return paragraph("No study prints a class-effect term.")
         pivot = rates.assign(value=[f"{pct(p)}%" + ("" if pd.notna(c) else " (printed %)") for p, c in
                                     zip(rates["percent"], rates["count"])])
-        pivot = pivot.pivot_table(index=["term", "band"], columns=pivot["study_id"] + ": " + pivot["arm_label"],
+        pivot = pivot.pivot_table(index=["term", "band"],
+                                  columns=pivot["study_id"].map(self.names) + ": " + pivot["arm_label"],
                                   values="value", aggfunc="first", fill_value="not printed")
         return table(pivot.reset_index().rename(columns={"term": "Term", "band": "Band"}))
 

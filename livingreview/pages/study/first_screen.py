@@ -6,9 +6,10 @@ from __future__ import annotations
 import pandas as pd
 from IPython.display import HTML
 
+from ...analysis.model import preferred_hazard_ratio, printed_median
+from ...curated.integrity import SENSITIVITY, analysis_set
 from ...curated.review import design_label, receives_intervention, report_label, study_size
 from ...statistics.arms import efficacy_population, two_arm_studies
-from ...analysis.model import preferred_hazard_ratio, printed_median
 from ...statistics.survival import printed_hazard_ratios
 from ..display import Rich, definition_list, details, doi_link, table_html
 from ..display import key_message as key_message_box
@@ -91,8 +92,12 @@ class FirstScreen:
         if status.in_main:
             place = (f"In the review: {status.label.lower()} of its setting"
                      + (" (integrity not screened)." if status.decision == "not_screened" else "."))
+        elif analysis_set(study) == SENSITIVITY:
+            place = ("In sensitivity analyses only: no finding of the review uses its numbers; the sensitivity "
+                     "tables (Risk of bias, integrity and certainty) show what adding it to its setting changes.")
         else:
-            place = "Its numbers stay on this page as printed; the pooled and comparative analyses do not use them."
+            place = ("Excluded from every analysis: its numbers stay on this page as printed; no finding, pool, "
+                     "comparison or sensitivity analysis uses them.")
         return key_message_box([design, found_text, place], status=status)
 
     def summary_card(self):

@@ -134,9 +134,10 @@ class ReconstructionView:
             "Cox HR, reconstructed (95% CI)": f"{c['hazard_ratio']:.2f} ({c['ci_low']:.2f}–{c['ci_high']:.2f})",
             "Log-rank p, reconstructed": format_p(c["logrank_p"], prefix=""),
             "HR printed (95% CI)": "; ".join(
-                f"{r['estimate']} ({r['ci_low']}–{r['ci_high']})"
-                + (" adjusted" if r["adjusted"] == "yes" else "") + f" [outcomes.csv row {r['row']}]"
+                f"{r['estimate']} ({r['ci_low']}–{r['ci_high']})" + (" adjusted" if r["adjusted"] == "yes" else "")
                 for r in c["printed"]) or "not printed",
+            "Data": row_links(data.study.study_id, "outcomes.csv", ";".join(str(r["row"]) for r in c["printed"]))
+            if c["printed"] else "",
         } for c in self.comparisons]
         if not rows:
             return paragraph("No two-arm comparison can be reconstructed for this study.")
