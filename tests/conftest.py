@@ -9,7 +9,7 @@ import pytest
 FIXTURES = Path(__file__).parent / "fixtures"
 VALID_DATA = FIXTURES / "valid_data"
 # The synthesis chapters read all studies.
-SYNTHESIS_RUNS = [f"synthesis/{name}" for name in ("audit", "bias_integrity_certainty", "comparative", "context",
+SYNTHESIS_RUNS = [f"synthesis/{name}" for name in ("analyses", "audit", "bias_integrity_certainty", "comparative", "context",
                                                     "evidence_map", "response", "safety", "summary_of_findings",
                                                     "survival")]
 # The teaching chapters read the studies too (their examples are chosen from the data).

@@ -16,6 +16,7 @@ import re
 from dataclasses import dataclass, field
 
 from ..statistics import wording
+from ..statistics.pooling import MIN_RANDOM_EFFECTS_STUDIES
 from ..statistics.certainty import Judgement, certainty_text
 from ..curated.integrity import EXCLUDED, MAIN, SENSITIVITY, StudyStatus
 
@@ -154,8 +155,45 @@ class Finding:
 
     @property
     def analysis_id(self) -> str:
-        """The id of the analysis this finding reports (:func:`analysis_id`)."""
+        """The id of the analysis this finding reports (:func:`analysis_id`); also the anchor of
+        its entry on the page that shows how each finding was computed."""
         return analysis_id(self.outcome, self.setting_group, MAIN)
+
+    @property
+    def rule(self) -> str:
+        """Why the analysis model chose this method for these studies, in a sentence."""
+        k = len(self.studies)
+        if not self.reported:
+            return ""
+        if self.kind == "median":
+            return "Medians of survival are never pooled: each is shown as its paper prints it."
+        if self.kind == "ratio":
+            return ("One comparative study reports it: its own ratio against its control arm." if k == 1 else
+                    f"{k} comparative studies report it: their ratios are shown side by side, not pooled.")
+        if self.pooled:
+            return (f"{k} studies report it, and the review pools a rate when {MIN_RANDOM_EFFECTS_STUDIES} or more "
+                    "studies of a setting report it.")
+        if k == 1:
+            return "One study reports it: its own rate, with its exact CI."
+        return (f"{k} studies report it, and the review pools a rate only when {MIN_RANDOM_EFFECTS_STUDIES} or more "
+                "studies of a setting report it: they are shown side by side.")
+
+    @property
+    def computed_by(self) -> str:
+        """How the value was computed and what it is checked against."""
+        if not self.reported:
+            return ""
+        if self.kind == "median" or (self.kind == "ratio" and self.measure == "hazard ratio"):
+            return "Taken as the paper prints it (no computation)."
+        if self.kind == "ratio":
+            return ("From the printed counts of both arms: the Wald CI, or, with a small cell, the conditional exact "
+                    "odds ratio and CI that R's fisher.test gives (checked against it in the review's tests).")
+        if self.pooled:
+            return ("Binomial-normal generalised linear mixed model (maximum likelihood, adaptive Gauss-Hermite "
+                    "quadrature, 7 points), checked against R metafor 3.8.1 rma.glmm(measure = \"PLO\") to 1e-4 "
+                    "in the review's tests.")
+        return ("Each study's rate from its count and denominator, with the exact (Clopper-Pearson) CI, checked "
+                "against SciPy's binomial test in the review's tests.")
 
     @property
     def kind(self) -> str:

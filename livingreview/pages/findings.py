@@ -11,11 +11,34 @@ import html
 import re
 
 from ..statistics.certainty import SYMBOLS
-from .display import status_badge_html
+from .display import data_view_href, status_badge_html
 from ..analysis.records import LABELS, MEASURE_LABELS, Finding, SettingFindings
 from ..curated.integrity import StudyStatus
 
 _e = html.escape
+
+ANALYSES_PAGE = "synthesis/analyses.html"  # where each finding's analysis is shown, from the site root
+# Where the sensitivity analyses are shown (with the studies the main analyses leave out added).
+SENSITIVITY_ANALYSES = "synthesis/bias_integrity_certainty.html#sensitivity-analyses"
+
+
+def analysis_href(finding: Finding, site_root: str = "..") -> str:
+    """The address of a finding's entry on the analyses page."""
+    return f"{site_root}/{ANALYSES_PAGE}#{finding.analysis_id}"
+
+
+def number_href(finding: Finding, site_root: str = "..") -> str:
+    """Where a finding's result links: one study's value read from one data row (a rate from its
+    count, a median or hazard ratio as printed) to that row, where it is printed and how it was
+    read; a result computed from several rows (an odds ratio from both arms' counts) or from
+    several studies to its analysis."""
+    from_one_row = finding.kind != "ratio" or finding.measure == "hazard ratio"
+    if len(finding.studies) == 1 and from_one_row:
+        value = finding.studies[0]
+        rows = [r for r in str(value.data_row).replace(";", ",").split(",") if r.strip().isdigit()]
+        if rows:
+            return data_view_href(value.study_id, value.data_file, int(rows[0]), site_root)
+    return analysis_href(finding, site_root)
 
 
 def certainty_html(finding: Finding) -> str:
@@ -30,16 +53,25 @@ def certainty_html(finding: Finding) -> str:
             f'<span class="lr-certainty-symbols" aria-hidden="true">{SYMBOLS[level]}</span></span>')
 
 
-def result_html(finding: Finding) -> str:
-    """The estimate, bold when it informs; an uninformative one is said to be so, in words."""
+def result_html(finding: Finding, site_root: str | None = None) -> str:
+    """The estimate, bold when it informs; an uninformative one is said to be so, in words. With
+    ``site_root``, the result links to where it was made (:func:`number_href`)."""
     text = _e(finding.result)
     if not finding.reported:
         return f'<span class="lr-muted">{text}</span>'
+    if site_root is not None:
+        text = f'<a class="lr-number-link" href="{_e(number_href(finding, site_root))}">{text}</a>'
     if not finding.informative:
         return f'{text}<br><span class="lr-uninformative">too imprecise to inform</span>'
     estimate, _, rest = finding.result.partition(" (")
-    if rest and finding.kind != "median":
-        return f"<strong>{_e(estimate)}</strong> ({_e(rest)}"
+    # One estimate to read first: a pool, or one study's rate or ratio; never the first of several
+    # studies' values shown side by side, which would read as a pool.
+    one_estimate = finding.pooled or (len(finding.studies) == 1 and finding.kind != "median")
+    if rest and one_estimate:
+        shown = f"<strong>{_e(estimate)}</strong> ({_e(rest)}"
+        if site_root is not None:
+            return f'<a class="lr-number-link" href="{_e(number_href(finding, site_root))}">{shown}</a>'
+        return shown
     return text
 
 
@@ -92,8 +124,9 @@ def key_findings_html(settings: list[SettingFindings], names: dict[str, str], pa
                 label = _e(LABELS[finding.endpoint]) + (f' <span class="lr-muted">({_e(finding.measure)})</span>'
                                                         if finding.measure else "")
                 rows.append(
-                    f'<tr class="lr-kf-row"><th scope="row">{label}</th><td>{result_html(finding)}</td>'
-                    f"<td>{_e(finding.evidence)}</td><td>{certainty_html(finding)}</td></tr>"
+                    f'<tr class="lr-kf-row"><th scope="row">{label}</th><td>{result_html(finding, page_root)}</td>'
+                    f"<td>{_linked(finding.evidence, analysis_href(finding, page_root))}</td>"
+                    f"<td>{certainty_html(finding)}</td></tr>"
                     f'<tr class="lr-kf-sentence"><td colspan="4">{_e(finding.sentence)}</td></tr>')
         anchor = f"{sof}#{_anchor(setting.setting)}"
         heading = (f'<h3 class="lr-kf-setting"><a href="{_e(anchor)}">{_e(setting.setting)}</a></h3>')
@@ -165,11 +198,17 @@ def _comments(finding: Finding) -> str:
     return " ".join(_e(p) for p in parts)
 
 
-def _participants(finding: Finding) -> str:
+def _linked(text: str, href: str) -> str:
+    """``text`` (escaped) as a link to ``href``; nothing for no text."""
+    return f'<a class="lr-number-link" href="{_e(href)}">{_e(text)}</a>' if text else ""
+
+
+def _participants(finding: Finding, site_root: str) -> str:
+    """'76 (2 studies)', linked to the analysis that lists them."""
     if not finding.reported:
         return ""
     k = len(finding.studies)
-    return f"{finding.patients} ({k} {'study' if k == 1 else 'studies'})"
+    return _linked(f"{finding.patients} ({k} {'study' if k == 1 else 'studies'})", analysis_href(finding, site_root))
 
 
 def _comment_row(finding: Finding, columns: int) -> str:
@@ -195,11 +234,13 @@ def summary_of_findings_html(setting: SettingFindings, names: dict[str, str], pa
             absolute = f.absolute
             detail = f"{f.measure}; {absolute.event}" if absolute else f.measure
             if f.reported:
-                risk_control = _e(absolute.control_text) if absolute else "not estimable"
-                risk_treated = (f"{_e(absolute.treated_range_text)}<br><span class=\"lr-muted\">"
+                analysis = analysis_href(f, page_root)
+                risk_control = _linked(absolute.control_text, analysis) if absolute else "not estimable"
+                risk_treated = (f"{_linked(absolute.treated_range_text, analysis)}<br><span class=\"lr-muted\">"
                                 f"{_e(absolute.difference_text)}</span>" if absolute else "not estimable")
                 rows.append(f'<tr class="lr-sof-row">{_outcome_cell(f, detail)}<td>{risk_control}</td>'
-                            f"<td>{risk_treated}</td><td>{result_html(f)}</td><td>{_e(_participants(f))}</td>"
+                            f"<td>{risk_treated}</td><td>{result_html(f, page_root)}</td>"
+                            f"<td>{_participants(f, page_root)}</td>"
                             f"<td>{_certainty_cell(f, notes)}</td></tr>{_comment_row(f, 6)}")
             else:
                 rows.append(f'<tr class="lr-sof-row">{_outcome_cell(f, f.measure)}<td colspan="5" class="lr-muted">'
@@ -224,12 +265,15 @@ def summary_of_findings_html(setting: SettingFindings, names: dict[str, str], pa
         rows = []
         for f in setting.arm_findings:
             if f.reported:
-                rows.append(f'<tr class="lr-sof-row">{_outcome_cell(f, _measure(f))}<td>{result_html(f)}</td>'
-                            f"<td>{_e(_participants(f))}</td><td>{_certainty_cell(f, notes)}</td></tr>"
+                rows.append(f'<tr class="lr-sof-row">{_outcome_cell(f, _measure(f))}'
+                            f"<td>{result_html(f, page_root)}</td>"
+                            f"<td>{_participants(f, page_root)}</td><td>{_certainty_cell(f, notes)}</td></tr>"
                             f"{_comment_row(f, 4)}")
             else:
+                sensitivity = (": " + _linked(f.sensitivity, f"{page_root}/{SENSITIVITY_ANALYSES}")
+                               if f.sensitivity else "")
                 rows.append(f'<tr class="lr-sof-row">{_outcome_cell(f, _measure(f))}<td colspan="3" class="lr-muted">'
-                            f"not reported{(': ' + _e(f.sensitivity)) if f.sensitivity else ''}</td></tr>")
+                            f"not reported{sensitivity}</td></tr>")
         parts.append(
             f'<div class="lr-sof"><p class="lr-sof-title"><strong>Outcomes with {_e(setting.intervention)}-containing '
             'regimens '

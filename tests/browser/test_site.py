@@ -20,6 +20,7 @@ from livingreview import paths
 from livingreview.build.book import build_book
 from livingreview.curated.studies import study_folders
 
+from ..build.book_fixture import page_text
 from ..conftest import COMPARISON_RUNS, SYNTHESIS_RUNS, TEACHING_RUNS
 
 # Every test here builds the review's site or drives a browser on it; they share one build and
@@ -363,6 +364,50 @@ def test_reader_pages_name_no_study_id_data_file_or_command(site):
     data file or command (those are for the maintainer pages of :data:`MAINTAINER_PAGES`)."""
     found = internal_names(site)
     assert not found, found
+
+
+def _target_exists(site: Path, page: Path, href: str) -> bool:
+    """Whether a relative link from ``page`` reaches an existing page and, if it names one, an
+    element with that id."""
+    address, _, fragment = href.partition("#")
+    target = (page.parent / address).resolve() if address else page
+    if not target.is_file():
+        return False
+    return not fragment or f'id="{fragment}"' in target.read_text(encoding="utf-8")
+
+
+def test_every_number_of_the_front_page_and_the_summary_of_findings_links_to_how_it_was_made(site):
+    """Each result of the key findings and of the summary of findings links to its data row (a
+    single study's printed value) or to its analysis; the link reaches an existing anchor."""
+    from bs4 import BeautifulSoup
+
+    for name, cells in (("index.html", "table.lr-kf tr.lr-kf-row td"), ("synthesis/summary_of_findings.html",
+                                                                       "table.lr-sof-table tr.lr-sof-row td")):
+        page = site / name
+        soup = BeautifulSoup(page.read_text(encoding="utf-8"), "html.parser")
+        numbers = [c for c in soup.select(cells) if re.search(r"\d", c.get_text()) and "lr-certainty" not in str(c)]
+        assert numbers, name
+        for cell in numbers:
+            links = cell.select("a.lr-number-link")
+            assert links, (name, cell.get_text(" ", strip=True))
+            for link in links:
+                assert _target_exists(site, page, link["href"]), (name, link["href"])
+
+
+def test_the_front_page_and_the_summary_of_findings_say_what_the_analysis_model_says(site):
+    """Every reported finding's result reads the same on the front page, in the summary of
+    findings and on the page that shows how it was computed, and a result from several studies
+    says "not pooled" exactly when its analysis made no pool."""
+    from livingreview.pages.chapters.summary_of_findings import SummaryOfFindingsChapter
+
+    findings = [f for f in SummaryOfFindingsChapter.load(paths.DATA_DIR).findings.all_findings() if f.reported]
+    front, summary = page_text(site / "index.html"), page_text(site / "synthesis/summary_of_findings.html")
+    analyses = page_text(site / "synthesis/analyses.html")
+    assert findings
+    for finding in findings:
+        assert all(finding.result in text for text in (front, summary, analyses)), finding.analysis_id
+        several = len(finding.studies) > 1
+        assert ("not pooled" in finding.result) == (several and not finding.pooled), finding.analysis_id
 
 
 # A missing number shown as if it were one: "nan", "NaN", "inf" or Python's "None" in a cell.
