@@ -40,7 +40,7 @@ from ..statistics.odds_ratios import grade3_odds_ratios, response_odds_ratios, s
 from ..statistics.pooling import MIN_POOLED_STUDIES, definition_label, pool_rates
 from ..statistics.rate_tables import arm_rates
 from ..statistics.reconstruct import SOURCE_RANK
-from ..statistics.safety import grade3_rates
+from ..statistics.safety import ANY_EVENT_TERM, GRADE_3_PLUS, grade3_rates, safety_rates
 
 
 # What a control arm without partner treatments received, by the study's design.control.
@@ -190,6 +190,8 @@ class AnalysisModel:
             finding.estimate, finding.ci_low, finding.ci_high = only.estimate, only.ci_low, only.ci_high
             finding.method = "one study; exact (Clopper-Pearson) CI"
         finding.sensitivity = self._rate_sensitivity(group, endpoint, members)
+        if endpoint == "grade3" and members.empty:
+            finding.reported_instead = self._single_event_grade3(group)
         if endpoint == "grade3" and members["category"].nunique() > 1:
             finding.notes.append("The studies count different events: " + "; ".join(
                 f"{self._name(r['study_id'])}: {definition_label(r['category'])}"
@@ -218,6 +220,24 @@ class AnalysisModel:
         r = added.iloc[0]
         return (f"{names} (sensitivity analyses only), {LABELS[endpoint].lower()}: {r['percent']:.1f}% "
                 f"({r['events']}/{r['total']}).")
+
+    def _single_event_grade3(self, group: str) -> str:
+        """'Zhu 2025 reports grade ≥3 rates of single events only (lymphopenia 6.9%), shown in
+        the safety chapter.' for a setting whose studies print no any-event grade >=3 rate."""
+        studies = self._studies_in(group, self.chapters.main_studies)
+        rates = safety_rates(studies, self.chapters.vocabulary) if studies else pd.DataFrame()
+        if rates.empty:
+            return ""
+        used = {(s.study_id, arm) for s in studies for arm in pooled_intervention_arms(s)}  # the regimen rules
+        single = rates[(rates["band"] == GRADE_3_PLUS) & (rates["term"] != ANY_EVENT_TERM)
+                       & pd.Series([(sid, arm) in used for sid, arm in zip(rates["study_id"], rates["arm"])],
+                                   index=rates.index, dtype=bool)]
+        parts = []
+        for study_id, rows in single.groupby("study_id", sort=False):
+            terms = ", ".join(f"{t[:1].lower()}{t[1:]} {p:.1f}%" for t, p in
+                              zip(rows["term"], rows["percent"]) if pd.notna(p))
+            parts.append(f"{self._name(study_id)} reports grade ≥3 rates of single events only ({terms})")
+        return ("; ".join(parts) + ", shown in the safety chapter.") if parts else ""
 
     # ------------------------------------------------------------------ medians
 

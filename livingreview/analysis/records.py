@@ -148,6 +148,9 @@ class Finding:
     left_out: list[StudyStatus] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     intervention: str = "the intervention"  # its name, as review.yaml gives it
+    # For an outcome no study reports as such, what the studies do report instead (a grade >=3
+    # rate of single events, not of any event), so that "not reported" is not read as "none".
+    reported_instead: str = ""
 
     @property
     def outcome(self) -> str:
@@ -303,7 +306,10 @@ class Finding:
             if self.measure:
                 return (f"No study in the main analyses compares {what} with and without {self.intervention} "
                         "in this setting.")
-            return f"No study in the main analyses reports {what} in this setting."
+            if self.endpoint == "grade3":
+                what = "the share of patients with any grade ≥3 adverse event"
+            instead = f" {self.reported_instead}" if self.reported_instead else ""
+            return f"No study in the main analyses reports {what} in this setting.{instead}"
         if self.kind == "rate" and not _finite(self.estimate):
             values = [s.estimate for s in self.studies if _finite(s.estimate)]
             spread = f", from {min(values):.0f}% to {max(values):.0f}% of patients" if values else ""

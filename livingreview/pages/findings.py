@@ -20,6 +20,7 @@ _e = html.escape
 ANALYSES_PAGE = "synthesis/analyses.html"  # where each finding's analysis is shown, from the site root
 # Where the sensitivity analyses are shown (with the studies the main analyses leave out added).
 SENSITIVITY_ANALYSES = "synthesis/bias_integrity_certainty.html#sensitivity-analyses"
+SAFETY_CHAPTER = "synthesis/safety.html"
 
 
 def analysis_href(finding: Finding, site_root: str = "..") -> str:
@@ -272,6 +273,8 @@ def summary_of_findings_html(setting: SettingFindings, names: dict[str, str], pa
             else:
                 sensitivity = (": " + _linked(f.sensitivity, f"{page_root}/{SENSITIVITY_ANALYSES}")
                                if f.sensitivity else "")
+                if f.reported_instead:
+                    sensitivity += ". " + _linked(f.reported_instead, f"{page_root}/{SAFETY_CHAPTER}")
                 rows.append(f'<tr class="lr-sof-row">{_outcome_cell(f, _measure(f))}<td colspan="3" class="lr-muted">'
                             f"not reported{sensitivity}</td></tr>")
         parts.append(

@@ -386,3 +386,14 @@ def test_forest_plots_keep_odds_and_hazard_ratios_apart_with_the_direction_of_be
     for ax in (a for a in fig.axes if a.get_xscale() == "log"):
         ticks = [t for t in ax.get_xticks() if ax.get_xlim()[0] <= t <= ax.get_xlim()[1]]
         assert all(b / a >= 2 for a, b in zip(ticks, ticks[1:])), ticks  # labels never collide
+
+
+def test_an_outcome_reported_only_for_single_events_is_not_read_as_none(summary):
+    """Zhu 2025 prints grade >=3 rates of single events (lymphopenia), not of any event: the
+    later-line finding says so instead of a bare "not reported"."""
+    finding = _finding(summary, "later_line_advanced", "grade3")
+    assert not finding.reported
+    assert finding.sentence == (
+        "No study in the main analyses reports the share of patients with any grade ≥3 adverse event in this "
+        "setting. Zhu 2025 reports grade ≥3 rates of single events only (lymphopenia 6.9%), shown in the safety "
+        "chapter.")

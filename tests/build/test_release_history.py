@@ -61,6 +61,7 @@ def test_a_cold_build_on_a_fresh_clone_lists_the_changes_since_the_latest_releas
             (repo / "releases" / version / "results.csv").read_bytes()
     index = (fresh / "html" / "index.html").read_text(encoding="utf-8")
     assert "Draft since release 0.2.0 (2026-11-01)." in index  # the footer
-    assert "Draft since release 0.2.0 of 2026-11-01" in index  # the status line
+    # The status line says it in the footer's words (one source for the release status).
+    assert '<span class="lr-status-item">Draft since release 0.2.0 (2026-11-01)</span>' in index
     assert "This site: Draft since release 0.2.0 (2026-11-01)." in (fresh / "html" / "changelog.html").read_text(
         encoding="utf-8").replace("<strong>", "").replace("</strong>", "")

@@ -89,9 +89,10 @@ def test_a_two_study_landmark_pool_is_not_made(survival, endpoint):
 
 def test_pages_say_why_a_two_study_pool_has_no_pooled_number(response):
     facts = response.response_facts()
-    assert ("not pooled (two studies cannot show how much the true values differ between studies, so no "
-            "random-effects pool or prediction interval is given): Li 2022 76.1% (35/46) and Xu 2025 90.0% "
-            "(27/30)") in facts["orr_by_setting"]
+    # The chapter says it in the words of the front page and the summary of findings (one record).
+    assert ("76.1% (Li 2022, 35/46) and 90.0% (Xu 2025, 27/30), not pooled because two studies cannot show how "
+            "much the true values differ between studies, so no random-effects pool or prediction interval is "
+            "given (2 studies, 76 patients; very low certainty)") in facts["orr_by_setting"]
     assert "summary" not in facts["orr_by_setting"]  # no common-effect number beside a pool not made
     finding = next(f for f in response.findings.settings[0].findings if f.endpoint == "ORR")
     assert not finding.pooled and not any("summary" in note for note in finding.notes)

@@ -13,10 +13,9 @@ from ...analysis.inputs import ReviewData
 from ...analysis.model import AnalysisModel
 from ...curated.integrity import left_out_of_main
 from ...statistics.arms import arm_label, monotherapy_left_out
-from ...statistics.pooling import ALL_SETTINGS, MIN_POOLED_STUDIES, setting_groups
 from ..display import StudyLink, key_message, paragraph, study_link
 from ..findings import left_out_box_html
-from .formatting import lower_first, pct, pool_sentence
+from .formatting import lower_first
 
 
 class Chapter(ReviewData):
@@ -63,20 +62,19 @@ class Chapter(ReviewData):
         return self._findings_by_outcomes[outcomes]
 
     def _settings_sentence(self, endpoint: str) -> str:
-        """The pooled response rate of every setting, or its one study, in one sentence."""
-        pools = self.response_pools[endpoint]
-        rates = self.response_rates[endpoint]
+        """Every setting's finding for a rate, in the words the front page and the summary of
+        findings use (the analysis model's record, :attr:`Finding.brief`), with why a rate
+        reported by several studies is not pooled."""
         parts = []
-        for group, members in setting_groups(rates, self.order):
-            if group == ALL_SETTINGS:
+        for setting in self.findings_for((endpoint,)).settings:
+            finding = next((f for f in setting.arm_findings if f.endpoint == endpoint and f.reported), None)
+            if finding is None:
                 continue
-            label = lower_first(self.setting_label(group))
-            if len(members) >= MIN_POOLED_STUDIES:
-                parts.append(f"{label}: {pool_sentence(pools, group, self.names, rates)}")
-            else:
-                r = members.iloc[0]
-                parts.append(f"{label}: one study only ({self.names[r['study_id']]}, {r['events']}/{r['total']}, "
-                             f"{pct(r['percent'])}%), not pooled")
+            brief = finding.brief
+            if len(finding.studies) > 1 and not finding.pooled:
+                brief = brief.replace(", not pooled (", f", not pooled because "
+                                                        f"{finding.method.removeprefix('not pooled: ')} (", 1)
+            parts.append(f"{lower_first(setting.setting)}: {brief}")
         return "; ".join(parts) if parts else "no study reports it"
 
     # ------------------------------------------------------------------ the reader's layer
