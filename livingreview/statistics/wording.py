@@ -4,8 +4,10 @@ The wording follows GRADE's guidance on informative statements (Santesso N et al
 guidelines 26: informative statements to communicate the findings of systematic reviews of
 interventions. J Clin Epidemiol 2020;119:126-135, doi 10.1016/j.jclinepi.2019.10.014,
 PMID 31711912): the certainty sets the verb ("reduces" for high, "likely reduces" for
-moderate, "may reduce" for low) and very low certainty says so ("may reduce …, but the
-evidence is very uncertain"). A result too imprecise to inform says that instead, whatever
+moderate, "may reduce" for low), a direction is claimed only when the interval excludes no
+difference, and at very low certainty no direction is claimed ("the evidence is very uncertain
+about the effect of …"). For single-arm rates, very low certainty adds "but the evidence is
+very uncertain". A result too imprecise to inform says that instead, whatever
 its certainty, and an outcome with no certainty judgement says it is not graded.
 
 Single-arm evidence has no comparator, so its statements describe what happened with the
@@ -23,8 +25,9 @@ UNINFORMATIVE_RATE_SPAN = 75.0
 # A ratio whose CI reaches both below this and above its inverse spans both a halving and a
 # doubling of the odds or hazard: it cannot tell benefit from harm.
 UNINFORMATIVE_RATIO_LOW = 0.5
-# A ratio this close to 1 is "little to no difference" (no minimal important difference is set).
-NO_DIFFERENCE_BAND = (0.95, 1.05)
+# A ratio CI within this band is "little to no difference": no minimal important difference is
+# set for these outcomes, so the conventional 0.8-1.25 equivalence band stands in for one.
+NO_DIFFERENCE_BAND = (0.8, 1.25)
 
 # Arm-level outcomes: what a patient given the regimen does ("about N in 100 patients ...").
 RATE_VERBS = {  # certainty -> (verb as stated with that certainty)
@@ -96,29 +99,56 @@ def median_statement(outcome: str, medians: list[str], level: str | None, interv
             f"{value}{_certainty_tail(level)}.")
 
 
+# Where a ratio's 95% CI lies, which decides what a statement may claim (Santesso et al. 2020):
+BENEFIT_OR_HARM = "excludes no difference"  # the whole interval on one side of 1: a direction
+NO_DIFFERENCE = "little or no difference"  # the interval includes 1 and stays within the band
+EITHER_WAY = "includes both directions"  # the interval includes 1 and reaches beyond the band
+# How the certainty words a direction (the effect phrase follows) and "little or no difference".
+DIRECTION_VERBS = {HIGH: "{present}", MODERATE: "likely {present}", LOW: "may {phrase}"}
+NO_DIFFERENCE_VERBS = {HIGH: "results", MODERATE: "likely results", LOW: "may result"}
+
+
+def interval_location(ci_low: float, ci_high: float) -> str:
+    """Where a ratio's CI lies: :data:`BENEFIT_OR_HARM` (it excludes 1), :data:`NO_DIFFERENCE`
+    (it includes 1 and stays within :data:`NO_DIFFERENCE_BAND`) or :data:`EITHER_WAY`."""
+    if ci_high < 1 or ci_low > 1:
+        return BENEFIT_OR_HARM
+    if NO_DIFFERENCE_BAND[0] <= ci_low and ci_high <= NO_DIFFERENCE_BAND[1]:
+        return NO_DIFFERENCE
+    return EITHER_WAY
+
+
 def effect_statement(outcome: str, ratio: float, ci_low: float, ci_high: float, level: str | None,
                      intervention: str) -> str:
-    """'Adding <intervention> may prolong progression-free survival, but the evidence is very
-    uncertain.' from a hazard or odds ratio (the intervention against the same regimen without it)."""
+    """The statement of a hazard or odds ratio (the intervention against the same regimen without
+    it), by its certainty and where its CI lies (GRADE guidance 26, Santesso et al. 2020):
+
+    - very low certainty: "The evidence is very uncertain about the effect of adding X on Y",
+      whatever the interval (no direction is claimed);
+    - a CI spanning both a halving and a doubling: too imprecise to inform;
+    - a CI that excludes 1: the direction, worded by the certainty ("reduces", "likely reduces",
+      "may reduce");
+    - a CI within :data:`NO_DIFFERENCE_BAND`: "little to no difference", worded by the certainty;
+    - any other CI that includes 1: no claim either way, the interval named.
+    An outcome with no certainty judgement is worded as low certainty and says it is not graded.
+    """
     rise, fall, noun = EFFECT_PHRASES[outcome]
+    if level == VERY_LOW:
+        return f"The evidence is very uncertain about the effect of adding {intervention} on {noun}."
     if ratio_is_uninformative(ci_low, ci_high):
         return (f"The evidence is too imprecise to tell whether adding {intervention} changes {noun}: the "
                 f"95% CI of the ratio runs from {ci_low:.2f} to {ci_high:.2f}.")
-    includes_null = ci_low <= 1 <= ci_high
-    null_clause = " (the 95% CI includes no difference)" if includes_null else ""
-    if NO_DIFFERENCE_BAND[0] <= ratio <= NO_DIFFERENCE_BAND[1]:
-        if level == VERY_LOW:
-            return f"The evidence is very uncertain about the effect of adding {intervention} on {noun}."
-        verb = {HIGH: "results", MODERATE: "likely results", LOW: "may result", None: "may result"}[level]
-        return f"Adding {intervention} {verb} in little to no difference in {noun}{null_clause}{_certainty_tail(level)}."
+    tail = NOT_GRADED_CLAUSE if level is None else ""
+    location = interval_location(ci_low, ci_high)
+    if location == NO_DIFFERENCE:
+        return f"Adding {intervention} {NO_DIFFERENCE_VERBS[level or LOW]} in little to no difference in {noun}{tail}."
+    if location == EITHER_WAY:
+        return (f"The evidence does not show whether adding {intervention} changes {noun}: the 95% CI of the "
+                f"ratio ({ci_low:.2f} to {ci_high:.2f}) includes no difference and appreciable effects in both "
+                f"directions{tail}.")
     phrase = rise if ratio > 1 else fall
-    if level == HIGH:
-        sentence = f"Adding {intervention} {_present(phrase)}"
-    elif level == MODERATE:
-        sentence = f"Adding {intervention} likely {_present(phrase)}"
-    else:
-        sentence = f"Adding {intervention} may {phrase}"
-    return f"{sentence}{null_clause}{_certainty_tail(level)}."
+    verb = DIRECTION_VERBS[level or LOW].format(present=_present(phrase), phrase=phrase)
+    return f"Adding {intervention} {verb}{tail}."
 
 
 def _present(phrase: str) -> str:

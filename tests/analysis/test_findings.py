@@ -135,20 +135,66 @@ def test_rate_statements_follow_the_certainty_level(level, verb, tail):
     assert sentence.endswith("but the evidence is very uncertain.") == tail
 
 
-@pytest.mark.parametrize(("level", "expected"), [
-    ("high", "Adding anlotinib prolongs progression-free survival."),
-    ("moderate", "Adding anlotinib likely prolongs progression-free survival."),
-    ("low", "Adding anlotinib may prolong progression-free survival."),
-    ("very low", "Adding anlotinib may prolong progression-free survival, but the evidence is very uncertain.")])
-def test_effect_statements_follow_the_certainty_level(level, expected):
-    assert wording.effect_statement("PFS", 0.39, 0.18, 0.84, level, "anlotinib") == expected
+# GRADE guidance 26 (Santesso et al. 2020), certainty x where the 95% CI of the ratio lies. The
+# intervals: PFS HR 0.39 (0.18-0.84) excludes 1 on the side of benefit; grade >=3 OR 1.9
+# (1.3-2.8) on the side of harm; OS HR 0.97 (0.85-1.10) stays within the no-difference band
+# 0.8-1.25; OS HR 0.75 (0.39-1.43) includes 1 and reaches beyond the band on both sides;
+# OS HR 0.8 (0.1-6.0) spans a halving and a doubling.
+DIRECTION_OF_BENEFIT = ("PFS", 0.39, 0.18, 0.84)
+DIRECTION_OF_HARM = ("grade3", 1.9, 1.3, 2.8)
+WITHIN_NO_DIFFERENCE = ("OS", 0.97, 0.85, 1.10)
+BOTH_WAYS = ("OS", 0.75, 0.39, 1.43)
+UNINFORMATIVE = ("OS", 0.8, 0.1, 6.0)
+VERY_UNCERTAIN_OS = "The evidence is very uncertain about the effect of adding anlotinib on overall survival."
+BOTH_WAYS_OS = ("The evidence does not show whether adding anlotinib changes overall survival: the 95% CI of the "
+                "ratio (0.39 to 1.43) includes no difference and appreciable effects in both directions")
+TOO_IMPRECISE_OS = ("The evidence is too imprecise to tell whether adding anlotinib changes overall survival: the "
+                    "95% CI of the ratio runs from 0.10 to 6.00.")
+EFFECT_WORDING = [
+    ("high", DIRECTION_OF_BENEFIT, "Adding anlotinib prolongs progression-free survival."),
+    ("moderate", DIRECTION_OF_BENEFIT, "Adding anlotinib likely prolongs progression-free survival."),
+    ("low", DIRECTION_OF_BENEFIT, "Adding anlotinib may prolong progression-free survival."),
+    ("very low", DIRECTION_OF_BENEFIT,
+     "The evidence is very uncertain about the effect of adding anlotinib on progression-free survival."),
+    (None, DIRECTION_OF_BENEFIT, "Adding anlotinib may prolong progression-free survival (the certainty of this "
+                                 "evidence is not graded)."),
+    ("high", DIRECTION_OF_HARM, "Adding anlotinib increases grade ≥3 adverse events."),
+    ("moderate", DIRECTION_OF_HARM, "Adding anlotinib likely increases grade ≥3 adverse events."),
+    ("low", DIRECTION_OF_HARM, "Adding anlotinib may increase grade ≥3 adverse events."),
+    ("very low", DIRECTION_OF_HARM,
+     "The evidence is very uncertain about the effect of adding anlotinib on grade ≥3 adverse events."),
+    ("high", WITHIN_NO_DIFFERENCE, "Adding anlotinib results in little to no difference in overall survival."),
+    ("moderate", WITHIN_NO_DIFFERENCE, "Adding anlotinib likely results in little to no difference in overall survival."),
+    ("low", WITHIN_NO_DIFFERENCE, "Adding anlotinib may result in little to no difference in overall survival."),
+    ("very low", WITHIN_NO_DIFFERENCE, VERY_UNCERTAIN_OS),
+    ("high", BOTH_WAYS, BOTH_WAYS_OS + "."),
+    ("moderate", BOTH_WAYS, BOTH_WAYS_OS + "."),
+    ("low", BOTH_WAYS, BOTH_WAYS_OS + "."),
+    ("very low", BOTH_WAYS, VERY_UNCERTAIN_OS),
+    (None, BOTH_WAYS, BOTH_WAYS_OS + " (the certainty of this evidence is not graded)."),
+    ("high", UNINFORMATIVE, TOO_IMPRECISE_OS),
+    ("low", UNINFORMATIVE, TOO_IMPRECISE_OS),
+    ("very low", UNINFORMATIVE, VERY_UNCERTAIN_OS),
+]
 
 
-def test_effect_statements_say_when_the_interval_includes_no_difference_and_when_it_is_uninformative():
-    assert "(the 95% CI includes no difference)" in wording.effect_statement("OS", 0.75, 0.39, 1.43, "low", "anlotinib")
-    assert wording.effect_statement("OS", 1.0, 0.9, 1.1, "very low", "anlotinib") == \
-        "The evidence is very uncertain about the effect of adding anlotinib on overall survival."
-    assert wording.effect_statement("OS", 0.8, 0.1, 6.0, "moderate", "anlotinib").startswith("The evidence is too imprecise")
+@pytest.mark.parametrize(("level", "ratio", "expected"), EFFECT_WORDING)
+def test_effect_statements_follow_certainty_and_where_the_interval_lies(level, ratio, expected):
+    outcome, estimate, low, high = ratio
+    assert wording.effect_statement(outcome, estimate, low, high, level, "anlotinib") == expected
+
+
+def test_every_certainty_and_interval_location_is_covered_and_no_very_low_statement_claims_a_direction():
+    covered = {(level, wording.interval_location(low, high) if not wording.ratio_is_uninformative(low, high)
+                else "uninformative") for level, (_, _, low, high), _ in EFFECT_WORDING}
+    locations = {wording.BENEFIT_OR_HARM, wording.NO_DIFFERENCE, wording.EITHER_WAY}
+    assert {(level, location) for level in ("high", "moderate", "low", "very low") for location in locations} <= covered
+    for level, _, expected in EFFECT_WORDING:
+        if level == "very low":
+            assert expected.startswith("The evidence is very uncertain about the effect of")
+
+
+def test_rate_and_median_statements_say_when_they_are_uninformative_or_not_pooled():
     assert wording.rate_statement("ORR", 24.3, 2.0, 83.6, "low", "anlotinib").startswith("The evidence is too imprecise")
     assert wording.median_statement("PFS", ["8.38", "16.03"], "low", "anlotinib") == (
         "Median progression-free survival with anlotinib-containing regimens may be between 8.38 and 16.03 "
