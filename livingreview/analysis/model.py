@@ -40,6 +40,7 @@ from ..statistics.odds_ratios import grade3_odds_ratios, response_odds_ratios, s
 from ..statistics.pooling import MIN_POOLED_STUDIES, definition_label, pool_rates
 from ..statistics.rate_tables import arm_rates
 from ..statistics.reconstruct import SOURCE_RANK
+from ..statistics.risk_measures import risk_difference, risk_ratio
 from ..statistics.safety import ANY_EVENT_TERM, GRADE_3_PLUS, grade3_rates, safety_rates
 
 
@@ -325,7 +326,18 @@ class AnalysisModel:
         value, detail = pairs[0]
         finding.estimate, finding.ci_low, finding.ci_high = value.estimate, value.ci_low, value.ci_high
         finding.method = f"one study; {value.detail}"
+        if measure == "hazard ratio":
+            # Which ratio a summary uses, and why, said wherever it is shown.
+            finding.method += ("; the adjusted ratio is used because a comparison without randomisation needs "
+                               "adjustment for confounding (Cochrane Handbook, chapter 24)"
+                               if value.detail.startswith("adjusted") else
+                               "; unadjusted: the paper prints no adjusted ratio")
+        else:
+            finding.method += "; unadjusted (the paper's counts allow no adjustment)"
         if measure == "odds ratio":
+            counts = (int(detail["events_arm"]), int(detail["total_arm"]), int(detail["events_control"]),
+                      int(detail["total_control"]))
+            finding.risk_ratio, finding.risk_difference = risk_ratio(*counts), risk_difference(*counts)
             p0 = detail["events_control"] / detail["total_control"]
             finding.absolute = Absolute(ABSOLUTE_EVENTS[endpoint], 1000 * p0,
                                         *(1000 * _risk_from_odds_ratio(p0, r) for r in

@@ -148,6 +148,10 @@ class Finding:
     left_out: list[StudyStatus] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     intervention: str = "the intervention"  # its name, as review.yaml gives it
+    # Beside an odds ratio of one study: the risk ratio and the risk difference (percentage points)
+    # from the same counts ({'estimate', 'ci_low', 'ci_high'}), which a clinician reads correctly.
+    risk_ratio: dict | None = None
+    risk_difference: dict | None = None
     # For an outcome no study reports as such, what the studies do report instead (a grade >=3
     # rate of single events, not of any event), so that "not reported" is not read as "none".
     reported_instead: str = ""
@@ -257,7 +261,29 @@ class Finding:
 
     @property
     def result(self) -> str:
-        """The estimate with its CI as a table cell shows it."""
+        """The estimate with its CI as a table cell shows it; an odds ratio with the risk ratio
+        beside it ('OR 11.24 (95% CI 2.61–70.53); RR 2.08 (95% CI 1.36–3.18)')."""
+        return self._estimate + (f"; {self.risk_ratio_text}" if self.risk_ratio_text else "")
+
+    @property
+    def risk_ratio_text(self) -> str:
+        """'RR 2.08 (95% CI 1.36–3.18)' beside an odds ratio of one study; '' otherwise."""
+        rr = self.risk_ratio
+        if not self.reported or rr is None or not _finite(rr["estimate"]):
+            return ""
+        return f"RR {rr['estimate']:.2f} (95% CI {rr['ci_low']:.2f}–{rr['ci_high']:.2f})"
+
+    @property
+    def risk_difference_text(self) -> str:
+        """'Risk difference +46.7 percentage points (95% CI 23.2 to 63.9)'; '' without one."""
+        rd = self.risk_difference
+        if not self.reported or rd is None:
+            return ""
+        return (f"Risk difference {rd['estimate']:+.1f} percentage points (95% CI {rd['ci_low']:.1f} to "
+                f"{rd['ci_high']:.1f})")
+
+    @property
+    def _estimate(self) -> str:
         if not self.reported:
             return NOT_REPORTED
         if self.kind == "median":
@@ -291,12 +317,12 @@ class Finding:
         certainty = f"{self.level} certainty" if self.level else "certainty not graded"
         if not self.informative:
             return f"too imprecise to inform ({self.result}; {self.evidence})"
-        result = self.result
+        result = self._estimate
         if result.endswith(")") and "(95% CI" in result:
             result = result[:-1] + f"; {self.evidence}; {certainty})"
         else:
             result = f"{result} ({self.evidence}; {certainty})"
-        return result
+        return result + (f"; {self.risk_ratio_text}" if self.risk_ratio_text else "")
 
     @property
     def sentence(self) -> str:

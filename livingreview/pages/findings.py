@@ -189,6 +189,8 @@ def _comments(finding: Finding) -> str:
         parts.append("Studies: " + "; ".join(f"{s.name} {s.text}" for s in finding.studies) + ".")
     elif finding.studies and finding.studies[0].counts:
         parts.append(f"{finding.studies[0].name}: {finding.studies[0].counts}.")
+    if finding.risk_difference_text:
+        parts.append(finding.risk_difference_text + ".")
     if finding.absolute is not None:
         parts.append(f"Comparator risk: {finding.absolute.basis}.")
     parts += finding.notes

@@ -20,7 +20,7 @@ from ..curated.review import intervention_in, load_review, overview
 from ..curated.risk_of_bias import load_tools
 from ..search.schedule import search_schedule
 from ..statistics.odds_ratios import SMALL_CELL
-from ..statistics.pooling import LEAVE_ONE_OUT_MIN_STUDIES
+from ..statistics.pooling import LEAVE_ONE_OUT_MIN_STUDIES, MIN_RANDOM_EFFECTS_STUDIES
 
 
 @dataclass
@@ -116,6 +116,7 @@ class ReviewPage:
             # The pooling rules' thresholds, as the code applies them.
             "or_small_cell": SMALL_CELL,
             "loo_min_studies": LEAVE_ONE_OUT_MIN_STUDIES,
+            "min_pooled_studies": MIN_RANDOM_EFFECTS_STUDIES,
         }
         if not self.studies:
             return facts

@@ -35,7 +35,10 @@ class AnalysesChapter(Chapter):
     def _entry(self, finding: Finding) -> str:
         items = [("Result", finding.result), ("Evidence", finding.evidence),
                  ("Method", finding.method[:1].upper() + finding.method[1:] + "." if finding.method else ""),
-                 ("Why this method", finding.rule), ("Computed by", finding.computed_by)]
+                 ("Why this method", finding.rule), ("Computed by", finding.computed_by),
+                 ("Risk difference", finding.risk_difference_text.removeprefix("Risk difference ")
+                  + (" (Newcombe's hybrid score CI); the risk ratio's CI is the log-scale Wald interval"
+                     if finding.risk_difference_text else ""))]
         if finding.absolute is not None:
             a = finding.absolute
             items.append(("Per 1,000 patients", f"{a.text[:1].upper()}{a.text[1:]}. Comparator risk: {a.basis}; the risk with "

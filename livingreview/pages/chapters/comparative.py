@@ -15,6 +15,7 @@ from ...curated.review import design_label, is_randomised
 from ...curated.risk_of_bias import load_judgement
 from ...results.table import RESULT_COLUMNS, write_results
 from ...statistics.arms import comparison_population, control_arms, intervention_arms, is_matched, two_arm_studies
+from ...statistics.risk_measures import risk_measures_text
 from ...statistics.odds_ratios import SMALL_CELL, WALD_OR, response_odds_ratios, shown_odds_ratio
 from ...statistics.reconstruct import compare_arms
 from ..display import Rich, glue_facts, html_block, paragraph, row_links, status_badge_html, table
@@ -97,7 +98,9 @@ class ComparativeChapter(Chapter):
                          "source": odds_ratio_source(r, is_matched(self._study(r["study_id"]),
                                                                              r["population"])),
                          "estimate": estimate, "ci_low": low, "ci_high": high,
-                         "ci_level": "95", "data_rows": r["data_rows"], "population": r["population"]})
+                         "ci_level": "95", "data_rows": r["data_rows"], "population": r["population"],
+                         "beside": "; ".join(risk_measures_text(int(r["events_arm"]), int(r["total_arm"]),
+                                                                int(r["events_control"]), int(r["total_control"])))})
         for r in self.printed_hazard_ratios.to_dict("records"):
             kind = "adjusted" if r["adjusted"] else "unadjusted"
             rows.append({"study_id": r["study_id"], "endpoint": r["endpoint"], "measure": "hazard ratio",
@@ -126,6 +129,7 @@ class ComparativeChapter(Chapter):
             "Measure": frame["measure"], "Source": frame["source"],
             "Estimate (CI)": [f"{e:.2f} ({lo:.2f}–{hi:.2f}, {lvl}%)" for e, lo, hi, lvl in
                               zip(frame["estimate"], frame["ci_low"], frame["ci_high"], frame["ci_level"])],
+            "Risk ratio; risk difference": frame["beside"].fillna("") if "beside" in frame else "",
             "Data rows": [row_links(s, "outcomes.csv", r) for s, r in zip(frame["study_id"], frame["data_rows"])],
         })
         return table(shown)

@@ -70,6 +70,12 @@ class SummaryOfFindingsChapter(Chapter):
                          "ratio": f.measure.replace(" ", "_")}[f.kind]
             rows.append(result_row("synthesis/summary_of_findings", f.setting_group, self.intervention_arms_label, f.outcome,
                                    statistic, f.estimate, f.ci_low, f.ci_high, method, analysis_id=f.analysis_id))
+            for measure, values in (("risk_ratio", f.risk_ratio), ("risk_difference_points", f.risk_difference)):
+                if values is not None:
+                    rows.append(result_row("synthesis/summary_of_findings", f.setting_group, self.comparison_label,
+                                           f.outcome, measure, values["estimate"], values["ci_low"],
+                                           values["ci_high"], f"{method}; from the same counts as the odds ratio",
+                                           analysis_id=f.analysis_id))
             if f.absolute is not None:
                 a = f.absolute
                 rows.append(result_row("synthesis/summary_of_findings", f.setting_group, self.comparison_label,
