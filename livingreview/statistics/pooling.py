@@ -139,16 +139,20 @@ def leave_one_out_table(rates: pd.DataFrame, endpoint: str, order: list[str]) ->
 
 
 def subgroup_difference(rates: pd.DataFrame, order: list[str]) -> dict[str, float] | None:
-    """Test for differences between settings: Cochran's Q of the per-setting random-effects
-    (REML, Wald) log odds around their fixed-effect mean; None with fewer than two pooled
-    settings. A large Q says the settings' rates differ more than chance allows."""
+    """Test for differences between settings with the review's primary model and its rules:
+    Cochran's Q of the settings' GLMM pooled log odds around their inverse-variance weighted mean,
+    each setting with its own tau² (Borenstein et al. 2009, chapter 19; the Cochrane Handbook's
+    test for subgroup differences), on (settings - 1) degrees of freedom. Only settings the review
+    pools enter (:data:`MIN_RANDOM_EFFECTS_STUDIES` or more studies, a finite GLMM estimate): a
+    pool the review refuses to report cannot be compared. None with fewer than two such settings.
+    A large Q says the settings' rates differ more than chance allows."""
     estimates = []
     for group, members in setting_groups(rates, order):
-        if group == ALL_SETTINGS:
+        if group == ALL_SETTINGS or len(members) < MIN_RANDOM_EFFECTS_STUDIES:
             continue
-        yi, vi = logit_effect_sizes(members["events"], members["total"])
-        pooled = inverse_variance(yi, vi, hartung_knapp=False)
-        estimates.append((pooled.estimate, pooled.se ** 2))
+        fit = glmm_or_reason(members["events"], members["total"])
+        if fit.estimable:
+            estimates.append((fit.estimate, fit.se ** 2))
     if len(estimates) < 2:
         return None
     y = np.array([e for e, _ in estimates])

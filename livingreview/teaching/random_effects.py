@@ -284,7 +284,9 @@ def chapter_facts(rates: pd.DataFrame, pools: pd.DataFrame, order: list[str], se
     facts["re_by_setting"] = "; ".join(by_setting) or "no setting has two or more studies to pool"
     facts["re_min_pooled"] = str(MIN_RANDOM_EFFECTS_STUDIES)
     test = subgroup_difference(rates, order) if not rates.empty else None
-    facts["re_between"] = ("not testable here (fewer than two settings with a pooled estimate)" if test is None else
+    facts["re_between"] = (f"not testable: fewer than two settings are pooled under the review's rules "
+                           f"({MIN_RANDOM_EFFECTS_STUDIES} or more studies each), and a pool the review does not "
+                           "report cannot be compared" if test is None else
                            f"Q = {test['q']:.1f} on {degrees_of_freedom(test['df'])}, {format_p(test['p'])}")
     return facts
 
