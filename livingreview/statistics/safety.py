@@ -31,6 +31,8 @@ SOURCE_RANK = {"table": 0, "supplement": 1, "body": 2, "figure_legend": 3, "abst
 # Bands read as "grade >= 3", in order of preference, with what the reader should know.
 GRADE_3_BANDS = [(">=3", ""), ("3-5", ""), ("3-4", "printed as grade 3-4")]
 SINGLE_GRADES = ("3", "4", "5", "4-5")
+# A percentage printed to one decimal is within this of the count it was computed from.
+PRINTED_PERCENT_ROUNDING = 0.05
 RATE_COLUMNS = ["arm", "population", "category", "term", "group", "class_effect", "band", "count", "denominator",
                 "percent", "printed_percent", "basis", "source", "rows"]
 
@@ -61,6 +63,18 @@ def _rate(rows: pd.DataFrame, basis: str) -> dict:
         "source": "; ".join(dict.fromkeys(rows["source"])),
         "rows": ", ".join(str(r) for r in rows["row"]),
     }
+
+
+def _single_grades_rate(rows: pd.DataFrame) -> dict:
+    """A grade >=3 rate from the single grades a paper prints (3, 4, 5, 4-5), when grade 3 is
+    among them; {} otherwise."""
+    singles = rows[rows["grade"].isin(SINGLE_GRADES)]
+    if singles.empty or not (singles["grade"] == "3").any():
+        return {}
+    best = _best_rows(singles).drop_duplicates("grade")
+    grades = list(best["grade"])
+    basis = f"only grade {grades[0]} printed" if len(grades) == 1 else "sum of grades " + " + ".join(grades)
+    return _rate(best, basis)
 
 
 def _rates_key(study: Study, vocabulary: pd.DataFrame) -> bytes:
@@ -99,14 +113,15 @@ def ae_rates(study: Study, vocabulary: pd.DataFrame) -> pd.DataFrame:
             if not band_rows.empty:
                 rate = _rate(_best_rows(band_rows).iloc[[0]], basis)
                 break
+        singles = _single_grades_rate(rows)
         if not rate:
-            singles = rows[rows["grade"].isin(SINGLE_GRADES)]
-            if not singles.empty and (singles["grade"] == "3").any():
-                best = _best_rows(singles).drop_duplicates("grade")
-                grades = list(best["grade"])
-                basis = (f"only grade {grades[0]} printed" if len(grades) == 1
-                         else "sum of grades " + " + ".join(grades))
-                rate = _rate(best, basis)
+            rate = singles
+        elif rate["count"] is None and singles and singles["count"] is not None \
+                and abs(singles["percent"] - rate["percent"]) <= PRINTED_PERCENT_ROUNDING:
+            # The band is printed as a percentage only, but the paper prints the count of its
+            # grades elsewhere and it gives that percentage: the count is printed, not implied.
+            rate = {**singles, "basis": f"{singles['basis']}; the printed grade ≥3 percentage "
+                                         f"({rate['printed_percent']}%) is the same"}
         if rate:
             records.append({**base, "band": GRADE_3_PLUS, **rate})
     frame = pd.DataFrame(records, columns=RATE_COLUMNS)

@@ -64,3 +64,13 @@ def test_the_intervention_alone_is_pooled_with_combinations_only_when_the_review
     (study,) = load_studies(data_copy)
     assert list(rate_tables.arm_rates([study], "ORR")["study_id"]) == ["doe2024"]
     assert arms.monotherapy_left_out([study]) == []
+
+
+def test_a_grade_3_count_printed_elsewhere_is_printed_not_implied():
+    """Xu 2025 prints grade >=3 only as percentages (Discussion: 40.0% vs 26.7%) but prints the
+    grade 3 counts (Results: 12 and 8 of 30) and no grade 4-5 event: the rate is the printed
+    count, not a count implied from the percentage."""
+    xu = [s for s in load_studies(paths.DATA_DIR) if s.study_id == "xu2025"]
+    rates = safety.grade3_rates(xu, load_vocabulary(data_dir=paths.DATA_DIR))
+    (row,) = rates.to_dict("records")
+    assert (row["events"], row["total"], row["count_origin"]) == (12, 30, "printed")
