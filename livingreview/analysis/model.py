@@ -28,20 +28,18 @@ import pandas as pd
 
 from ..curated.integrity import StudyStatus, analysis_set, MAIN, SENSITIVITY, study_status
 from ..curated.review import design_label, intervention_of, load_intervention, receives_intervention, study_size
-from ..curated.studies import stack_rows
 from ..statistics.arms import (PARTNER_LABELS, control_arms, efficacy_population, is_matched,
                                pooled_intervention_arms, two_arm_studies)
 from ..statistics.certainty import find_judgement
-from .records import (ABSOLUTE_EVENTS, ABSOLUTE_MONTHS, ARM_OUTCOMES, COMPARISON_OUTCOMES, LABELS,
-                       MEDIAN_OUTCOMES, Absolute, Finding, SettingFindings, StudyValue, outcome_id)
 from ..statistics.landmarks import landmark_estimate, printed_landmark
 from ..statistics.meta import GLMM
 from ..statistics.odds_ratios import grade3_odds_ratios, response_odds_ratios, shown_odds_ratio
-from ..statistics.pooling import MIN_POOLED_STUDIES, definition_label, pool_rates
-from ..statistics.rate_tables import arm_rates
+from ..statistics.pooling import MIN_POOLED_STUDIES, definition_label
 from ..statistics.reconstruct import SOURCE_RANK
 from ..statistics.risk_measures import risk_difference, risk_ratio
-from ..statistics.safety import ANY_EVENT_TERM, GRADE_3_PLUS, grade3_rates, safety_rates
+from ..statistics.safety import ANY_EVENT_TERM, GRADE_3_PLUS, safety_rates
+from .records import (ABSOLUTE_EVENTS, ABSOLUTE_MONTHS, ARM_OUTCOMES, COMPARISON_OUTCOMES, LABELS,
+                      MEDIAN_OUTCOMES, Absolute, Finding, SettingFindings, StudyValue, outcome_id)
 
 
 # What a control arm without partner treatments received, by the study's design.control.
@@ -160,11 +158,6 @@ class AnalysisModel:
                            r["category"] and f"{r['category']}")
                 for r in rates.to_dict("records")]
 
-    def _rates(self, endpoint: str, studies) -> pd.DataFrame:
-        if endpoint == "grade3":
-            return grade3_rates(studies, self.chapters.vocabulary)
-        return arm_rates(studies, endpoint)
-
     def _main_rates(self, endpoint: str) -> pd.DataFrame:
         return self.chapters.grade3 if endpoint == "grade3" else self.chapters.response_rates[endpoint]
 
@@ -200,24 +193,22 @@ class AnalysisModel:
         return finding
 
     def _rate_sensitivity(self, group: str, endpoint: str, main: pd.DataFrame) -> str:
-        extra = [s for s in self._studies_in(group, self.chapters.studies) if analysis_set(s) == SENSITIVITY]
-        if not extra:
-            return ""
-        added = self._rates(endpoint, extra)
+        """What adding the setting's sensitivity-only studies changes: the sensitivity analysis set's
+        rates and pool (:meth:`ReviewData.rate_analysis`, the one the sensitivity tables show)."""
+        rates, pools = self.chapters.rate_analysis(endpoint, SENSITIVITY)
+        members = rates[rates["setting_group"] == group]
+        added = members[~members["study_id"].isin(main["study_id"])]
         if added.empty:
             return ""
-        combined = stack_rows([main, added])
         names = ", ".join(self._name(s) for s in added["study_id"])
-        if len(combined) >= MIN_POOLED_STUDIES:
-            fit = pool_rates(combined.reset_index(drop=True), endpoint)[0]
-            if not fit.estimable:
+        if len(members) >= MIN_POOLED_STUDIES:
+            pooled = self._glmm(pools, group)
+            if not math.isfinite(pooled["estimate"]):
                 return (f"With {names} added (sensitivity analysis), {LABELS[endpoint].lower()} cannot be pooled: "
-                        f"{fit.note}.")
-            pooled = fit.as_proportion()
+                        f"{pooled['note']}.")
             return (f"With {names} added (sensitivity analysis), {LABELS[endpoint].lower()}: "
-                    f"{100 * pooled['estimate']:.1f}% "
-                    f"(95% CI {100 * pooled['ci_low']:.1f}–{100 * pooled['ci_high']:.1f}; {len(combined)} studies, "
-                    f"{int(combined['total'].sum())} patients).")
+                    f"{pooled['estimate']:.1f}% (95% CI {pooled['ci_low']:.1f}–{pooled['ci_high']:.1f}; "
+                    f"{len(members)} studies, {int(members['total'].sum())} patients).")
         r = added.iloc[0]
         return (f"{names} (sensitivity analyses only), {LABELS[endpoint].lower()}: {r['percent']:.1f}% "
                 f"({r['events']}/{r['total']}).")
