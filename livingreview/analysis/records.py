@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 
 from ..statistics import wording
 from ..statistics.pooling import MIN_RANDOM_EFFECTS_STUDIES
+from ..statistics.risk_measures import risk_difference_text, risk_ratio_text
 from ..statistics.certainty import Judgement, certainty_text
 from ..curated.integrity import EXCLUDED, MAIN, SENSITIVITY, StudyStatus
 
@@ -271,16 +272,15 @@ class Finding:
         rr = self.risk_ratio
         if not self.reported or rr is None or not _finite(rr["estimate"]):
             return ""
-        return f"RR {rr['estimate']:.2f} (95% CI {rr['ci_low']:.2f}–{rr['ci_high']:.2f})"
+        return risk_ratio_text(rr)
 
     @property
     def risk_difference_text(self) -> str:
         """'Risk difference +46.7 percentage points (95% CI 23.2 to 63.9)'; '' without one."""
-        rd = self.risk_difference
-        if not self.reported or rd is None:
+        if not self.reported or self.risk_difference is None:
             return ""
-        return (f"Risk difference {rd['estimate']:+.1f} percentage points (95% CI {rd['ci_low']:.1f} to "
-                f"{rd['ci_high']:.1f})")
+        text = risk_difference_text(self.risk_difference)
+        return text[:1].upper() + text[1:]
 
     @property
     def _estimate(self) -> str:

@@ -39,12 +39,20 @@ def risk_difference(events_1: int, total_1: int, events_2: int, total_2: int, le
             "ci_high": 100 * float(high)}
 
 
+def risk_ratio_text(rr: dict) -> str:
+    """'RR 2.08 (95% CI 1.36–3.18)' for a :func:`risk_ratio`; 'RR not estimable' without one."""
+    if not math.isfinite(rr["estimate"]):
+        return "RR not estimable"
+    return f"RR {rr['estimate']:.2f} (95% CI {rr['ci_low']:.2f}–{rr['ci_high']:.2f})"
+
+
+def risk_difference_text(rd: dict) -> str:
+    """'risk difference +46.7 percentage points (95% CI 23.2 to 63.9)' for a :func:`risk_difference`."""
+    return (f"risk difference {rd['estimate']:+.1f} percentage points (95% CI {rd['ci_low']:.1f} to "
+            f"{rd['ci_high']:.1f})")
+
+
 def risk_measures_text(events_1: int, total_1: int, events_2: int, total_2: int) -> tuple[str, str]:
     """('RR 2.08 (95% CI 1.36–3.18)', 'risk difference +46.7 percentage points (95% CI 23.2 to 63.9)')."""
-    rr = risk_ratio(events_1, total_1, events_2, total_2)
-    rd = risk_difference(events_1, total_1, events_2, total_2)
-    ratio = (f"RR {rr['estimate']:.2f} (95% CI {rr['ci_low']:.2f}–{rr['ci_high']:.2f})"
-             if math.isfinite(rr["estimate"]) else "RR not estimable")
-    difference = (f"risk difference {rd['estimate']:+.1f} percentage points (95% CI {rd['ci_low']:.1f} to "
-                  f"{rd['ci_high']:.1f})")
-    return ratio, difference
+    return (risk_ratio_text(risk_ratio(events_1, total_1, events_2, total_2)),
+            risk_difference_text(risk_difference(events_1, total_1, events_2, total_2)))
