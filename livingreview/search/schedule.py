@@ -21,19 +21,24 @@ DATABASE = "database"
 OTHER_METHODS = {"citation_searching": "reference lists", "other": "reports held or handed in"}
 
 
-def _runs(data_dir: Path) -> list[dict]:
-    if not search_file(data_dir, SEARCHES_FILE_NAME).is_file():
-        return []
-    return [run for run in load_searches(data_dir).get("runs") or [] if run.get("date_run")]
+def _searches(data_dir: Path) -> dict:
+    """``search/searches.yaml`` as parsed; {} when the review has no search record."""
+    return load_searches(data_dir) if search_file(data_dir, SEARCHES_FILE_NAME).is_file() else {}
+
+
+def _dated_runs(searches: dict) -> list[dict]:
+    return [run for run in searches.get("runs") or [] if run.get("date_run")]
+
+
+def _last_search(runs: list[dict], review: dict) -> str:
+    dates = [str(run["date_run"]) for run in runs if run.get("method") == DATABASE]
+    return max(dates) if dates else str((review.get("search") or {}).get("last_search") or "")
 
 
 def last_search_date(data_dir: Path = paths.DATA_DIR) -> str:
     """Date of the newest database search recorded in ``search/searches.yaml`` (ISO), else the
     ``search.last_search`` of review.yaml, else empty."""
-    dates = [str(run["date_run"]) for run in _runs(data_dir) if run.get("method") == DATABASE]
-    if dates:
-        return max(dates)
-    return str((load_review(data_dir).get("search") or {}).get("last_search") or "")
+    return _last_search(_dated_runs(_searches(data_dir)), load_review(data_dir))
 
 
 @dataclass(frozen=True)
@@ -82,12 +87,12 @@ def _add_months(day: date, months: int) -> date:
 
 def search_schedule(data_dir: Path = paths.DATA_DIR) -> SearchSchedule:
     """The search schedule from review.yaml's update frequency and the last recorded search."""
-    last = last_search_date(data_dir)
-    frequency = (load_review(data_dir).get("search") or {}).get("update_frequency_months")
+    searches, review = _searches(data_dir), load_review(data_dir)  # each file read once
+    runs = _dated_runs(searches)
+    last = _last_search(runs, review)
+    frequency = (review.get("search") or {}).get("update_frequency_months")
     due = _add_months(date.fromisoformat(last), int(frequency)).isoformat() if last and frequency else ""
-    runs = _runs(data_dir)
-    strategies = {s.get("strategy_id"): s.get("database") for s in
-                  (load_searches(data_dir).get("strategies") or [] if runs else [])}
+    strategies = {s.get("strategy_id"): s.get("database") for s in searches.get("strategies") or []}
     databases = tuple(dict.fromkeys(str(strategies.get(r.get("strategy_id")) or r.get("source") or "")
                                     for r in runs if r.get("method") == DATABASE))
     others = tuple(dict.fromkeys(OTHER_METHODS.get(r.get("method"), str(r.get("method")))
