@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 
 import pandas as pd
@@ -84,20 +85,25 @@ class ChangesPage:
         return ("No release is recorded yet, so this build is compared with the previous build on this "
                 "machine whose results differed.")
 
-    @property
+    @cached_property
     def names(self) -> dict[str, str]:
         """Study ids by the names pages give them, as the two builds recorded them."""
         previous = self.changes.previous.names if self.changes.previous is not None else {}
         return previous | self.changes.current.names
 
+    @cached_property
+    def _study_ids(self) -> re.Pattern | None:
+        """Any study id of :attr:`names` as a whole word, longest first; None without names."""
+        if not self.names:
+            return None
+        return re.compile(r"(?<![\w/.-])(" + "|".join(map(re.escape, sorted(self.names, key=len, reverse=True)))
+                          + r")(?![\w/-])")
+
     def _reader(self, text: str) -> str:
         """``text`` (a method, a list of studies) with every study id replaced by its name."""
-        names = self.names
-        if not names or not isinstance(text, str):
+        if self._study_ids is None or not isinstance(text, str):
             return text
-        pattern = re.compile(r"(?<![\w/.-])(" + "|".join(map(re.escape, sorted(names, key=len, reverse=True)))
-                             + r")(?![\w/-])")
-        return pattern.sub(lambda m: names[m.group(1)], text)
+        return self._study_ids.sub(lambda m: self.names[m.group(1)], text)
 
     def _where(self, scope: str) -> Link | str:
         """The page a statistic is on: a study page, a chapter, or (no page) the scope's name."""

@@ -60,19 +60,16 @@ def result_html(finding: Finding, site_root: str | None = None) -> str:
     text = _e(finding.result)
     if not finding.reported:
         return f'<span class="lr-muted">{text}</span>'
-    if site_root is not None:
-        text = f'<a class="lr-number-link" href="{_e(number_href(finding, site_root))}">{text}</a>'
-    if not finding.informative:
-        return f'{text}<br><span class="lr-uninformative">too imprecise to inform</span>'
     estimate, _, rest = finding.result.partition(" (")
     # One estimate to read first: a pool, or one study's rate or ratio; never the first of several
     # studies' values shown side by side, which would read as a pool.
     one_estimate = finding.pooled or (len(finding.studies) == 1 and finding.kind != "median")
-    if rest and one_estimate:
-        shown = f"<strong>{_e(estimate)}</strong> ({_e(rest)}"
-        if site_root is not None:
-            return f'<a class="lr-number-link" href="{_e(number_href(finding, site_root))}">{shown}</a>'
-        return shown
+    if finding.informative and rest and one_estimate:
+        text = f"<strong>{_e(estimate)}</strong> ({_e(rest)}"
+    if site_root is not None:
+        text = f'<a class="lr-number-link" href="{_e(number_href(finding, site_root))}">{text}</a>'
+    if not finding.informative:
+        text += '<br><span class="lr-uninformative">too imprecise to inform</span>'
     return text
 
 
