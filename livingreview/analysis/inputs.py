@@ -21,10 +21,9 @@ from ..statistics.landmarks import reconstructed_arms
 from ..statistics.meta import GLMM, IV_REML_HK
 from ..statistics.pooling import ALL_SETTINGS, ALL_SETTINGS_LABEL, pooled_table
 from ..statistics.rate_tables import arm_rates
-from ..statistics.safety import grade3_rates
+from ..statistics.safety import GRADE3_ENDPOINT, grade3_rates
 from .records import analysis_id
 
-GRADE3_LABEL = "grade ≥3 adverse events"  # how the pooled tables name the grade >=3 outcome
 # A pool's model as its analysis id says it: the primary model adds nothing.
 MODEL_QUALIFIERS = {GLMM: "", IV_REML_HK: "inverse-variance"}
 
@@ -93,7 +92,7 @@ class ReviewData:
             studies = self.studies_in(analysis_set)
             if endpoint == "grade3":
                 rates = grade3_rates(studies, self.vocabulary)
-                pools = pooled_table(rates, GRADE3_LABEL, self.order, by_definition=True)
+                pools = pooled_table(rates, GRADE3_ENDPOINT, self.order, by_definition=True)
             else:
                 rates = arm_rates(studies, endpoint)
                 pools = pooled_table(rates, endpoint, self.order)

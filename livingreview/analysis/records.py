@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from ..statistics import wording
 from ..statistics.pooling import MIN_RANDOM_EFFECTS_STUDIES
 from ..statistics.risk_measures import risk_difference_text, risk_ratio_text
+from ..statistics.safety import GRADE3_ENDPOINT
 from ..statistics.certainty import Judgement, certainty_text
 from ..curated.integrity import EXCLUDED, MAIN, SENSITIVITY, StudyStatus
 
@@ -44,7 +45,7 @@ NOT_REPORTED = "not reported"
 ANALYSIS_SETS = {MAIN: "main analysis", SENSITIVITY: "with sensitivity-only studies",
                  EXCLUDED: "with excluded studies"}
 # Outcomes that some tables name in words, by the id the findings use.
-OUTCOME_KEYS = {"grade ≥3 adverse events": "grade3"}
+OUTCOME_KEYS = {GRADE3_ENDPOINT: "grade3"}
 
 
 def analysis_id(outcome: str, setting_group: str, analysis_set: str = MAIN, *qualifiers: str) -> str:

@@ -27,6 +27,8 @@ from .rate_tables import ARM_RATE_COLUMNS, exact_ci
 
 ANY_GRADE = "any grade"
 GRADE_3_PLUS = "grade ≥3"
+# How rate and pool tables name the outcome "any grade >=3 adverse event".
+GRADE3_ENDPOINT = "grade ≥3 adverse events"
 SOURCE_RANK = {"table": 0, "supplement": 1, "body": 2, "figure_legend": 3, "abstract": 4}
 # Bands read as "grade >= 3", in order of preference, with what the reader should know.
 GRADE_3_BANDS = [(">=3", ""), ("3-5", ""), ("3-4", "printed as grade 3-4")]
@@ -210,7 +212,7 @@ def grade3_rates(studies: list[Study], vocabulary: pd.DataFrame, arms: str = INT
         low, high = exact_ci(events, int(total))
         rows.append({"study_id": r["study_id"], "study_name": names[r["study_id"]], "study_label": labels[r["study_id"]],
                      "setting_group": r["setting_group"], "arm": r["arm"], "arm_label": r["arm_label"],
-                     "population": r["population"], "endpoint": "grade ≥3 adverse events", "events": events,
+                     "population": r["population"], "endpoint": GRADE3_ENDPOINT, "events": events,
                      "total": int(total), "count_origin": origin, "percent": 100 * events / total,
                      "exact_low": low, "exact_high": high, "source_type": r["source"],
                      "data_file": "adverse_events.csv", "data_row": r["rows"], "quote": "",

@@ -10,7 +10,6 @@ from pathlib import Path
 
 import pandas as pd
 
-from ...analysis.inputs import GRADE3_LABEL
 from ...analysis.records import ANALYSIS_SETS, OUTCOME_KEYS
 from ...curated.integrity import EXCLUDE, SENSITIVITY_ONLY, load_checks, load_screen, screen_table, study_status
 from ...curated.integrity import decision as integrity_decision
@@ -21,6 +20,7 @@ from ...statistics.arms import efficacy_population, is_matched, safety_populatio
 from ...statistics.certainty import CERTAINTY_LEVELS, DOMAIN_LABELS, DOMAINS
 from ...statistics.meta import GLMM
 from ...statistics.pooling import ALL_SETTINGS
+from ...statistics.safety import GRADE3_ENDPOINT
 from ..display import Joined, Link, Rich, details, glue_facts, html_block, key_message, table, tables_by
 from .base import Chapter
 from .formatting import interval, pct
@@ -185,7 +185,7 @@ class BiasChapter(Chapter):
     def _cohort_note(self, study_ids: str, endpoint: str) -> str:
         """Where a pool takes a study's rows from another cohort than its response rates (its
         unmatched safety cohort beside its matched efficacy cohort), the pool says so."""
-        if endpoint != GRADE3_LABEL:
+        if endpoint != GRADE3_ENDPOINT:
             return ""
         notes = []
         for study_id in str(study_ids).split(", "):
