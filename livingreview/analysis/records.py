@@ -313,6 +313,17 @@ class Finding:
     @property
     def brief(self) -> str:
         """'81.9% (95% CI 69.2–90.1; 2 studies, 76 patients; very low certainty)' for prose."""
+        return self._brief("")
+
+    @property
+    def brief_with_reason(self) -> str:
+        """:attr:`brief`, saying why a rate several studies report is not pooled: '76.1% (Li 2022,
+        35/46) and 90.0% (Xu 2025, 27/30), not pooled because two studies cannot show … (2 studies,
+        76 patients; very low certainty)'."""
+        several = self.kind == "rate" and len(self.studies) > 1 and not self.pooled
+        return self._brief(self.method.removeprefix("not pooled: ") if several else "")
+
+    def _brief(self, not_pooled_because: str) -> str:
         if not self.reported:
             return NOT_REPORTED
         certainty = f"{self.level} certainty" if self.level else "certainty not graded"
@@ -322,7 +333,8 @@ class Finding:
         if result.endswith(")") and "(95% CI" in result:
             result = result[:-1] + f"; {self.evidence}; {certainty})"
         else:
-            result = f"{result} ({self.evidence}; {certainty})"
+            because = f" because {not_pooled_because}" if not_pooled_because else ""
+            result = f"{result}{because} ({self.evidence}; {certainty})"
         return result + (f"; {self.risk_ratio_text}" if self.risk_ratio_text else "")
 
     @property

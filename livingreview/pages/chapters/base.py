@@ -70,11 +70,7 @@ class Chapter(ReviewData):
             finding = next((f for f in setting.arm_findings if f.endpoint == endpoint and f.reported), None)
             if finding is None:
                 continue
-            brief = finding.brief
-            if len(finding.studies) > 1 and not finding.pooled:
-                brief = brief.replace(", not pooled (", f", not pooled because "
-                                                        f"{finding.method.removeprefix('not pooled: ')} (", 1)
-            parts.append(f"{lower_first(setting.setting)}: {brief}")
+            parts.append(f"{lower_first(setting.setting)}: {finding.brief_with_reason}")
         return "; ".join(parts) if parts else "no study reports it"
 
     # ------------------------------------------------------------------ the reader's layer
