@@ -17,6 +17,8 @@ from ..findings import _anchor
 from .base import Chapter
 
 _e = html.escape
+
+
 def _facts_table(items: list[tuple[str, str]]) -> str:
     """(term, text) pairs as a two-column table: compact on a phone and a desktop alike."""
     rows = "".join(f'<tr><th scope="row">{_e(term)}</th><td>{_e(text)}</td></tr>' for term, text in items)
