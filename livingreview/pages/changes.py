@@ -142,7 +142,7 @@ class ChangesPage:
         return table(pd.DataFrame(rows), empty="No study was added or removed.")
 
     def conclusions_table(self):
-        rows = [{"Where": self._where(r["scope"]), "Statistic": _statistic(r), "Method": self._reader(r["method"]),
+        rows = [{"Where": self._where(r["scope"]), "Statistic": self._reader(_statistic(r)), "Method": self._reader(r["method"]),
                  "What changed": r["what"], "Before": r["before"], "Now": r["after"]}
                 for r in self.changes.conclusions.to_dict("records")]
         return table(pd.DataFrame(rows), empty="No conclusion changed: every hazard or odds ratio kept its side "
@@ -152,7 +152,7 @@ class ChangesPage:
         frame = self.changes.moved.copy()
         if not frame.empty:
             frame = frame.reindex(frame["change"].abs().sort_values(ascending=False, na_position="last").index)
-        rows = [{"Where": self._where(r["scope"]), "Statistic": _statistic(r), "Method": self._reader(r["method"]),
+        rows = [{"Where": self._where(r["scope"]), "Statistic": self._reader(_statistic(r)), "Method": self._reader(r["method"]),
                  "Before": _shown(r, "_before"), "Now": _shown(r, "_after"),
                  "Change": "" if pd.isna(r["change"]) else f"{r['change']:+.4g}"}
                 for r in frame.to_dict("records")]
@@ -168,13 +168,13 @@ class ChangesPage:
         """Statistics that are new, apart from the pages of added studies (counted above)."""
         c = self.changes
         frame = c.appeared[~c.appeared["scope"].isin(c.studies_added)] if not c.appeared.empty else c.appeared
-        rows = [{"Where": self._where(r["scope"]), "Statistic": _statistic(r), "Method": self._reader(r["method"]),
+        rows = [{"Where": self._where(r["scope"]), "Statistic": self._reader(_statistic(r)), "Method": self._reader(r["method"]),
                  "Value": _shown(r, "_after")}
                 for r in frame.to_dict("records")]
         return table(pd.DataFrame(rows), empty="No new statistic outside the pages of added studies.")
 
     def disappeared_table(self):
-        rows = [{"Where": self._where(r["scope"]), "Statistic": _statistic(r), "Method": self._reader(r["method"]),
+        rows = [{"Where": self._where(r["scope"]), "Statistic": self._reader(_statistic(r)), "Method": self._reader(r["method"]),
                  "Value": _shown(r, "_before")}
                 for r in self.changes.disappeared.to_dict("records")]
         return table(pd.DataFrame(rows), empty="No statistic disappeared.")
