@@ -5,7 +5,8 @@ them are in ``tests/fixtures/metafor``):
 
 * :func:`glmm_proportion`: the binomial-normal model, a random-intercept logistic regression
   fitted by maximum likelihood with adaptive Gauss-Hermite quadrature, as
-  ``rma.glmm(measure="PLO", method="ML", nAGQ=7)``. It uses the counts themselves, so it needs
+  ``rma.glmm(measure="PLO", method="ML", nAGQ=7)``, with a Wald z CI and a prediction interval
+  on t with k - 1 degrees of freedom (:func:`prediction_interval`). It uses the counts themselves, so it needs
   no continuity correction and behaves well when rates are near 0 or 1 (Stijnen et al. 2010).
 * :func:`inverse_variance`: the normal-normal model on given effect sizes and sampling
   variances, tau^2 by restricted maximum likelihood (REML), with Hartung-Knapp CIs (t
@@ -246,12 +247,14 @@ def glmm_log_likelihood(mu: float, sd: float, events, totals) -> float:
     Gauss-Hermite quadrature centred at each study's conditional mode (as lme4's nAGQ)."""
     events = np.asarray(events, dtype=float)
     totals = np.asarray(totals, dtype=float)
+    # One mean for every study, or each study its own (a model with moderators).
+    mu = np.broadcast_to(np.asarray(mu, dtype=float), events.shape)
     sd = abs(sd)
     if sd == 0:
-        return float(_log_binomial(events, totals, np.full_like(events, mu)).sum())
+        return float(_log_binomial(events, totals, mu).sum())
     mode, scale = _conditional_modes(events, totals, mu, sd)
     u = mode[:, None] + scale[:, None] * _NODES[None, :]
-    log_integrand = (_log_binomial(events[:, None], totals[:, None], mu + sd * u) - u ** 2 / 2
+    log_integrand = (_log_binomial(events[:, None], totals[:, None], mu[:, None] + sd * u) - u ** 2 / 2
                      + _NODES[None, :] ** 2 / 2)
     peak = log_integrand.max(axis=1)
     per_study = peak + np.log((_WEIGHTS[None, :] * np.exp(log_integrand - peak[:, None])).sum(axis=1)) + np.log(scale)
@@ -303,9 +306,9 @@ def glmm_proportion(events, totals, level: float = 95.0, labels: tuple[str, ...]
 
     The standard error of the pooled log odds comes from the inverse of the observed
     information for (log odds, tau) jointly, as lme4's ``vcov`` with its default Hessian; when
-    tau is estimated as 0 it is the fixed-effect (logistic) standard error. The CI and
-    prediction interval are Wald z, as metafor's default ``test="z"``; I^2 uses the escalc
-    variances, as metafor does.
+    tau is estimated as 0 it is the fixed-effect (logistic) standard error. The CI is Wald z, as
+    metafor's default ``test="z"``; the prediction interval uses t on k - 1 degrees of freedom
+    (:func:`prediction_interval`); I^2 uses the escalc variances, as metafor does.
     """
     events = np.asarray(events, dtype=float)
     totals = np.asarray(totals, dtype=float)
@@ -342,9 +345,23 @@ def glmm_proportion(events, totals, level: float = 95.0, labels: tuple[str, ...]
     tau2 = sd ** 2
     crit = _critical(level, None)
     i2, h2 = _heterogeneity(tau2, vi)
-    pi_half = crit * math.sqrt(tau2 + se ** 2)
+    pi_low, pi_high = prediction_interval(mu, se, tau2, k, level)
     return PooledEstimate(GLMM, k, mu, se, mu - crit * se, mu + crit * se, tau2, i2, h2,
-                          mu - pi_half, mu + pi_half, level, tuple(labels))
+                          pi_low, pi_high, level, tuple(labels))
+
+
+def prediction_interval(estimate: float, se: float, tau2: float, k: int, level: float = 95.0) -> tuple[float, float]:
+    """Where a new study's true value may lie: estimate ± t(k - 1) * sqrt(tau^2 + SE^2).
+
+    The t quantile on k - 1 degrees of freedom carries the uncertainty in tau^2 that a z
+    quantile ignores (Higgins, Thompson and Spiegelhalter 2009; IntHout et al. 2016; metafor's
+    ``predict`` after ``test="t"``): with three studies it is 4.30 instead of 1.96. NaN for
+    fewer than two studies, where nothing says how much true values vary.
+    """
+    if k < 2:
+        return math.nan, math.nan
+    half = _critical(level, k - 1) * math.sqrt(tau2 + se ** 2)
+    return estimate - half, estimate + half
 
 
 def _logistic_fit(events: np.ndarray, totals: np.ndarray) -> tuple[float, float]:
@@ -383,6 +400,91 @@ def _polish(negative, mu: float, sd: float) -> tuple[float, float]:
         if np.max(np.abs(step)) < 1e-10:
             break
     return float(point[0]), float(point[1])
+
+
+# ---------------------------------------------------------------------------- moderators
+
+@dataclass(frozen=True)
+class ModeratorTest:
+    """Wald test that groups of studies (settings) share one mean in the binomial-normal model
+    with the group as a moderator: ``q`` on ``df`` degrees of freedom, its ``p`` value, and the
+    between-study variance left within groups (``tau2``, one for all groups)."""
+
+    q: float
+    df: int
+    p: float
+    tau2: float
+    groups: tuple[str, ...]
+    k: int
+
+
+def glmm_moderator_test(events, totals, groups) -> ModeratorTest:
+    """Whether the groups' true log odds differ, by the binomial-normal GLMM with the group as a
+    moderator (one mean per group, one tau^2 shared by all), fitted by maximum likelihood as
+    ``rma.glmm(measure="PLO", mods = ~ group, method="ML", nAGQ=7)``; the Wald statistic QM of
+    the group contrasts uses the fixed effects' block of the inverse observed information for
+    (means, tau) jointly, as lme4's ``vcov``. Sharing tau^2 lets a group of two studies enter:
+    the spread within groups is estimated from all of them together (Borenstein and Higgins 2013,
+    Prev Sci 14:134-143, on pooling tau^2 across subgroups when groups are small).
+
+    Raises :class:`NotEstimable` with fewer than two groups, or with no more studies than groups
+    (nothing would be left to estimate tau^2 from).
+    """
+    events = np.asarray(events, dtype=float)
+    totals = np.asarray(totals, dtype=float)
+    groups = [str(g) for g in groups]
+    names = tuple(dict.fromkeys(groups))
+    index = np.array([names.index(g) for g in groups])
+    if len(names) < 2:
+        raise NotEstimable("fewer than two settings to compare")
+    if len(events) <= len(names):
+        raise NotEstimable("no setting has two studies, so nothing is left to estimate the spread within settings")
+    starts = np.array([_logistic_fit(events[index == j], totals[index == j])[0]
+                       if 0 < events[index == j].sum() < totals[index == j].sum() else 0.0
+                       for j in range(len(names))])
+
+    def negative(params):
+        return -glmm_log_likelihood(params[:-1][index], params[-1], events, totals)
+
+    best = None
+    for start_sd in (0.1, 0.5, 1.5):
+        found = optimize.minimize(negative, x0=np.append(starts, start_sd), method="Nelder-Mead",
+                                  options={"xatol": 1e-7, "fatol": 1e-13, "maxiter": 20000})
+        if best is None or found.fun < best.fun:
+            best = found
+    point = _newton(negative, best.x)
+    if abs(point[-1]) < 1e-6:
+        # tau at its boundary: the fixed-effects logistic model, whose information is the
+        # means' block alone.
+        point[-1] = 0.0
+        covariance = np.linalg.inv(_hessian(lambda b: negative(np.append(b, 0.0)), point[:-1]))
+    else:
+        covariance = np.linalg.inv(_hessian(negative, point))[:-1, :-1]
+    # The contrasts of every group with the first, as metafor's dummy-coded moderators.
+    contrasts = np.hstack([-np.ones((len(names) - 1, 1)), np.eye(len(names) - 1)])
+    difference = contrasts @ point[:-1]
+    q = float(difference @ np.linalg.solve(contrasts @ covariance @ contrasts.T, difference))
+    df = len(names) - 1
+    return ModeratorTest(q, df, float(stats.chi2.sf(q, df)), float(point[-1] ** 2), names, len(events))
+
+
+def _newton(negative, point: np.ndarray, step_size: float = 1e-5) -> np.ndarray:
+    """Newton steps on a smooth objective from a point near its minimum (gradient and Hessian by
+    central differences), for an optimum precise to ~1e-9."""
+    point = np.array(point, dtype=float)
+    for _ in range(30):
+        gradient = np.array([(negative(point + e) - negative(point - e)) / (2 * step_size)
+                             for e in np.eye(len(point)) * step_size])
+        try:
+            step = np.linalg.solve(_hessian(negative, point), gradient)
+        except np.linalg.LinAlgError:
+            break
+        if not np.all(np.isfinite(step)) or negative(point - step) > negative(point) + 1e-12:
+            break
+        point = point - step
+        if np.max(np.abs(step)) < 1e-10:
+            break
+    return point
 
 
 # ---------------------------------------------------------------------------- sensitivity

@@ -11,10 +11,10 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from ..curated.dictionary import load_dictionary
-from .meta import (GLMM, NotEstimable, PooledEstimate, glmm_proportion, inverse_variance, leave_one_out, logit_effect_sizes, reml_tau2)
+from .meta import (GLMM, NotEstimable, PooledEstimate, glmm_moderator_test, glmm_proportion, inverse_variance,
+                   leave_one_out, logit_effect_sizes, reml_tau2)
 
 ALL_SETTINGS = "all_settings"
 ALL_SETTINGS_LABEL = "All settings together (illustration of heterogeneity, not a finding)"
@@ -139,25 +139,19 @@ def leave_one_out_table(rates: pd.DataFrame, endpoint: str, order: list[str]) ->
 
 
 def subgroup_difference(rates: pd.DataFrame, order: list[str]) -> dict[str, float] | None:
-    """Test for differences between settings with the review's primary model and its rules:
-    Cochran's Q of the settings' GLMM pooled log odds around their inverse-variance weighted mean,
-    each setting with its own tau² (Borenstein et al. 2009, chapter 19; the Cochrane Handbook's
-    test for subgroup differences), on (settings - 1) degrees of freedom. Only settings the review
-    pools enter (:data:`MIN_RANDOM_EFFECTS_STUDIES` or more studies, a finite GLMM estimate): a
-    pool the review refuses to report cannot be compared. None with fewer than two such settings.
+    """Test for differences between settings with the review's binomial-normal model: the GLMM
+    with the setting as a moderator (one mean per setting, one tau² shared by all settings;
+    :func:`meta.glmm_moderator_test`, pinned to metafor's ``rma.glmm(mods = ~ setting)``).
+    Sharing tau² lets a setting of two studies enter without a pool of its own being reported.
+    {q, df, p, tau2}; None with fewer than two settings, or with no more studies than settings.
     A large Q says the settings' rates differ more than chance allows."""
-    estimates = []
-    for group, members in setting_groups(rates, order):
-        if group == ALL_SETTINGS or len(members) < MIN_RANDOM_EFFECTS_STUDIES:
-            continue
-        fit = glmm_or_reason(members["events"], members["total"])
-        if fit.estimable:
-            estimates.append((fit.estimate, fit.se ** 2))
-    if len(estimates) < 2:
+    chosen = rates[rates["setting_group"] != ALL_SETTINGS]
+    known = [g for g in order if g in set(chosen["setting_group"])]
+    known += sorted(set(chosen["setting_group"]) - set(known))
+    chosen = chosen.assign(_order=[known.index(g) for g in chosen["setting_group"]])
+    chosen = chosen.sort_values("_order", kind="stable")
+    try:
+        test = glmm_moderator_test(chosen["events"], chosen["total"], chosen["setting_group"])
+    except NotEstimable:
         return None
-    y = np.array([e for e, _ in estimates])
-    w = 1 / np.array([v for _, v in estimates])
-    mean = (w * y).sum() / w.sum()
-    q = float((w * (y - mean) ** 2).sum())
-    df = len(y) - 1
-    return {"q": q, "df": df, "p": float(stats.chi2.sf(q, df))}
+    return {"q": test.q, "df": test.df, "p": test.p, "tau2": test.tau2}

@@ -16,7 +16,7 @@ import pandas as pd
 from .. import paths
 from ..curated.studies import load_studies, load_vocabulary
 from ..curated.integrity import main_analysis_studies, sensitivity_analysis_studies
-from .meta import glmm_proportion, inverse_variance, logit_effect_sizes
+from .meta import glmm_moderator_test, glmm_proportion, inverse_variance, logit_effect_sizes
 from ..curated.review import load_review
 from .landmarks import landmark_table, reconstructed_arms
 from .odds_ratios import odds_ratio, response_odds_ratios
@@ -25,9 +25,10 @@ from .rate_tables import arm_rates
 from .safety import grade3_rates
 
 INPUT_COLUMNS = ["analysis", "group", "endpoint", "study_id", "events", "total", "events_2", "total_2",
-                 "yi", "vi"]
+                 "yi", "vi", "setting"]
 REFERENCE_COLUMNS = ["analysis", "group", "endpoint", "model", "left_out", "statistic", "value"]
 POOLED_STATISTICS = ("estimate", "se", "ci_low", "ci_high", "tau2", "i2", "pi_low", "pi_high")
+MODERATOR_STATISTICS = ("q", "p", "tau2")
 LANDMARKS = (("OS", 12.0), ("PFS", 12.0))
 
 
@@ -52,6 +53,16 @@ def analysis_inputs(data_dir: str | Path | None = None) -> pd.DataFrame:
                 for r in members.to_dict("records"):
                     rows.append({"analysis": "proportion", "group": group + suffix, "endpoint": endpoint,
                                  "study_id": r["study_id"], "events": r["events"], "total": r["total"]})
+            # The test for differences between settings (main analysis only): every study with
+            # its setting, the settings in the review's order (metafor's first level is the
+            # reference level; the test does not depend on which).
+            if suffix == "" and 1 < rates["setting_group"].nunique() < len(rates):
+                ranked = rates.assign(_rank=[order.index(g) if g in order else len(order)
+                                             for g in rates["setting_group"]]).sort_values("_rank", kind="stable")
+                for r in ranked.to_dict("records"):
+                    rows.append({"analysis": "moderator", "group": "settings", "endpoint": endpoint,
+                                 "study_id": r["study_id"], "events": r["events"], "total": r["total"],
+                                 "setting": r["setting_group"]})
     for r in response_odds_ratios(every_study).to_dict("records"):
         rows.append({"analysis": "odds_ratio", "group": r["setting_group"], "endpoint": r["endpoint"],
                      "study_id": r["study_id"], "events": r["events_arm"], "total": r["total_arm"],
@@ -87,6 +98,11 @@ def package_statistics(inputs: pd.DataFrame) -> pd.DataFrame:
                     keep = [i for i in range(len(members)) if i != index]
                     rows += _pooled_rows({**base, "model": "glmm", "left_out": study_id},
                                          glmm_proportion(events.iloc[keep], totals.iloc[keep]))
+        elif analysis == "moderator":
+            test = glmm_moderator_test(members["events"].astype(float), members["total"].astype(float),
+                                       members["setting"])
+            rows += [{**base, "model": "glmm_mods", "statistic": name, "value": float(getattr(test, name))}
+                     for name in MODERATOR_STATISTICS]
         elif analysis == "landmark":
             rows += _pooled_rows({**base, "model": "reml_hk_adhoc"}, inverse_variance(members["yi"], members["vi"]))
         elif analysis == "odds_ratio":

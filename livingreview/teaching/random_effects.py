@@ -20,7 +20,7 @@ from scipy import special, stats
 
 from ..statistics.pooling import (ALL_SETTINGS, MIN_POOLED_STUDIES, MIN_RANDOM_EFFECTS_STUDIES, glmm_or_reason,
                                   setting_groups, subgroup_difference)
-from ..pages.display import degrees_of_freedom, format_p
+from ..pages.chapters.formatting import between_settings_text
 from ..statistics.response import EXACT
 from ..statistics.intervals import proportion_ci
 from ..statistics.meta import GLMM, IV_REML_HK, inverse_variance, logit_effect_sizes, reml_log_likelihood, reml_tau2
@@ -284,10 +284,7 @@ def chapter_facts(rates: pd.DataFrame, pools: pd.DataFrame, order: list[str], se
     facts["re_by_setting"] = "; ".join(by_setting) or "no setting has two or more studies to pool"
     facts["re_min_pooled"] = str(MIN_RANDOM_EFFECTS_STUDIES)
     test = subgroup_difference(rates, order) if not rates.empty else None
-    facts["re_between"] = (f"not testable: fewer than two settings are pooled under the review's rules "
-                           f"({MIN_RANDOM_EFFECTS_STUDIES} or more studies each), and a pool the review does not "
-                           "report cannot be compared" if test is None else
-                           f"Q = {test['q']:.1f} on {degrees_of_freedom(test['df'])}, {format_p(test['p'])}")
+    facts["re_between"] = between_settings_text(test)
     return facts
 
 

@@ -11,10 +11,10 @@ import math
 import numpy as np
 import pandas as pd
 import pytest
-from scipy import special
+from scipy import special, stats
 
-from livingreview.statistics.meta import (NotEstimable, glmm_log_likelihood, glmm_proportion, inverse_variance, logit_effect_sizes,
-                               reml_tau2, typical_within_variance)
+from livingreview.statistics.meta import (NotEstimable, glmm_log_likelihood, glmm_moderator_test, glmm_proportion,
+                                          inverse_variance, logit_effect_sizes, reml_tau2, typical_within_variance)
 from livingreview.statistics.reference import analysis_inputs, package_statistics
 
 from ..conftest import FIXTURES
@@ -85,7 +85,9 @@ def test_identical_studies_give_no_heterogeneity_and_the_logistic_fit():
     assert special.expit(pooled.estimate) == pytest.approx(0.3)
     # With tau = 0 the standard error is the binomial one of the pooled logit: 1/sqrt(n p (1-p)).
     assert pooled.se == pytest.approx(1 / math.sqrt(120 * 0.3 * 0.7))
-    assert pooled.pi_low == pooled.ci_low
+    # With tau^2 = 0 the prediction interval is still wider than the CI: it uses t on k - 1
+    # degrees of freedom, which admits that three studies cannot show tau^2 is 0.
+    assert pooled.pi_low == pytest.approx(pooled.estimate - stats.t.ppf(0.975, 2) * pooled.se)
 
 
 def test_quadrature_is_exact_for_the_fixed_effect_limit():
@@ -188,3 +190,15 @@ def test_a_pool_the_glmm_cannot_estimate_is_a_record_with_its_reason():
     assert not glmm.estimable and "no study has an event" in glmm.note
     assert math.isnan(glmm.as_proportion()["estimate"])
     assert iv.estimable  # the continuity-corrected sensitivity pool still exists, as in metafor
+
+
+def test_the_moderator_test_finds_settings_that_differ_and_not_ones_that_agree():
+    differ = glmm_moderator_test([35, 27, 9, 10], [46, 30, 29, 31], ["first", "first", "later", "later"])
+    agree = glmm_moderator_test([20, 22, 21, 19], [40, 40, 40, 40], ["first", "first", "later", "later"])
+    assert differ.df == agree.df == 1
+    assert differ.p < 0.001 < 0.5 < agree.p
+
+
+def test_the_moderator_test_refuses_settings_of_one_study_each():
+    with pytest.raises(NotEstimable, match="nothing is left to estimate the spread"):
+        glmm_moderator_test([35, 9], [46, 29], ["first", "later"])

@@ -160,9 +160,9 @@ def test_interval_rows_hold_every_study_and_each_pool_with_exact_cis(page, rates
 def test_chapter_facts_on_the_real_data_quote_the_between_setting_test(page, rates):
     facts = chapter_facts(rates, page.response_pools["ORR"], page.order, page.setting_label)
     assert facts["re_n_studies"] == rates["study_id"].nunique()
-    # No setting of the review pools three or more studies, so no between-setting test is made
-    # (it would compare a two-study pool the review refuses to report).
-    assert facts["re_between"].startswith("not testable: fewer than two settings are pooled")
+    # The settings are compared by the GLMM with the setting as a moderator, which needs no
+    # reported pool per setting: the first-line pair estimates the spread within settings.
+    assert facts["re_between"].startswith("Q = ") and "moderator" in facts["re_between"]
     assert "not" not in facts["re_all_settings"][:20]
     assert facts["re_t1"] == "12.7"
 
@@ -195,22 +195,19 @@ def test_each_model_fitted_for_teaching_says_whether_the_review_reports_it(page,
         "yes, primary model", "yes, sensitivity analysis", "no: shown for contrast"]
 
 
-def test_the_between_setting_test_compares_the_settings_glmm_pools():
-    """Two settings of three studies each: Q of their GLMM log odds around the weighted mean, on
-    one degree of freedom; a setting of two studies does not enter."""
-    from scipy import stats as scipy_stats
-
-    from livingreview.statistics.meta import glmm_proportion
+def test_the_between_setting_test_is_the_glmm_with_the_setting_as_a_moderator():
+    """Every setting enters, a setting of two studies too (the spread within settings is one tau²
+    shared by all); the test does not depend on which setting comes first; with one setting there
+    is nothing to compare."""
+    from livingreview.statistics.meta import glmm_moderator_test
     from livingreview.statistics.pooling import subgroup_difference
 
     rates = pd.DataFrame({"study_id": list("abcdefgh"), "events": [30, 35, 28, 10, 12, 9, 20, 25],
                           "total": [40, 45, 38, 40, 42, 39, 30, 30],
                           "setting_group": ["first"] * 3 + ["later"] * 3 + ["third"] * 2})
-    fits = [glmm_proportion(g["events"], g["total"]) for _, g in rates[:6].groupby("setting_group")]
-    y = np.array([f.estimate for f in fits])
-    w = 1 / np.array([f.se ** 2 for f in fits])
-    q = float((w * (y - (w * y).sum() / w.sum()) ** 2).sum())
+    direct = glmm_moderator_test(rates["events"], rates["total"], rates["setting_group"])
     found = subgroup_difference(rates, ["first", "later", "third"])
-    assert found["df"] == 1 and found["q"] == pytest.approx(q, abs=EXACT)
-    assert found["p"] == pytest.approx(scipy_stats.chi2.sf(q, 1), abs=EXACT)
-    assert subgroup_difference(rates[rates["setting_group"] != "later"], ["first", "later", "third"]) is None
+    assert found["df"] == 2 and found["q"] == pytest.approx(direct.q, abs=EXACT)
+    reordered = subgroup_difference(rates, ["third", "later", "first"])
+    assert reordered["q"] == pytest.approx(found["q"], rel=1e-5)
+    assert subgroup_difference(rates[rates["setting_group"] == "first"], ["first", "later", "third"]) is None

@@ -8,10 +8,13 @@ import math
 import pandas as pd
 
 from ...statistics.meta import GLMM
+from ..display import degrees_of_freedom, format_p
 from ...statistics.pooling import ALL_SETTINGS
 from ...statistics.wording import rate_is_uninformative
 
 PERCENT = "{:.1f}"
+NOT_TESTABLE_BETWEEN_SETTINGS = ("not testable: the studies fall in fewer than two settings, or no setting has two "
+                                 "studies from which to estimate how much studies differ within a setting")
 
 
 def pct(value: float) -> str:
@@ -54,3 +57,12 @@ def _not_pooled_sentence(pools: pd.DataFrame, group: str, primary: pd.Series, na
         text += ": " + " and ".join(f"{names[r['study_id']]} {pct(r['percent'])}% ({r['events']}/{r['total']})"
                                     for r in members.to_dict("records"))
     return text
+
+
+def between_settings_text(test: dict | None) -> str:
+    """The test for differences between settings in words: 'Q = 21.0 on 1 degree of freedom,
+    p < 0.001 (binomial-normal model with the setting as a moderator)', or why it is not made."""
+    if test is None:
+        return NOT_TESTABLE_BETWEEN_SETTINGS
+    return (f"Q = {test['q']:.1f} on {degrees_of_freedom(test['df'])}, {format_p(test['p'])} "
+            "(binomial-normal model with the setting as a moderator)")

@@ -12,10 +12,10 @@ from ...analysis.records import analysis_id
 from ...curated.integrity import MAIN, left_out_of_main
 from ...results.table import RESULT_COLUMNS, write_results
 from ...statistics.arms import response_denominator
-from ...statistics.pooling import (ALL_SETTINGS, LEAVE_ONE_OUT_MIN_STUDIES, MIN_RANDOM_EFFECTS_STUDIES,
+from ...statistics.pooling import (ALL_SETTINGS, LEAVE_ONE_OUT_MIN_STUDIES,
                                    leave_one_out_table, subgroup_difference)
-from ..display import data_link, degrees_of_freedom, format_p, glue_facts, table, tables_by
-from .formatting import interval, pct, pool_sentence
+from ..display import data_link, glue_facts, table, tables_by
+from .formatting import between_settings_text, interval, pct, pool_sentence
 from .pooled import PooledRatesChapter
 from .result_rows import pooled_result_rows, result_row
 
@@ -39,10 +39,7 @@ class ResponseChapter(PooledRatesChapter):
             facts[f"{key}_all_settings"] = pool_sentence(self.response_pools[endpoint], ALL_SETTINGS,
                                                          self.names, self.response_rates[endpoint]) or "not estimable"
             test = subgroup_difference(self.response_rates[endpoint], self.order)
-            facts[f"{key}_between_settings"] = (
-                f"not testable (fewer than two settings are pooled under the review's rules, "
-                f"{MIN_RANDOM_EFFECTS_STUDIES} or more studies each)" if test is None else
-                f"Q = {test['q']:.1f} on {degrees_of_freedom(test['df'])}, {format_p(test['p'])}")
+            facts[f"{key}_between_settings"] = between_settings_text(test)
         return facts
 
     def glue_response_facts(self) -> None:
