@@ -212,7 +212,9 @@ def ae_rate_figure(rates: pd.DataFrame, arm_labels: dict[str, str], n_terms: int
     parts = []
     for arm in arms:
         own = rates[(rates["arm"] == arm) & rates["term"].isin(terms)]
-        shown = own.pivot_table(index="term", columns="band", values="percent", aggfunc="max").reindex(terms[:6])
+        # The description names the band each rate counts (a grade 3-4 rate is not called grade >= 3).
+        counted = "band_counted" if "band_counted" in own else "band"
+        shown = own.pivot_table(index="term", columns=counted, values="percent", aggfunc="max").reindex(terms[:6])
         parts.append(f"{arm_labels.get(arm, arm)}: " + "; ".join(
             f"{term} " + ", ".join(f"{band} {value:.1f}%" for band, value in row.dropna().items())
             for term, row in shown.dropna(how="all").iterrows()))

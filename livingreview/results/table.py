@@ -93,6 +93,18 @@ def study_results(study: Study, vocabulary: pd.DataFrame) -> pd.DataFrame:
     return pd.concat([p for p in parts if not p.empty], ignore_index=True).reindex(columns=RESULT_COLUMNS)
 
 
+def event_count_origin(printed) -> str:
+    """Where a reconstructed arm's event count comes from: the printed count it is held to,
+    the bounds a parent population's printed count sets, or the censoring assumption alone."""
+    if printed.events is not None:
+        return "event count held to the printed one"
+    bounds = printed.event_bounds
+    if bounds is not None:
+        return (f"event count not printed: no loss to follow-up assumed, held within {bounds[0]}–{bounds[1]} "
+                f"by {printed.bound_source}")
+    return "event count not printed: no loss to follow-up assumed"
+
+
 def reconstruction_results(scope: str, groups: dict, comparisons: list[dict]) -> pd.DataFrame:
     """Statistics of reconstructed survival data: KM medians and landmarks, event counts,
     and Cox hazard ratios between arms, each labelled as reconstructed."""
@@ -106,7 +118,8 @@ def reconstruction_results(scope: str, groups: dict, comparisons: list[dict]) ->
                          "ci_high": arm.median_ci[1], "method": f"Kaplan-Meier, {arm.inputs.method}",
                          "printed": "" if printed.median is None else f"{printed.median:g}"})
             rows.append({**base, "statistic": "events", "estimate": float(arm.result.data["event"].sum()),
-                         "ci_low": math.nan, "ci_high": math.nan, "method": arm.inputs.method,
+                         "ci_low": math.nan, "ci_high": math.nan,
+                         "method": f"{arm.inputs.method}; {event_count_origin(printed)}",
                          "printed": "" if printed.events is None else str(printed.events)})
             for months, rate, reconstructed in arm.landmarks:
                 rows.append({**base, "statistic": f"landmark at {months:g} months", "estimate": reconstructed,

@@ -15,7 +15,7 @@ from .response import EXACT, primary_rate, response_rates
 
 ARM_RATE_COLUMNS = ["study_id", "study_name", "study_label", "setting_group", "arm", "arm_label", "population",
                     "endpoint", "events", "total", "count_origin", "percent", "exact_low", "exact_high",
-                    "source_type", "data_file", "data_row", "quote", "printed", "category"]
+                    "source_type", "data_file", "data_row", "quote", "printed", "category", "band_counted"]
 
 
 def exact_ci(events: int, total: int) -> tuple[float, float]:
@@ -37,7 +37,7 @@ def arm_rate(study: Study, rates: pd.DataFrame, arm: str, endpoint: str, populat
             "count_origin": chosen["count_origin"], "percent": 100 * events / total, "exact_low": low,
             "exact_high": high, "source_type": chosen["source_type"], "data_file": "outcomes.csv",
             "data_row": int(chosen["row"]), "quote": chosen["quote"], "printed": chosen["printed_percent"],
-            "category": ""}
+            "category": "", "band_counted": ""}
 
 
 def arm_rates(studies: list[Study], endpoint: str, arms: str = INTERVENTION) -> pd.DataFrame:

@@ -15,32 +15,53 @@ Method (deterministic: the same inputs always give the same data):
 2. **Event times.** Patient i's event time is the curve's quantile at the stratified
    probability (i + 1/2) / n.
 3. **Censoring.** Entry is uniform over the enrolment period and follow-up ends at the data
-   cut-off (administrative censoring). When that leaves more events than printed, a
-   constant loss-to-follow-up hazard is added, chosen by bisection so the event count equals
-   the printed count exactly; when it leaves fewer, follow-up is lengthened by the smallest
-   factor that gives the printed count. Follow-up and loss times are matched to event times
-   by a fixed permutation seeded from the arm's label.
+   cut-off (administrative censoring), and never later than the longest follow-up the paper
+   prints (the top of a printed follow-up range): patients still event-free there are
+   censored there. When that leaves more events than printed, a constant loss-to-follow-up
+   hazard is added, chosen by bisection so the event count equals the printed count exactly;
+   when it leaves fewer, follow-up is lengthened by the smallest factor that gives the
+   printed count (still within the longest printed follow-up). Follow-up and loss times are
+   matched to event times by a fixed permutation seeded from the arm's label.
+
+   An arm whose events are not printed keeps the count administrative censoring gives (no
+   patient lost to follow-up), unless that count is impossible for a population drawn from
+   a larger one whose events are printed (a matched cohort drawn from the whole cohort): such
+   an arm has at most the parent's printed events, and at least those events less the
+   parent's patients left out of it. A count outside those bounds is moved to the nearer
+   bound, by the same loss hazard or lengthening as a printed count.
 4. **Calibration.** The curve's knots are nudged until the Kaplan-Meier estimate of the
    reconstructed data passes through the printed points (within :data:`CALIBRATION_TOLERANCE`).
+5. **Refusal.** An arm held to event bounds or a longest printed follow-up is refused, with
+   the reason (:attr:`Reconstruction.refused`), when within them it cannot meet what was
+   printed: its printed events lie outside its bounds, the event count cannot be reached, or
+   a printed landmark rate or median is missed by more than :data:`ACCEPTANCE` although the
+   same arm rebuilt without those limits meets it. Pages show the reason instead of the
+   curve. (A miss that the unlimited reconstruction shares is the method's own, and is shown
+   in the printed-against-reconstructed check as before.)
 """
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import pandas as pd
 
-from ..curated.printed import date_bounds
 from .memo import by_value, memoised
+from .printed_frame import follow_up_window, longest_follow_up, parent_event_bounds, ranked
 
 # Calibration stops when every printed landmark is within this many percentage points of the
 # reconstructed Kaplan-Meier curve and the median within this many months.
 CALIBRATION_TOLERANCE = {"landmark_points": 1.0, "median_months": 0.1}
 CALIBRATION_ROUNDS = 60
 BISECTION_STEPS = 200
+# A reconstruction is refused when, after calibration, its KM median is further than this
+# from the printed one or a landmark rate further than this from the printed rate: beyond
+# these it no longer stands for what the paper printed.
+ACCEPTANCE = {"landmark_points": 3.0, "median_months": 0.5}
 
 
 @dataclass(frozen=True)
@@ -54,6 +75,21 @@ class PrintedSurvival:
     accrual_months: float = 0.0  # length of the enrolment period
     min_follow_up_months: float | None = None  # from the end of enrolment to the cut-off
     label: str = ""  # names the arm; seeds the fixed permutation
+    max_follow_up_months: float | None = None  # the longest follow-up printed: no time runs past it
+    # Bounds on the events of an arm drawn from a larger population whose events are printed:
+    # at most the parent's events, at least those less the parent's patients left out.
+    events_at_most: int | None = None
+    events_at_least: int | None = None
+    bound_source: str = ""  # where the bounds come from, as a refusal names it
+
+    @property
+    def event_bounds(self) -> tuple[int, int] | None:
+        """(fewest, most) events the arm can have; None when nothing bounds them."""
+        if self.events_at_most is None and self.events_at_least is None:
+            return None
+        low = 0 if self.events_at_least is None else max(self.events_at_least, 0)
+        high = self.n if self.events_at_most is None else min(self.events_at_most, self.n)
+        return low, high
 
 
 @dataclass
@@ -65,6 +101,7 @@ class Reconstruction:
     loss_hazard: float  # per month; 0 when administrative censoring sufficed
     follow_up_factor: float  # 1 when the printed follow-up sufficed
     set_aside: list[str] = field(default_factory=list)  # printed points not used, and why
+    refused: str = ""  # why the data do not stand for what was printed ('' when they do)
 
 
 def target_points(printed: PrintedSurvival) -> tuple[list[tuple[float, float]], list[str]]:
@@ -157,6 +194,23 @@ def km_median(times: np.ndarray, events: np.ndarray) -> float:
     return math.inf
 
 
+def event_target(printed: PrintedSurvival, administrative: int) -> int | None:
+    """The event count the censoring aims at: the printed count; for an arm without one, the
+    count administrative censoring gives (``administrative``) moved into the arm's event
+    bounds, or None when it already lies within them (nothing to aim at)."""
+    if printed.events is not None:
+        return printed.events
+    bounds = printed.event_bounds
+    if bounds is None:
+        return None
+    low, high = bounds
+    if administrative > high:
+        return high
+    if administrative < low:
+        return low
+    return None
+
+
 def _censor(printed: PrintedSurvival, event_times: np.ndarray) -> tuple[np.ndarray, np.ndarray, float, float]:
     n = printed.n
     strata = (np.arange(n) + 0.5) / n
@@ -166,16 +220,18 @@ def _censor(printed: PrintedSurvival, event_times: np.ndarray) -> tuple[np.ndarr
         follow_up = printed.min_follow_up_months + printed.accrual_months * strata
         follow_up = follow_up[_seeded_permutation(printed.label, "follow-up", n)]
     unit_loss = -np.log(1 - strata)[_seeded_permutation(printed.label, "loss", n)]
+    longest = np.inf if printed.max_follow_up_months is None else float(printed.max_follow_up_months)
 
     def events_with(loss_hazard: float, factor: float) -> tuple[np.ndarray, np.ndarray]:
         loss = unit_loss / loss_hazard if loss_hazard > 0 else np.full(n, np.inf)
-        return _observe(event_times, follow_up * factor, loss)
+        # No patient is followed past the longest follow-up printed, however far the
+        # enrolment period and cut-off (or a lengthening factor) would take them.
+        return _observe(event_times, np.minimum(follow_up * factor, longest), loss)
 
-    if printed.events is None:
-        times, events = events_with(0.0, 1.0)
-        return times, events, 0.0, 1.0
-    target = printed.events
     times, events = events_with(0.0, 1.0)
+    target = event_target(printed, int(events.sum()))
+    if target is None:
+        return times, events, 0.0, 1.0
     if events.sum() > target:
         low, high = 0.0, 1.0
         while events_with(high, 1.0)[1].sum() > target:
@@ -229,7 +285,82 @@ def reconstruct(printed: PrintedSurvival) -> Reconstruction:
         knots = _nudge(knots, points, times, events, printed)
     _, times, events, knots, loss_hazard, factor = best
     data = pd.DataFrame({"time": times, "event": events})
-    return Reconstruction(data, knots, loss_hazard, factor, set_aside)
+    return Reconstruction(data, knots, loss_hazard, factor, set_aside,
+                          refused=_refusal_reason(printed, points, times, events))
+
+
+def _constraints(printed: PrintedSurvival) -> list[str]:
+    """The limits other printed numbers set on the reconstruction, as a refusal names them."""
+    found = []
+    bounds = printed.event_bounds
+    if bounds is not None and printed.events is None:
+        low, high = bounds
+        found.append(f"{low}–{high} events, as {printed.bound_source} allows," if printed.bound_source
+                     else f"{low}–{high} events")
+    if printed.max_follow_up_months is not None:
+        found.append(f"no follow-up past the {printed.max_follow_up_months:g} months printed as the longest")
+    return found
+
+
+def unlimited(printed: PrintedSurvival) -> PrintedSurvival:
+    """``printed`` without the limits other printed numbers set (event bounds, longest follow-up)."""
+    return replace(printed, max_follow_up_months=None, events_at_most=None, events_at_least=None, bound_source="")
+
+
+def count_failure(printed: PrintedSurvival, events: np.ndarray) -> str:
+    """Why the reconstructed event count does not stand for ``printed`` ('' when it does):
+    printed events that a parent population's printed events rule out, a printed count not
+    met, or a count outside the arm's bounds."""
+    count = int(events.sum())
+    bounds = printed.event_bounds
+    if printed.events is not None and bounds is not None and not bounds[0] <= printed.events <= bounds[1]:
+        return (f"the {printed.events} events printed for it are outside the {bounds[0]}–{bounds[1]} that "
+                f"{printed.bound_source or 'its parent population'} allows")
+    held = _constraints(printed)
+    within = (("with " + " and ".join(held)).rstrip(",") + ", ") if held else ""
+    if printed.events is not None and count != printed.events:
+        return f"{within}no censoring gives the printed {printed.events} events (at best {count})"
+    if bounds is not None and not bounds[0] <= count <= bounds[1]:
+        return f"no censoring brings the events within {bounds[0]}–{bounds[1]} (at best {count})"
+    return ""
+
+
+def calibration_misses(printed: PrintedSurvival, points: list[tuple[float, float]], times: np.ndarray,
+                       events: np.ndarray) -> list[str]:
+    """The printed landmark rates and median that the Kaplan-Meier curve of (``times``,
+    ``events``) misses by more than :data:`ACCEPTANCE`, each with its gap."""
+    missed = []
+    for t, s in points:
+        if printed.median is not None and t == printed.median and s == 0.5:
+            continue
+        gap = 100 * _km_at(times, events, t) - 100 * s
+        if abs(gap) > ACCEPTANCE["landmark_points"]:
+            missed.append(f"the {t:g}-month rate {100 * s:g}% by {abs(gap):.1f} points")
+    if printed.median is not None:
+        median = km_median(times, events)
+        if not abs(median - printed.median) <= ACCEPTANCE["median_months"]:
+            missed.append(f"the median {printed.median:g} months (rebuilt: "
+                          + ("not reached" if not math.isfinite(median) else f"{median:.1f}") + ")")
+    return missed
+
+
+def _refusal_reason(printed: PrintedSurvival, points: list[tuple[float, float]], times: np.ndarray,
+                    events: np.ndarray) -> str:
+    """Why an arm held to limits other printed numbers set is refused (step 5 of the module
+    docstring); '' for an arm not refused or held to no such limits."""
+    held = _constraints(printed)
+    if not held and printed.event_bounds is None:
+        return ""
+    reason = count_failure(printed, events)
+    if reason:
+        return reason
+    missed = calibration_misses(printed, points, times, events)
+    if not missed:
+        return ""
+    free = reconstruct(unlimited(printed)).data
+    if calibration_misses(printed, points, free["time"].to_numpy(), free["event"].to_numpy()):
+        return ""  # the reconstruction misses without the limits too: the method's miss, not theirs
+    return ("with " + " and ".join(held)).rstrip(",") + ", the rebuilt curve misses " + " and ".join(missed)
 
 
 def _nudge(knots, points, times, events, printed):
@@ -255,8 +386,6 @@ def _nudge(knots, points, times, events, printed):
 
 RECONSTRUCTED_METHOD = "reconstructed from printed summaries (pseudo patient-level data)"
 DIGITISED_METHOD = "reconstructed from a digitised curve by the algorithm of Guyot et al. 2012"
-SOURCE_RANK = {"table": 0, "figure_legend": 1, "supplement": 2, "body": 3, "abstract": 4}
-AVERAGE_MONTH_DAYS = 365.25 / 12
 
 
 @dataclass
@@ -280,38 +409,63 @@ class SurvivalInputs:
 
     @property
     def missing(self) -> str:
-        """Why the printed summaries are too little to reconstruct from ('' when enough)."""
+        """Why this arm is not reconstructed ('' when it is): the printed summaries are too
+        little to reconstruct from, or the reconstruction is refused because it cannot meet
+        them within what else was printed (step 5 of the module docstring)."""
         if self.curve is not None:
-            return ""
+            return curve_reconstruction(self).refused
         if self.printed.min_follow_up_months is None:
             return "no enrolment period or data cut-off is printed, so censoring is unknown"
-        return ""
+        return refusal(self.printed)
+
+    @property
+    def events_shown(self) -> str:
+        """The printed event count, or where none is printed, the bounds a parent population's
+        printed count sets ('' when neither)."""
+        if self.printed.events is not None:
+            return str(self.printed.events)
+        bounds = self.printed.event_bounds
+        if bounds is None:
+            return ""
+        return f"not printed; {bounds[0]}–{bounds[1]} from {self.printed.bound_source}"
 
 
-def follow_up_window(meta: dict) -> tuple[float, float | None]:
-    """(enrolment length, time from the end of enrolment to the cut-off), in months; the
-    second is None when the study prints no enrolment period or cut-off."""
-    enrolment = meta.get("enrolment_period") or {}
-    cutoff = (meta.get("data_cutoff") or {}).get("date")
-    if not (enrolment.get("start") and enrolment.get("end") and cutoff):
-        return 0.0, None
-    start, _ = date_bounds(str(enrolment["start"]))
-    _, end = date_bounds(str(enrolment["end"]))
-    cut, _ = date_bounds(str(cutoff))
-    return (end - start).days / AVERAGE_MONTH_DAYS, max((cut - end).days / AVERAGE_MONTH_DAYS, 0.0)
+@functools.lru_cache(maxsize=None)
+def refusal(printed: PrintedSurvival) -> str:
+    """Why the reconstruction of ``printed`` is refused ('' when it is not); kept per process,
+    since pages ask it of every arm several times."""
+    return reconstruct(printed).refused
 
 
-def _ranked(rows: pd.DataFrame) -> pd.DataFrame:
-    has_ci = rows["ci_low"].ne("")
-    rank = rows["source_type"].map(SOURCE_RANK).fillna(9)
-    return rows.assign(_ci=~has_ci, _rank=rank).sort_values(["_ci", "_rank", "row"])
+def curve_reconstruction(inputs: SurvivalInputs) -> Reconstruction:
+    """The Guyot reconstruction of a digitised curve, censored at the longest printed
+    follow-up and refused when its events fall outside the arm's event bounds."""
+    from .guyot import reconstruct_from_curve
+
+    printed = inputs.printed
+    data = reconstruct_from_curve(inputs.curve["time_months"], inputs.curve["survival"] / 100,
+                                  inputs.at_risk["time_months"], inputs.at_risk["n_at_risk"], printed.events)
+    if printed.max_follow_up_months is not None:
+        beyond = data["time"] > printed.max_follow_up_months
+        data = data.assign(time=data["time"].where(~beyond, printed.max_follow_up_months),
+                           event=data["event"].where(~beyond, 0))
+    count = int(data["event"].sum())
+    bounds = printed.event_bounds
+    refused = ""
+    if bounds is not None and not bounds[0] <= count <= bounds[1]:
+        refused = (f"the digitised curve gives {count} events, outside the {bounds[0]}–{bounds[1]} that "
+                   f"{printed.bound_source or 'its parent population'} allows")
+    return Reconstruction(data, [], 0.0, 1.0, [], refused=refused)
 
 
 def survival_inputs(study, endpoints: tuple[str, ...] = ("PFS", "OS")) -> list[SurvivalInputs]:
     """Every arm, population and endpoint with a printed median or landmark rate.
 
     Where places disagree, the value printed with a CI is used, then the most detailed place
-    (table, figure legend, body, abstract); the others are listed as conflicts.
+    (table, figure legend, body, abstract); the others are listed as conflicts. Each arm also
+    carries the longest follow-up the study prints and, for a population drawn from a larger
+    one (``subset_of``), the event bounds the larger one's printed events set
+    (:func:`parent_event_bounds`, whose rows join the rows used).
     """
     text = study.table("outcomes", as_typed=False)
     text = text[text["endpoint"].isin(endpoints) & (text["qualifier"] == "") & (text["arm"] != "all")]
@@ -319,6 +473,7 @@ def survival_inputs(study, endpoints: tuple[str, ...] = ("PFS", "OS")) -> list[S
     at_risk = study.table("at_risk")
     sizes = {(p["population_id"], p["arm"]): p["n"] for p in study.meta["populations"]}
     accrual, follow_up = follow_up_window(study.meta)
+    longest = longest_follow_up(study.meta)
     keys = sorted(set(map(tuple, text[["arm", "population", "endpoint"]].to_numpy().tolist()))
                   | set(map(tuple, curves[["arm", "population", "endpoint"]].to_numpy().tolist())))
     found = []
@@ -328,7 +483,7 @@ def survival_inputs(study, endpoints: tuple[str, ...] = ("PFS", "OS")) -> list[S
                        & (curves["endpoint"] == endpoint)]
         risk = at_risk[(at_risk["arm"] == arm) & (at_risk["population"] == population)
                        & (at_risk["endpoint"] == endpoint)]
-        medians = _ranked(rows[(rows["measure"] == "median") & rows["estimate"].ne("")])
+        medians = ranked(rows[(rows["measure"] == "median") & rows["estimate"].ne("")])
         landmark_rows = rows[(rows["measure"] == "landmark") & rows["estimate"].ne("")]
         has_curve = not curve.empty and not risk.empty
         if medians.empty and landmark_rows.empty and not has_curve:
@@ -345,23 +500,28 @@ def survival_inputs(study, endpoints: tuple[str, ...] = ("PFS", "OS")) -> list[S
                           if float(v) != median]
         landmarks = []
         for timepoint, group in landmark_rows.groupby("timepoint_months", sort=False):
-            ranked = _ranked(group)
-            value = float(ranked["estimate"].iloc[0])
+            places = ranked(group)
+            value = float(places["estimate"].iloc[0])
             landmarks.append((float(timepoint), value))
-            used.append(int(ranked["row"].iloc[0]))
+            used.append(int(places["row"].iloc[0]))
             conflicts += [f"{v}% at {timepoint} months (row {r})" for v, r in
-                          zip(ranked["estimate"], ranked["row"]) if float(v) != value]
-        event_rows = _ranked(rows[rows["events"].ne("")])
+                          zip(places["estimate"], places["row"]) if float(v) != value]
+        event_rows = ranked(rows[rows["events"].ne("")])
         events = None
         if not event_rows.empty:
             events = int(event_rows["events"].iloc[0])
             used.append(int(event_rows["row"].iloc[0]))
             conflicts += [f"{v} events (row {r})" for v, r in zip(event_rows["events"], event_rows["row"])
                           if int(v) != events]
+        n = int(sizes[(population, arm)])
+        bounds = parent_event_bounds(study, text, arm, population, endpoint, n)
+        used += bounds.rows
         printed = PrintedSurvival(
-            n=int(sizes[(population, arm)]), events=events, median=median,
+            n=n, events=events, median=median,
             landmarks=tuple(sorted(landmarks)), accrual_months=accrual,
-            min_follow_up_months=follow_up, label=f"{study.study_id}/{arm}/{population}/{endpoint}")
+            min_follow_up_months=follow_up, label=f"{study.study_id}/{arm}/{population}/{endpoint}",
+            max_follow_up_months=longest, events_at_most=bounds.at_most, events_at_least=bounds.at_least,
+            bound_source=bounds.source)
         found.append(SurvivalInputs(
             study.study_id, arm, population, endpoint, printed, sorted(set(used)), sorted(set(conflicts)),
             median_ci, curve[["time_months", "survival"]].reset_index(drop=True) if has_curve else None,
@@ -396,15 +556,9 @@ def analyse_arm(inputs: SurvivalInputs) -> ArmReconstruction:
     """Reconstruct one arm and summarise it as the paper would (median, CI, landmarks)."""
     from lifelines.utils import median_survival_times
 
-    if inputs.curve is not None:
-        from .guyot import reconstruct_from_curve
-
-        data = reconstruct_from_curve(inputs.curve["time_months"], inputs.curve["survival"] / 100,
-                                      inputs.at_risk["time_months"], inputs.at_risk["n_at_risk"],
-                                      inputs.printed.events)
-        result = Reconstruction(data, [], 0.0, 1.0, [])
-    else:
-        result = reconstruct(inputs.printed)
+    result = curve_reconstruction(inputs) if inputs.curve is not None else reconstruct(inputs.printed)
+    if result.refused:
+        raise ValueError(f"{inputs.printed.label}: not reconstructed, because {result.refused}")
     fitter = kaplan_meier(result.data)
     bounds = median_survival_times(fitter.confidence_interval_)
     low, high = (float(v) for v in bounds.iloc[0])

@@ -8,6 +8,14 @@ else a 3-4 row (grade 5 not included, as printed), else the sum of separately pr
 grade 3, 4 and 5 rows. Percentages are recomputed from count / denominator; where a paper
 prints a percentage without a count, the printed percentage is used and labelled so.
 
+A rate read from a 3-4 row keeps the ``grade >= 3`` band (it stands in for it in tables and
+pools) but says what it counts in ``band_counted``: "grade 3–4", and where the paper prints
+deaths from adverse events (grade 5) in the same arm and population, "grade 3–4 (grade 5
+deaths not included)". The deaths are not added to the grade 3-4 count: a patient who died
+may also be among those with a grade 3-4 event (the reports do not say), so the sum would
+not count patients, and the deaths are often printed for other events (all adverse events,
+or deaths during one phase) than the treatment-related events the band counts.
+
 Across studies, each study's rates are read in its safety population (:func:`safety_rates`),
 the patients with any grade >= 3 event counted per arm as the pools and odds ratios take
 them (:func:`grade3_rates`), and the rates arranged by term for the safety chapter.
@@ -32,11 +40,16 @@ GRADE3_ENDPOINT = "grade ≥3 adverse events"
 SOURCE_RANK = {"table": 0, "supplement": 1, "body": 2, "figure_legend": 3, "abstract": 4}
 # Bands read as "grade >= 3", in order of preference, with what the reader should know.
 GRADE_3_BANDS = [(">=3", ""), ("3-5", ""), ("3-4", "printed as grade 3-4")]
+# What a grade >= 3 rate read from a 3-4 row counts (``band_counted``).
+GRADE_3_TO_4 = "grade 3–4"
+GRADE_3_TO_4_WITHOUT_DEATHS = "grade 3–4 (grade 5 deaths not included)"
+# A printed number of grade 5 events that says there were none.
+NO_DEATHS = {"", "0", "no", "none", "nil"}
 SINGLE_GRADES = ("3", "4", "5", "4-5")
 # A percentage printed to one decimal is within this of the count it was computed from.
 PRINTED_PERCENT_ROUNDING = 0.05
-RATE_COLUMNS = ["arm", "population", "category", "term", "group", "class_effect", "band", "count", "denominator",
-                "percent", "printed_percent", "basis", "source", "rows"]
+RATE_COLUMNS = ["arm", "population", "category", "term", "group", "class_effect", "band", "band_counted", "count",
+                "denominator", "percent", "printed_percent", "basis", "source", "rows"]
 
 
 def _best_rows(rows: pd.DataFrame) -> pd.DataFrame:
@@ -79,6 +92,24 @@ def _single_grades_rate(rows: pd.DataFrame) -> dict:
     return _rate(best, basis)
 
 
+def _prints_deaths(events: pd.DataFrame, arm: str, population: str, term: str | None) -> bool:
+    """Whether the paper prints at least one death from adverse events (grade 5) in ``arm``
+    (or for all arms) and ``population``; for ``term`` (harmonised) only, unless None."""
+    deaths = events[(events["grade"] == "5") & events["arm"].isin([arm, "all"]) & (events["population"] == population)]
+    if term is not None:
+        deaths = deaths[deaths["term_harmonised"] == term]
+    return any((pd.notna(c) and c > 0) or str(t).strip().lower() not in NO_DEATHS
+               for c, t in zip(deaths["count"], deaths["count_text"].fillna("")))
+
+
+def band_counted(band: str, events: pd.DataFrame, arm: str, population: str, term: str | None) -> str:
+    """What a grade >= 3 rate read from the printed ``band`` counts: grade >= 3, or grade 3-4,
+    said to leave out grade 5 deaths when the paper prints some (see the module docstring)."""
+    if band != "3-4":
+        return GRADE_3_PLUS
+    return GRADE_3_TO_4_WITHOUT_DEATHS if _prints_deaths(events, arm, population, term) else GRADE_3_TO_4
+
+
 def _rates_key(study: Study, vocabulary: pd.DataFrame) -> bytes:
     # What the rates read: the study's metadata and adverse events, and the vocabulary given;
     # not its other tables, so that a page showing adverse events does not depend on them.
@@ -108,24 +139,27 @@ def ae_rates(study: Study, vocabulary: pd.DataFrame) -> pd.DataFrame:
         if not any_rows.empty:
             rate = _rate(_best_rows(any_rows).iloc[[0]], "")
             if rate:
-                records.append({**base, "band": ANY_GRADE, **rate})
-        rate = {}
+                records.append({**base, "band": ANY_GRADE, "band_counted": ANY_GRADE, **rate})
+        rate, counted = {}, GRADE_3_PLUS
         for band, basis in GRADE_3_BANDS:
             band_rows = rows[rows["grade"] == band]
             if not band_rows.empty:
                 rate = _rate(_best_rows(band_rows).iloc[[0]], basis)
+                counted = band_counted(band, events, arm, population,
+                                       None if term == ANY_EVENT_TERM else term)
                 break
         singles = _single_grades_rate(rows)
         if not rate:
-            rate = singles
+            rate, counted = singles, GRADE_3_PLUS
         elif rate["count"] is None and singles and singles["count"] is not None \
                 and abs(singles["percent"] - rate["percent"]) <= PRINTED_PERCENT_ROUNDING:
             # The band is printed as a percentage only, but the paper prints the count of its
             # grades elsewhere and it gives that percentage: the count is printed, not implied.
             rate = {**singles, "basis": f"{singles['basis']}; the printed grade ≥3 percentage "
                                          f"({rate['printed_percent']}%) is the same"}
+            counted = GRADE_3_PLUS
         if rate:
-            records.append({**base, "band": GRADE_3_PLUS, **rate})
+            records.append({**base, "band": GRADE_3_PLUS, "band_counted": counted, **rate})
     frame = pd.DataFrame(records, columns=RATE_COLUMNS)
     frame["count"] = frame["count"].astype("Int64")
     frame["denominator"] = frame["denominator"].astype("Int64")
@@ -216,8 +250,26 @@ def grade3_rates(studies: list[Study], vocabulary: pd.DataFrame, arms: str = INT
                      "total": int(total), "count_origin": origin, "percent": 100 * events / total,
                      "exact_low": low, "exact_high": high, "source_type": r["source"],
                      "data_file": "adverse_events.csv", "data_row": r["rows"], "quote": "",
-                     "printed": r["printed_percent"], "category": r["category"]})
+                     "printed": r["printed_percent"], "category": r["category"],
+                     "band_counted": r["band_counted"]})
     return pd.DataFrame(rows, columns=ARM_RATE_COLUMNS)
+
+
+def arm_count_text(events: int, total: int, count_origin: str, counted: str) -> str:
+    """'30/76 (count implied; grade 3–4, grade 5 deaths not included)': an arm's count (of
+    patients with a grade >= 3 event, or of responders) as tables show it, saying when the
+    count is not printed and when a grade >= 3 rate counts another band (``counted``, a
+    :func:`grade3_rates` ``band_counted``; empty for response rates)."""
+    notes = [n for n in ("count implied" if count_origin == "implied" else "", band_note(counted)) if n]
+    return f"{events}/{total}" + (f" ({'; '.join(notes)})" if notes else "")
+
+
+def band_note(counted: str) -> str:
+    """'grade 3–4, grade 5 deaths not included': what a rate counts, to put beside it in
+    brackets, where that is not what its column says (grade >= 3, or any grade); '' otherwise."""
+    if not counted or counted in (GRADE_3_PLUS, ANY_GRADE):
+        return ""
+    return counted.replace(" (", ", ").rstrip(")")
 
 
 def heatmap_matrix(rates: pd.DataFrame, band: str) -> pd.DataFrame:

@@ -13,7 +13,7 @@ import pandas as pd
 from ..curated.studies import Study, stack_rows
 from .arms import (arm_label, comparison_population, control_arms, efficacy_population, intervention_arms,
                    two_arm_studies)
-from .reconstruct import SOURCE_RANK
+from .printed_frame import SOURCE_RANK
 
 SURVIVAL_ENDPOINTS = ("PFS", "OS", "DoR")
 SURVIVAL_MEASURES = ("median", "landmark", "events", "hazard_ratio")

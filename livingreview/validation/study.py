@@ -79,6 +79,7 @@ def validate_study_meta(folder: Path) -> tuple[dict | None, list[Problem]]:
             problems.append(Problem(file, None, f"populations[{i}].arm", population["arm"],
                                     f"an arm id ({', '.join(arm_ids)}) or '{ALL_ARMS}'"))
     declared = sorted({p["population_id"] for p in meta["populations"]})
+    problems += _subset_problems(file, meta)
     for role, population_id in meta["analysis_populations"].items():
         if role in POPULATION_ROLES and population_id not in declared:
             problems.append(Problem(file, None, f"analysis_populations.{role}", population_id,
@@ -86,6 +87,26 @@ def validate_study_meta(folder: Path) -> tuple[dict | None, list[Problem]]:
     problems += _date_problems(file, meta)
     problems += _implausible(file, meta)
     return (meta if not problems else None), problems
+
+
+def _subset_problems(file: str, meta: dict) -> list[Problem]:
+    """A ``subset_of`` that names no population of the same arm, or a parent with fewer
+    patients than the subset: the event bounds a reconstruction takes from the parent would
+    then be wrong."""
+    problems = []
+    sizes = {(p["population_id"], p["arm"]): p["n"] for p in meta["populations"]}
+    for i, population in enumerate(meta["populations"]):
+        parent = (population.get("subset_of") or {}).get("population")
+        if parent is None:
+            continue
+        key = (parent, population["arm"])
+        if key not in sizes or parent == population["population_id"]:
+            problems.append(Problem(file, None, f"populations[{i}].subset_of.population", parent,
+                                    f"another population declared for arm '{population['arm']}'"))
+        elif sizes[key] < population["n"]:
+            problems.append(Problem(file, None, f"populations[{i}].subset_of.population", parent,
+                                    f"a population of at least {population['n']} patients (it has {sizes[key]})"))
+    return problems
 
 
 # The keys of analysis_populations that name a declared population.

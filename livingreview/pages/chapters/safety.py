@@ -61,8 +61,9 @@ class SafetyChapter(PooledRatesChapter):
             "Setting": [self.setting_label(g) for g in rates["setting_group"]],
             "Study": [self._study_link(s) for s in rates["study_id"]], "Arm": rates["arm_label"],
             "Events counted": rates["category"],
-            "Patients with grade ≥3": [f"{e}/{t}" + (" (count implied)" if o == "implied" else "")
-                                       for e, t, o in zip(rates["events"], rates["total"], rates["count_origin"])],
+            "Patients with grade ≥3": [safety.arm_count_text(e, t, o, b) for e, t, o, b in
+                                       zip(rates["events"], rates["total"], rates["count_origin"],
+                                           rates["band_counted"])],
             "Counts over": [response_denominator(self._study(s)) for s in rates["study_id"]],
             "Rate % (exact 95% CI)": [f"{pct(r)} ({interval(lo, hi)})" for r, lo, hi in
                                       zip(rates["percent"], rates["exact_low"], rates["exact_high"])],
@@ -106,10 +107,10 @@ class SafetyChapter(PooledRatesChapter):
             return paragraph("No study prints a class-effect term.")
         pivot = rates.assign(value=[f"{pct(p)}%" + ("" if pd.notna(c) else " (printed %)") for p, c in
                                     zip(rates["percent"], rates["count"])])
-        pivot = pivot.pivot_table(index=["term", "band"],
+        pivot = pivot.pivot_table(index=["term", "band_counted"],
                                   columns=pivot["study_id"].map(self.names) + ": " + pivot["arm_label"],
                                   values="value", aggfunc="first", fill_value="not printed")
-        return table(pivot.reset_index().rename(columns={"term": "Term", "band": "Band"}))
+        return table(pivot.reset_index().rename(columns={"term": "Term", "band_counted": "Band"}))
 
     def safety_facts(self) -> dict[str, object]:
         parts = []
@@ -135,8 +136,9 @@ class SafetyChapter(PooledRatesChapter):
     def write_safety_results(self, path: str | Path) -> None:
         rows = pooled_result_rows("synthesis/safety", self.grade3_pools, f"{self.intervention_arms_label}, safety population")
         for r in self.grade3.to_dict("records"):
+            band = r["band_counted"] if r["band_counted"] and r["band_counted"] != safety.GRADE_3_PLUS else "grade ≥3"
             rows.append(result_row("synthesis/safety", r["arm"], r["population"],
-                                   f"any grade ≥3 {r['category']} ({r['study_id']})", "percent", r["percent"],
+                                   f"any {band} {r['category']} ({r['study_id']})", "percent", r["percent"],
                                    r["exact_low"], r["exact_high"], f"{r['count_origin']} count/denominator, "
                                    "Clopper-Pearson CI", r["printed"], f"studies/{r['study_id']}/adverse_events.csv",
                                    r["data_row"]))

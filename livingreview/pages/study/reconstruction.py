@@ -93,7 +93,7 @@ class ReconstructionView:
                     "Arm": data.arm_label(arm.inputs.arm),
                     "Rebuilt from": "digitised curve" if arm.inputs.curve is not None else "printed summaries",
                     "Patients": printed.n,
-                    "Events printed": "" if printed.events is None else printed.events,
+                    "Events printed": arm.inputs.events_shown,
                     "Events reconstructed": int(arm.result.data["event"].sum()),
                     "Median printed (95% CI)": "" if printed.median is None else (
                         f"{printed.median:g}" + (f" ({arm.inputs.median_ci_printed})"

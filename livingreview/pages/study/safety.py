@@ -8,7 +8,7 @@ from functools import cached_property
 
 import pandas as pd
 
-from ...statistics.safety import GRADE_3_PLUS, ae_rates, format_percent, grade5_events
+from ...statistics.safety import GRADE_3_PLUS, ae_rates, band_note, format_percent, grade5_events
 from ..display import details, html_block, paragraph, row_links, shared_columns, table
 from ..plotting import ae_rate_figure
 from .data import NOT_REPORTED, StudyData, is_blank
@@ -36,6 +36,7 @@ class SafetyView:
         chosen = rates[(rates["term"] == "Any adverse event") & (rates["band"] == GRADE_3_PLUS)
                        & rates["arm"].isin(self.data.intervention_arms())]
         parts = [f"{row.percent:.1f}% ({row.category}"
+                 + (f", {band_note(row.band_counted)}" if band_note(row.band_counted) else "")
                  + (f", {row.count} of {row.denominator}" if not is_blank(row.count) else ", as printed")
                  + ")" for row in chosen.itertuples()]
         return "; ".join(parts) or NOT_REPORTED
@@ -59,8 +60,10 @@ class SafetyView:
                 return "not printed"
             r = band_rows.iloc[0]
             value = f"{format_percent(r['percent'])}%"
-            return (f"{r['count']}/{r['denominator']} ({value})" if not is_blank(r["count"])
-                    else f"{value} (printed; no count)")
+            # A grade >= 3 cell read from a grade 3-4 row says so (and whether deaths are left out).
+            band = f"; {band_note(r['band_counted'])}" if band_note(r["band_counted"]) else ""
+            return (f"{r['count']}/{r['denominator']} ({value}{band})" if not is_blank(r["count"])
+                    else f"{value} (printed; no count{band})")
         rows = []
         for (term, arm, category), group in rates.groupby(["term", "arm", "category"], sort=False):
             rows.append({"Term": term, "Arm": self.data.arm_label(arm), "Counted": category,
@@ -82,7 +85,7 @@ class SafetyView:
         shown = pd.DataFrame({
             "Term": rates["term"], "Class effect": rates["class_effect"].map({True: "yes", False: ""}),
             "Category": rates["category"], "Arm": rates["arm"].map(self.data.arm_label),
-            "Band": rates["band"],
+            "Band": rates["band_counted"],
             "Count / n": [("" if is_blank(c) else f"{c}") + ("" if is_blank(n) else f"/{n}")
                           for c, n in zip(rates["count"], rates["denominator"])],
             "Recomputed %": rates["percent"].map(format_percent), "Printed %": rates["printed_percent"],
