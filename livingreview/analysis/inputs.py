@@ -18,14 +18,11 @@ from ..curated.studies import Study, load_studies, load_vocabulary
 from ..statistics import survival
 from ..statistics.certainty import load_judgements
 from ..statistics.landmarks import reconstructed_arms
-from ..statistics.meta import GLMM, IV_REML_HK
-from ..statistics.pooling import ALL_SETTINGS, ALL_SETTINGS_LABEL, pooled_table
+from ..statistics.pooling import ALL_SETTINGS, ALL_SETTINGS_LABEL, PoolingRules, pooled_table
 from ..statistics.rate_tables import arm_rates
 from ..statistics.safety import GRADE3_ENDPOINT, grade3_rates
 from .records import analysis_id
 
-# A pool's model as its analysis id says it: the primary model adds nothing.
-MODEL_QUALIFIERS = {GLMM: "", IV_REML_HK: "inverse-variance"}
 
 
 @dataclass
@@ -80,6 +77,11 @@ class ReviewData:
         return self.studies
 
     @cached_property
+    def pooling_rules(self) -> PoolingRules:
+        """Which model pools a set of studies (review.yaml ``pooling``)."""
+        return PoolingRules.from_review(self.review)
+
+    @cached_property
     def _rate_analyses(self) -> dict:
         return {}
 
@@ -92,12 +94,13 @@ class ReviewData:
             studies = self.studies_in(analysis_set)
             if endpoint == "grade3":
                 rates = grade3_rates(studies, self.vocabulary)
-                pools = pooled_table(rates, GRADE3_ENDPOINT, self.order, by_definition=True)
+                pools = pooled_table(rates, GRADE3_ENDPOINT, self.order, by_definition=True, rules=self.pooling_rules)
             else:
                 rates = arm_rates(studies, endpoint)
-                pools = pooled_table(rates, endpoint, self.order)
-            ids = [analysis_id(endpoint, group, analysis_set, definition, MODEL_QUALIFIERS.get(model, model))
-                   for group, definition, model in zip(pools["group"], pools["definition"], pools["model"])]
+                pools = pooled_table(rates, endpoint, self.order, rules=self.pooling_rules)
+            # The primary pool's id names no model; another model's or prior's adds its qualifier.
+            ids = [analysis_id(endpoint, group, analysis_set, definition, qualifier)
+                   for group, definition, qualifier in zip(pools["group"], pools["definition"], pools["qualifier"])]
             self._rate_analyses[key] = rates, pools.assign(analysis_id=ids)
         return self._rate_analyses[key]
 

@@ -32,12 +32,11 @@ from ..statistics.arms import (PARTNER_LABELS, control_arms, efficacy_population
                                pooled_intervention_arms, two_arm_studies)
 from ..statistics.certainty import find_judgement
 from ..statistics.landmarks import landmark_estimate, printed_landmark
-from ..statistics.meta import GLMM
 from ..statistics.odds_ratios import grade3_odds_ratios, response_odds_ratios, shown_odds_ratio
-from ..statistics.pooling import MIN_POOLED_STUDIES, definition_label
-from ..statistics.reconstruct import SOURCE_RANK
+from ..statistics.pooling import MIN_POOLED_STUDIES, definition_label, primary_pools
+from ..statistics.printed_frame import SOURCE_RANK
 from ..statistics.risk_measures import risk_difference, risk_ratio
-from ..statistics.safety import ANY_EVENT_TERM, GRADE_3_PLUS, safety_rates
+from ..statistics.safety import ANY_EVENT_TERM, GRADE_3_PLUS, band_note, safety_rates
 from .records import (ABSOLUTE_EVENTS, ABSOLUTE_MONTHS, ARM_OUTCOMES, COMPARISON_OUTCOMES, LABELS,
                       MEDIAN_OUTCOMES, Absolute, Finding, SettingFindings, StudyValue, outcome_id)
 
@@ -113,6 +112,13 @@ def preferred_hazard_ratio(study, ratios: pd.DataFrame, endpoint: str) -> tuple[
     return value, {"study": study, "chosen": chosen, "others": list(dict.fromkeys(others))}
 
 
+def _band(rate: dict) -> str:
+    """'; grade 3–4, grade 5 deaths not included' after a count whose band is not what its
+    outcome says (a grade 3–4 rate among grade ≥3 ones); '' otherwise."""
+    note = band_note(rate.get("band_counted", ""))
+    return f"; {note}" if note else ""
+
+
 class AnalysisModel:
     """The findings of every setting, computed from a :class:`livingreview.pages.chapters.base.Chapter`
     (whose pooled estimates they reuse); with ``outcomes`` (ids such as 'grade3' or 'PFS hazard
@@ -153,7 +159,7 @@ class AnalysisModel:
 
     def _rate_values(self, rates: pd.DataFrame) -> list[StudyValue]:
         return [StudyValue(r["study_id"], self._name(r["study_id"]), r["percent"], r["exact_low"], r["exact_high"],
-                           int(r["total"]), f"{r['percent']:.1f}% ({r['events']}/{r['total']})", r["data_file"],
+                           int(r["total"]), f"{r['percent']:.1f}% ({r['events']}/{r['total']}{_band(r)})", r["data_file"],
                            str(r["data_row"]), self._partners(r["study_id"]),
                            r["category"] and f"{r['category']}")
                 for r in rates.to_dict("records")]
@@ -165,20 +171,22 @@ class AnalysisModel:
         return self.chapters.grade3_pools if endpoint == "grade3" else self.chapters.response_pools[endpoint]
 
     @staticmethod
-    def _glmm(pools: pd.DataFrame, group: str) -> dict | None:
-        chosen = pools[(pools["group"] == group) & (pools["model"] == GLMM)]
+    def _primary(pools: pd.DataFrame, group: str) -> dict | None:
+        chosen = primary_pools(pools, group)
         return None if chosen.empty else chosen.iloc[0].to_dict()
 
     def _rate_finding(self, group: str, endpoint: str) -> Finding:
         rates = self._main_rates(endpoint)
         members = rates[rates["setting_group"] == group]
         finding = Finding(group, self.chapters.setting_label(group), endpoint, "", self._rate_values(members))
-        pooled = self._glmm(self._main_pools(endpoint), group)
+        pooled = self._primary(self._main_pools(endpoint), group)
         if pooled is not None and not math.isfinite(pooled["estimate"]):
             finding.method = f"not pooled: {pooled['note']}"
         elif pooled is not None:
             finding.estimate, finding.ci_low, finding.ci_high = pooled["estimate"], pooled["ci_low"], pooled["ci_high"]
-            finding.method = "pooled by the binomial-normal model (GLMM)"
+            finding.pi_low, finding.pi_high = pooled["pi_low"], pooled["pi_high"]
+            finding.interval, finding.model = pooled["interval"], pooled["model"]
+            finding.method = f"pooled by the {pooled['model'][:1].lower()}{pooled['model'][1:]}"
         elif len(members) == 1:
             only = finding.studies[0]
             finding.estimate, finding.ci_low, finding.ci_high = only.estimate, only.ci_low, only.ci_high
@@ -202,20 +210,21 @@ class AnalysisModel:
             return ""
         names = ", ".join(self._name(s) for s in added["study_id"])
         if len(members) >= MIN_POOLED_STUDIES:
-            pooled = self._glmm(pools, group)
+            pooled = self._primary(pools, group)
             if not math.isfinite(pooled["estimate"]):
                 return (f"With {names} added (sensitivity analysis), {LABELS[endpoint].lower()} cannot be pooled: "
                         f"{pooled['note']}.")
             return (f"With {names} added (sensitivity analysis), {LABELS[endpoint].lower()}: "
-                    f"{pooled['estimate']:.1f}% (95% CI {pooled['ci_low']:.1f}–{pooled['ci_high']:.1f}; "
-                    f"{len(members)} studies, {int(members['total'].sum())} patients).")
+                    f"{pooled['estimate']:.1f}% (95% {pooled['interval']} {pooled['ci_low']:.1f}–"
+                    f"{pooled['ci_high']:.1f}; {len(members)} studies, {int(members['total'].sum())} patients).")
         r = added.iloc[0]
         return (f"{names} (sensitivity analyses only), {LABELS[endpoint].lower()}: {r['percent']:.1f}% "
-                f"({r['events']}/{r['total']}).")
+                f"({r['events']}/{r['total']}{_band(r)}).")
 
     def _single_event_grade3(self, group: str) -> str:
-        """'Zhu 2025 reports grade ≥3 rates of single events only (lymphopenia 6.9%), shown in
-        the safety chapter.' for a setting whose studies print no any-event grade >=3 rate."""
+        """'Zhu 2025 reports rates of single severe events only, not of any event (lymphopenia 6.9%,
+        grade 3–4), shown in the safety chapter.' for a setting whose studies print no any-event
+        grade >=3 rate (each rate says which grades it counts)."""
         studies = self._studies_in(group, self.chapters.main_studies)
         rates = safety_rates(studies, self.chapters.vocabulary) if studies else pd.DataFrame()
         if rates.empty:
@@ -226,9 +235,11 @@ class AnalysisModel:
                                    index=rates.index, dtype=bool)]
         parts = []
         for study_id, rows in single.groupby("study_id", sort=False):
-            terms = ", ".join(f"{t[:1].lower()}{t[1:]} {p:.1f}%" for t, p in
-                              zip(rows["term"], rows["percent"]) if pd.notna(p))
-            parts.append(f"{self._name(study_id)} reports grade ≥3 rates of single events only ({terms})")
+            terms = "; ".join(f"{t[:1].lower()}{t[1:]} {p:.1f}%, {band_note(b) or 'grade ≥3'}"
+                              for t, p, b in zip(rows["term"], rows["percent"], rows.get("band_counted", [""] * len(rows)))
+                              if pd.notna(p))
+            parts.append(f"{self._name(study_id)} reports rates of single severe events only, not of any event "
+                         f"({terms})")
         return ("; ".join(parts) + ", shown in the safety chapter.") if parts else ""
 
     # ------------------------------------------------------------------ medians

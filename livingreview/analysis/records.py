@@ -16,7 +16,6 @@ import re
 from dataclasses import dataclass, field
 
 from ..statistics import wording
-from ..statistics.pooling import MIN_RANDOM_EFFECTS_STUDIES
 from ..statistics.risk_measures import risk_difference_text, risk_ratio_text
 from ..statistics.safety import GRADE3_ENDPOINT
 from ..statistics.certainty import Judgement, certainty_text
@@ -157,6 +156,12 @@ class Finding:
     # For an outcome no study reports as such, what the studies do report instead (a grade >=3
     # rate of single events, not of any event), so that "not reported" is not read as "none".
     reported_instead: str = ""
+    # What ci_low-ci_high is ("CI", or "CrI" for a Bayesian pool's credible interval), the model
+    # that pooled the studies, and where a new study's true value may lie (pooled findings).
+    interval: str = "CI"
+    model: str = ""
+    pi_low: float = math.nan
+    pi_high: float = math.nan
 
     @property
     def outcome(self) -> str:
@@ -179,13 +184,15 @@ class Finding:
         if self.kind == "ratio":
             return ("One comparative study reports it: its own ratio against its control arm." if k == 1 else
                     f"{k} comparative studies report it: their ratios are shown side by side, not pooled.")
+        if self.pooled and self.bayesian:
+            return (f"{k} studies report it: the review pools two to four studies of a setting with a Bayesian "
+                    "random-effects model, because so few studies cannot estimate how much their true rates "
+                    "differ and a weakly informative prior keeps that uncertainty in the interval.")
         if self.pooled:
-            return (f"{k} studies report it, and the review pools a rate when {MIN_RANDOM_EFFECTS_STUDIES} or more "
-                    "studies of a setting report it.")
+            return f"{k} studies report it: the review pools five or more studies of a setting with the GLMM."
         if k == 1:
             return "One study reports it: its own rate, with its exact CI."
-        return (f"{k} studies report it, and the review pools a rate only when {MIN_RANDOM_EFFECTS_STUDIES} or more "
-                "studies of a setting report it: they are shown side by side.")
+        return f"{k} studies report it; they are shown side by side ({self.method.removeprefix('not pooled: ')})."
 
     @property
     def computed_by(self) -> str:
@@ -197,12 +204,22 @@ class Finding:
         if self.kind == "ratio":
             return ("From the printed counts of both arms: the Wald CI, or, with a small cell, the conditional exact "
                     "odds ratio and CI that R's fisher.test gives (checked against it in the review's tests).")
+        if self.pooled and self.bayesian:
+            return (f"{self.model[:1].upper()}{self.model[1:]}: posterior median and 95% credible interval of the "
+                    "pooled rate, and the 95% interval of the rate in a new study (posterior predictive), by "
+                    "numerical integration; checked in the review's tests against published worked examples "
+                    "of the R package bayesmeta and against a Markov chain Monte Carlo run.")
         if self.pooled:
             return ("Binomial-normal generalised linear mixed model (maximum likelihood, adaptive Gauss-Hermite "
                     "quadrature, 7 points), checked against R metafor 3.8.1 rma.glmm(measure = \"PLO\") to 1e-4 "
                     "in the review's tests.")
         return ("Each study's rate from its count and denominator, with the exact (Clopper-Pearson) CI, checked "
                 "against SciPy's binomial test in the review's tests.")
+
+    @property
+    def bayesian(self) -> bool:
+        """Whether the estimate is a Bayesian pool's (its interval a credible interval)."""
+        return self.interval == "CrI"
 
     @property
     def kind(self) -> str:
@@ -299,7 +316,7 @@ class Finding:
                 shown.append(f"{value} ({s.name}, {rest}" if rest else f"{value} ({s.name})")
             return " and ".join(shown) + ", not pooled"
         if self.kind == "rate":
-            return f"{self.estimate:.1f}% (95% CI {self.ci_low:.1f}–{self.ci_high:.1f})"
+            return f"{self.estimate:.1f}% (95% {self.interval} {self.ci_low:.1f}–{self.ci_high:.1f})"
         return f"{RATIO_ABBREVIATIONS[self.measure]} {self.estimate:.2f} (95% CI {self.ci_low:.2f}–{self.ci_high:.2f})"
 
     @property
@@ -330,7 +347,7 @@ class Finding:
         if not self.informative:
             return f"too imprecise to inform ({self.result}; {self.evidence})"
         result = self._estimate
-        if result.endswith(")") and "(95% CI" in result:
+        if result.endswith(")") and ("(95% CI" in result or "(95% CrI" in result):
             result = result[:-1] + f"; {self.evidence}; {certainty})"
         else:
             because = f" because {not_pooled_because}" if not_pooled_because else ""
@@ -356,7 +373,7 @@ class Finding:
                     f"side by side, not pooled ({self.method.removeprefix('not pooled: ')}).")
         if self.kind == "rate":
             return wording.rate_statement(self.endpoint, self.estimate, self.ci_low, self.ci_high, self.level,
-                                          self.intervention)
+                                          self.intervention, self.interval)
         if self.kind == "median":
             return wording.median_statement(self.endpoint, [s.printed for s in self.studies], self.level,
                                             self.intervention)

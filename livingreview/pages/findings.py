@@ -134,7 +134,7 @@ def key_findings_html(settings: list[SettingFindings], names: dict[str, str], pa
                     f"{': ' + _e(names_left) if names_left else ''}.</p>")
         else:
             body = (f"<div class=\"lr-table-wrapper\"><table class=\"lr-table lr-kf\">"
-                    "<thead><tr><th scope=\"col\">Outcome</th><th scope=\"col\">Result (95% CI)</th>"
+                    "<thead><tr><th scope=\"col\">Outcome</th><th scope=\"col\">Result (95% interval)</th>"
                     "<th scope=\"col\">Evidence</th><th scope=\"col\">Certainty</th></tr></thead>"
                     f"<tbody>{''.join(rows)}</tbody></table></div>")
         blocks.append(f'<section class="lr-kf-block">{heading}{body}</section>')
@@ -282,7 +282,7 @@ def summary_of_findings_html(setting: SettingFindings, names: dict[str, str], pa
             f'(no comparator)</strong></p><p class="lr-sof-meta">Patients: {population}. Studies in the main '
             f"analyses: {_e(', '.join(names[s] for s in setting.main_studies))}.</p>"
             '<div class="lr-table-wrapper"><table class="lr-table lr-sof-table"><thead><tr>'
-            f'<th scope="col">Outcome</th><th scope="col">With {_e(setting.intervention)} (95% CI)</th>'
+            f'<th scope="col">Outcome</th><th scope="col">With {_e(setting.intervention)} (95% interval)</th>'
             '<th scope="col">Participants (studies)</th><th scope="col">Certainty (GRADE)</th>'
             f'</tr></thead><tbody>{"".join(rows)}</tbody></table></div>'
             f"{notes.html()}</div>")

@@ -13,8 +13,9 @@ from scipy import special, stats
 
 from ..curated.studies import ROW_COLUMN, Study
 from .arms import arm_label, efficacy_population, intervention_arms
-from .meta import IV_REML_HK, PooledEstimate, inverse_variance
-from .pooling import MIN_POOLED_STUDIES, MIN_RANDOM_EFFECTS_STUDIES, TOO_FEW_FOR_RANDOM_EFFECTS
+from . import bayes
+from .meta import PooledEstimate, inverse_variance
+from .pooling import DEFAULT_RULES, MIN_POOLED_STUDIES, PoolingRules
 from .reconstruct import analyse_arm, survival_inputs
 
 # Where each landmark rate in a pool comes from, best first.
@@ -139,12 +140,27 @@ def landmark_estimate(arm_reconstruction, months: float) -> dict | None:
             "vi": variance / (survival * (1 - survival)) ** 2}
 
 
-def pool_landmarks(frame: pd.DataFrame) -> PooledEstimate | None:
-    """Pool of logit landmark survival: inverse-variance REML with Hartung-Knapp for three or
-    more studies; for two, a not-pooled record saying why (every number NaN); None for one."""
+# Why a landmark pool that would mix a printed rate with a reconstructed one is not made.
+MIXES_RECONSTRUCTED = ("{names} not printed but reconstructed from the curve's printed summaries, and a reconstructed "
+                       "rate's error (tens of percentage points at these sample sizes, see the validation page) is "
+                       "not part of its standard error, so a pool with it would claim a precision the data do not have")
+
+
+def pool_landmarks(frame: pd.DataFrame, rules: PoolingRules = DEFAULT_RULES,
+                   names: dict[str, str] | None = None) -> PooledEstimate | None:
+    """Pool of logit landmark survival by :class:`PoolingRules`: for two to four printed rates, the
+    Bayesian normal-normal model (half-normal prior on tau); for more, inverse-variance REML with
+    Hartung-Knapp. A pool of two or more rates of which any is reconstructed (not printed) is not
+    made: a record with every number NaN says why. None for fewer than two rates."""
     if len(frame) < MIN_POOLED_STUDIES:
         return None
     labels = tuple(frame["study_id"])
-    if len(frame) < MIN_RANDOM_EFFECTS_STUDIES:
-        return PooledEstimate.not_estimable(IV_REML_HK, len(frame), TOO_FEW_FOR_RANDOM_EFFECTS, labels)
+    reconstructed = frame[frame["source"] == RECONSTRUCTED]
+    if not reconstructed.empty:
+        who = [(names or {}).get(s, s) for s in reconstructed["study_id"]]
+        subject = (f"{who[0]}'s rate is" if len(who) == 1 else f"the rates of {', '.join(who)} are")
+        return PooledEstimate.not_estimable(bayes.model_label(bayes.NORMAL_NORMAL, rules.tau_prior_scale), len(frame),
+                                            MIXES_RECONSTRUCTED.format(names=subject), labels)
+    if len(frame) <= rules.bayesian_max_studies:
+        return bayes.normal_normal(frame["yi"], frame["vi"], rules.tau_prior_scale, labels=labels)
     return inverse_variance(frame["yi"], frame["vi"], hartung_knapp=True, labels=labels)

@@ -69,6 +69,7 @@ class PooledEstimate:
     level: float = 95.0
     labels: tuple[str, ...] = ()
     note: str = ""  # why there is no estimate, when there is none
+    interval: str = "CI"  # what ci_low-ci_high is: a confidence interval, or a credible interval ("CrI")
 
     @classmethod
     def not_estimable(cls, model: str, k: int, reason: str, labels: tuple[str, ...] = ()) -> "PooledEstimate":

@@ -9,56 +9,119 @@ across all settings is computed once, labelled as an illustration of that hetero
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 import pandas as pd
 
 from ..curated.dictionary import load_dictionary
+from . import bayes
 from .meta import (GLMM, NotEstimable, PooledEstimate, glmm_moderator_test, glmm_proportion, inverse_variance,
-                   leave_one_out, logit_effect_sizes, reml_tau2)
+                   logit_effect_sizes, reml_tau2)
 
 ALL_SETTINGS = "all_settings"
 ALL_SETTINGS_LABEL = "All settings together (illustration of heterogeneity, not a finding)"
 MIN_POOLED_STUDIES = 2
-# Fewer studies than this give no random-effects pool: two studies cannot estimate how much the
-# true values differ between studies (tau^2 is then often estimated as 0, and a prediction
-# interval would claim a homogeneity they cannot show), and a Hartung-Knapp interval on one
-# degree of freedom covers nearly every value (Cochrane Handbook ch. 10; IntHout et al. 2014;
-# Röver et al. 2015). Such pools show the studies side by side and no summary number: a
-# common-effect summary would assume one true value for studies that may differ, and a reader
-# would take it for the pool the review refuses to make.
+# What a pool is, by role: the review's estimate; the same studies by another model; the
+# review's model with another prior on tau.
+PRIMARY, SENSITIVITY_MODEL, PRIOR_SENSITIVITY = "primary", "other model", "other prior"
+# A frequentist random-effects model needs this many studies to say anything about tau^2: with two
+# it is often estimated as 0, and a Hartung-Knapp interval on one degree of freedom covers
+# nearly every value (Cochrane Handbook ch. 10; IntHout et al. 2014; Röver et al. 2015).
 MIN_RANDOM_EFFECTS_STUDIES = 3
 # Leave-one-out refits a pool without each study in turn: from this many studies every refit is
-# itself a random-effects pool.
-LEAVE_ONE_OUT_MIN_STUDIES = MIN_RANDOM_EFFECTS_STUDIES + 1
+# itself a pool of two or more studies.
+LEAVE_ONE_OUT_MIN_STUDIES = MIN_POOLED_STUDIES + 1
 TOO_FEW_FOR_RANDOM_EFFECTS = ("two studies cannot show how much the true values differ between studies, so no "
                               "random-effects pool or prediction interval is given")
-POOLED_COLUMNS = ["group", "endpoint", "model", "k", "patients", "studies", "estimate", "ci_low", "ci_high",
-                  "pi_low", "pi_high", "tau2", "i2", "note", "definition"]
+POOLED_COLUMNS = ["group", "endpoint", "model", "role", "qualifier", "interval", "k", "patients", "studies", "estimate",
+                  "ci_low", "ci_high", "pi_low", "pi_high", "tau2", "i2", "note", "definition"]
 
 
-def _pooled_row(group: str, endpoint: str, estimate: PooledEstimate, rates: pd.DataFrame) -> dict:
+@dataclass(frozen=True)
+class PoolingRules:
+    """Which model pools a set of studies (review.yaml ``pooling``; the methods page states them).
+
+    Up to ``bayesian_max_studies`` studies the pool is Bayesian (binomial-normal, half-normal
+    prior of scale ``tau_prior_scale`` on tau, logit scale): with 2 to 4 studies the data say
+    almost nothing about tau, and a weakly informative prior gives an interval that neither
+    ignores the uncertainty in tau (as a Wald interval does) nor covers every value (as
+    Hartung-Knapp on one degree of freedom does) (Friede et al. 2017; Bender et al. 2018; Röver
+    et al. 2021). From ``frequentist_min_studies`` studies the GLMM and inverse variance with
+    Hartung-Knapp are shown beside it; above ``bayesian_max_studies`` the GLMM is the primary
+    model and the Bayesian pool a sensitivity analysis. Every Bayesian pool is repeated with
+    each scale of ``tau_prior_sensitivity``.
+    """
+
+    bayesian_max_studies: int = 4
+    frequentist_min_studies: int = MIN_RANDOM_EFFECTS_STUDIES
+    tau_prior_scale: float = 1.0
+    tau_prior_sensitivity: tuple[float, ...] = (0.5, 2.0)
+
+    @classmethod
+    def from_review(cls, review: dict) -> "PoolingRules":
+        """The rules review.yaml states under ``pooling`` (the defaults for what it leaves out)."""
+        given = review.get("pooling") or {}
+        default = cls()
+        return cls(int(given.get("bayesian_max_studies", default.bayesian_max_studies)),
+                   int(given.get("frequentist_min_studies", default.frequentist_min_studies)),
+                   float(given.get("tau_prior_scale", default.tau_prior_scale)),
+                   tuple(float(s) for s in given.get("tau_prior_sensitivity", default.tau_prior_sensitivity)))
+
+
+DEFAULT_RULES = PoolingRules()
+
+
+def _pooled_row(group: str, endpoint: str, estimate: PooledEstimate, rates: pd.DataFrame, role: str = PRIMARY,
+                qualifier: str = "") -> dict:
     shown = estimate.as_proportion()
-    return {"group": group, "endpoint": endpoint, "model": estimate.model, "k": estimate.k,
+    return {"group": group, "endpoint": endpoint, "model": estimate.model, "role": role, "qualifier": qualifier,
+            "interval": estimate.interval, "k": estimate.k,
             "patients": int(rates["total"].sum()), "studies": ", ".join(rates["study_id"]),
             **{key: 100 * value for key, value in shown.items()}, "tau2": estimate.tau2, "i2": estimate.i2,
             "note": estimate.note, "definition": ""}
 
 
-def pool_rates(rates: pd.DataFrame, endpoint: str) -> list[PooledEstimate]:
-    """The pools of one set of arms, the primary first.
-
-    Three or more studies: the binomial-normal GLMM (primary) and inverse-variance REML with
-    Hartung-Knapp (sensitivity). Two studies: one not-pooled record saying why
-    (:data:`TOO_FEW_FOR_RANDOM_EFFECTS`), and no summary number. One study: nothing (empty).
-    """
-    if len(rates) < MIN_POOLED_STUDIES:
+def pool_rates(rates: pd.DataFrame, endpoint: str,
+               rules: PoolingRules = DEFAULT_RULES) -> list[tuple[str, str, PooledEstimate]]:
+    """The pools of one set of arms by :class:`PoolingRules`, the primary first:
+    [(role, qualifier, estimate), ...], where ``qualifier`` names a pool other than the primary in
+    its analysis id ('glmm', 'inverse-variance', 'prior-0.5', 'bayesian'; '' for the primary).
+    One study: nothing (empty)."""
+    k = len(rates)
+    if k < MIN_POOLED_STUDIES:
         return []
     labels = tuple(rates["study_id"])
-    if len(rates) < MIN_RANDOM_EFFECTS_STUDIES:
-        return [PooledEstimate.not_estimable(GLMM, len(rates), TOO_FEW_FOR_RANDOM_EFFECTS, labels)]
-    yi, vi = logit_effect_sizes(rates["events"], rates["total"])
-    return [glmm_or_reason(rates["events"], rates["total"], labels=labels),
-            inverse_variance(yi, vi, hartung_knapp=True, labels=labels)]
+    events, totals = rates["events"], rates["total"]
+    bayesian = bayes.binomial_normal(events, totals, rules.tau_prior_scale, labels=labels)
+    other_priors = [(PRIOR_SENSITIVITY, f"prior-{scale:g}", bayes.binomial_normal(events, totals, scale, labels=labels))
+                    for scale in rules.tau_prior_sensitivity]
+    frequentist = []
+    if k >= rules.frequentist_min_studies:
+        yi, vi = logit_effect_sizes(events, totals)
+        frequentist = [("glmm", glmm_or_reason(events, totals, labels=labels)),
+                       ("inverse-variance", inverse_variance(yi, vi, hartung_knapp=True, labels=labels))]
+    if k <= rules.bayesian_max_studies or not frequentist:
+        return ([(PRIMARY, "", bayesian)] + [(SENSITIVITY_MODEL, v, f) for v, f in frequentist] + other_priors)
+    (_, glmm), others = frequentist[0], frequentist[1:]
+    return ([(PRIMARY, "", glmm)] + [(SENSITIVITY_MODEL, v, f) for v, f in others]
+            + [(SENSITIVITY_MODEL, "bayesian", bayesian)] + other_priors)
+
+
+def short_model_label(model: str) -> str:
+    """A model as a figure's row label names it: 'Bayesian', 'GLMM', 'inverse variance'."""
+    if model.startswith("Bayesian"):
+        return "Bayesian"
+    if model == GLMM:
+        return "GLMM"
+    return model.split(",")[0].split(" (")[0]
+
+
+def primary_pools(pools: pd.DataFrame, group: str | None = None) -> pd.DataFrame:
+    """The rows of a pools table (:func:`pooled_table`) that hold the review's estimate, of one
+    setting when ``group`` is given."""
+    chosen = pools[pools["role"] == PRIMARY] if "role" in pools else pools.iloc[0:0]
+    return chosen if group is None else chosen[chosen["group"] == group]
 
 
 def glmm_or_reason(events, totals, labels: tuple[str, ...] = ()) -> PooledEstimate:
@@ -101,7 +164,8 @@ def mixed_definitions_note(categories: list[str]) -> str:
             + "), so a study is pooled only with studies that count the same events")
 
 
-def pooled_table(rates: pd.DataFrame, endpoint: str, order: list[str], by_definition: bool = False) -> pd.DataFrame:
+def pooled_table(rates: pd.DataFrame, endpoint: str, order: list[str], by_definition: bool = False,
+                 rules: PoolingRules = DEFAULT_RULES) -> pd.DataFrame:
     """Pooled proportions (percent) per setting and model (see :data:`POOLED_COLUMNS`).
 
     With ``by_definition`` (adverse events) studies are pooled only with studies that count the
@@ -115,25 +179,27 @@ def pooled_table(rates: pd.DataFrame, endpoint: str, order: list[str], by_defini
         if len(definitions) > 1:
             note = mixed_definitions_note(definitions)
             rows.append(_pooled_row(group, endpoint, PooledEstimate.not_estimable(
-                GLMM, len(members), note, tuple(members["study_id"])), members))
+                bayes.model_label(bayes.BINOMIAL_NORMAL, rules.tau_prior_scale), len(members), note,
+                tuple(members["study_id"])), members))
         for definition in definitions:
             chosen = members[members["category"] == definition] if len(definitions) > 1 else members
-            for estimate in pool_rates(chosen.reset_index(drop=True), endpoint):
-                rows.append({**_pooled_row(group, endpoint, estimate, chosen),
+            for role, qualifier, estimate in pool_rates(chosen.reset_index(drop=True), endpoint, rules):
+                rows.append({**_pooled_row(group, endpoint, estimate, chosen, role, qualifier),
                              "definition": definition if len(definitions) > 1 else ""})
     return pd.DataFrame(rows, columns=POOLED_COLUMNS)
 
 
-def leave_one_out_table(rates: pd.DataFrame, endpoint: str, order: list[str]) -> pd.DataFrame:
+def leave_one_out_table(rates: pd.DataFrame, endpoint: str, order: list[str],
+                        rules: PoolingRules = DEFAULT_RULES) -> pd.DataFrame:
     """Each pool with :data:`LEAVE_ONE_OUT_MIN_STUDIES` or more studies refitted without each
-    study in turn (GLMM), so that every refit is itself a random-effects pool."""
+    study in turn, each refit by the model the rules choose for its number of studies."""
     rows = []
     for group, members in setting_groups(rates, order):
         if len(members) < LEAVE_ONE_OUT_MIN_STUDIES:
             continue
-        labels = list(members["study_id"])
-        for left_out, estimate in leave_one_out(glmm_or_reason, labels, members["events"], members["total"]):
-            kept = members[members["study_id"] != left_out]
+        for left_out in members["study_id"]:
+            kept = members[members["study_id"] != left_out].reset_index(drop=True)
+            _, _, estimate = pool_rates(kept, endpoint, rules)[0]
             rows.append({"left_out": left_out, **_pooled_row(group, endpoint, estimate, kept)})
     return pd.DataFrame(rows, columns=["left_out", *POOLED_COLUMNS])
 

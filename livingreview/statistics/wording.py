@@ -71,12 +71,13 @@ def _certainty_tail(level: str | None) -> str:
 
 
 def rate_statement(outcome: str, percent: float, ci_low: float, ci_high: float, level: str | None,
-                   intervention: str) -> str:
+                   intervention: str, interval: str = "CI") -> str:
     """'About 82 in 100 patients given <intervention>-containing regimens may respond (complete or
-    partial response), but the evidence is very uncertain.' (the page names the setting)."""
+    partial response), but the evidence is very uncertain.' (the page names the setting).
+    ``interval`` names what ci_low-ci_high is: a confidence ("CI") or credible ("CrI") interval."""
     if rate_is_uninformative(ci_low, ci_high):
         return (f"The evidence is too imprecise to say how many patients {RATE_VERBS[outcome][HIGH]} with "
-                f"{intervention}-containing regimens: the 95% CI runs from {_number(ci_low, 1)}% to "
+                f"{intervention}-containing regimens: the 95% {interval} runs from {_number(ci_low, 1)}% to "
                 f"{_number(ci_high, 1)}%.")
     verb = RATE_VERBS[outcome][level or LOW]
     return (f"About {round(percent)} in 100 patients given {intervention}-containing regimens "

@@ -18,12 +18,15 @@ import numpy as np
 import pandas as pd
 from scipy import special, stats
 
-from ..statistics.pooling import (ALL_SETTINGS, MIN_POOLED_STUDIES, MIN_RANDOM_EFFECTS_STUDIES, glmm_or_reason,
-                                  setting_groups, subgroup_difference)
+from ..statistics import bayes
+from ..statistics.pooling import (ALL_SETTINGS, DEFAULT_RULES, MIN_POOLED_STUDIES, MIN_RANDOM_EFFECTS_STUDIES, PRIMARY,
+                                  SENSITIVITY_MODEL, PoolingRules, glmm_or_reason, pool_rates, primary_pools,
+                                  setting_groups, short_model_label, subgroup_difference)
 from ..pages.chapters.formatting import between_settings_text
 from ..statistics.response import EXACT
 from ..statistics.intervals import proportion_ci
-from ..statistics.meta import GLMM, IV_REML_HK, inverse_variance, logit_effect_sizes, reml_log_likelihood, reml_tau2
+from ..statistics.meta import (GLMM, IV_REML_HK, IV_REML_Z, inverse_variance, logit_effect_sizes, reml_log_likelihood,
+                               reml_tau2)
 
 # Half the 95% quantile of chi-square with 1 df: tau^2 values whose restricted log-likelihood
 # lies within this of the maximum form an approximate 95% likelihood interval.
@@ -83,30 +86,53 @@ def weights(rates: pd.DataFrame) -> pd.DataFrame:
                          "random_weight_percent": 100 * random / random.sum(), "tau2": tau2})
 
 
-def model_comparison(rates: pd.DataFrame) -> pd.DataFrame:
-    """The same studies pooled three ways, as percentages: the GLMM (the review's primary
-    model), inverse variance REML with Hartung-Knapp (its sensitivity analysis), and inverse
-    variance REML with a Wald z interval (the textbook default, for contrast), each saying
-    whether the review reports it. Empty when fewer than two studies."""
+def model_comparison(rates: pd.DataFrame, rules: PoolingRules = DEFAULT_RULES) -> pd.DataFrame:
+    """The same studies pooled four ways, as percentages: the Bayesian binomial-normal model
+    (the review's primary model for two to four studies), the GLMM, inverse variance REML with
+    Hartung-Knapp, and inverse variance REML with a Wald z interval (the textbook default, for
+    contrast), each saying whether the review reports it (:func:`pooling.pool_rates` decides).
+    Empty when fewer than two studies."""
     if len(rates) < MIN_POOLED_STUDIES:
         return pd.DataFrame()
-    # Fitted whatever the number of studies: the chapter shows what the models give with two
-    # studies, and why the review then reports no random-effects pool.
+    # Fitted whatever the number of studies: the chapter shows what each model gives here, and
+    # which of them the review's rules report.
     yi, vi = logit_effect_sizes(rates["events"], rates["total"])
     labels = tuple(rates["study_id"])
-    fits = [glmm_or_reason(rates["events"], rates["total"], labels=labels),
+    fits = [bayes.binomial_normal(rates["events"], rates["total"], rules.tau_prior_scale, labels=labels),
+            glmm_or_reason(rates["events"], rates["total"], labels=labels),
             inverse_variance(yi, vi, hartung_knapp=True, labels=labels),
             inverse_variance(yi, vi, hartung_knapp=False, labels=labels)]
-    if len(rates) < MIN_RANDOM_EFFECTS_STUDIES:
-        reported = [f"no: {len(rates)} studies (it pools from {MIN_RANDOM_EFFECTS_STUDIES})"] * len(fits)
-    else:
-        reported = ["yes, primary model", "yes, sensitivity analysis", "no: shown for contrast"]
+    roles = {estimate.model: role for role, _, estimate in pool_rates(rates, "", rules)}
+    words = {PRIMARY: "yes, primary model", SENSITIVITY_MODEL: "yes, sensitivity analysis"}
     rows = []
-    for fit, used in zip(fits, reported):
+    for fit in fits:
         shown = fit.as_proportion()
-        rows.append({"model": fit.model, "k": fit.k, **{key: 100 * value for key, value in shown.items()},
+        used = (words[roles[fit.model]] if fit.model in roles else
+                f"no: {len(rates)} studies (from {rules.frequentist_min_studies} only)"
+                if fit.model != IV_REML_Z else "no: shown for contrast")
+        rows.append({"model": fit.model, "interval": fit.interval, "k": fit.k,
+                     **{key: 100 * value for key, value in shown.items()},
                      "ci_width": 100 * (shown["ci_high"] - shown["ci_low"]), "tau2": fit.tau2, "i2": fit.i2,
                      "reported_by_the_review": used})
+    return pd.DataFrame(rows)
+
+
+def prior_sensitivity_table(rates: pd.DataFrame, rules: PoolingRules = DEFAULT_RULES) -> pd.DataFrame:
+    """The Bayesian pool of ``rates`` under the review's prior on tau and each sensitivity prior
+    (scale ascending): tau's posterior median and 95% credible interval, the pooled rate with its
+    95% credible interval and the 95% prediction interval (percent). Empty below two studies."""
+    if len(rates) < MIN_POOLED_STUDIES:
+        return pd.DataFrame()
+    rows = []
+    for scale in sorted({rules.tau_prior_scale, *rules.tau_prior_sensitivity}):
+        fit = bayes.binomial_normal(rates["events"], rates["total"], scale)
+        tau = bayes.tau_posterior_summary(bayes.binomial_normal, rates["events"], rates["total"], prior_scale=scale)
+        shown = {key: 100 * value for key, value in fit.as_proportion().items()}
+        rows.append({"Prior on tau": f"half-normal({scale:g})" + (" (the review's)" if scale == rules.tau_prior_scale
+                                                                 else ""),
+                     "tau: posterior median (95% CrI)": f"{tau.median:.2f} ({tau.low:.2f}–{tau.high:.2f})",
+                     "Pooled % (95% CrI)": f"{shown['estimate']:.1f} ({_interval(shown['ci_low'], shown['ci_high'])})",
+                     "95% prediction interval (%)": _interval(shown["pi_low"], shown["pi_high"])})
     return pd.DataFrame(rows)
 
 
@@ -162,12 +188,12 @@ def interval_rows(rates: pd.DataFrame, pools: pd.DataFrame, order: list[str], se
                 low, high = proportion_ci(int(r["events"]), int(r["total"]), EXACT, 95.0)
                 rows.append({"label": f"{r['study_name']} ({r['events']}/{r['total']})", "kind": "study",
                              "estimate": r["percent"], "ci_low": low, "ci_high": high, "total": r["total"]})
-        pooled = pools[(pools["group"] == group) & (pools["model"] == GLMM)]
+        pooled = primary_pools(pools, group)
         for p in pooled.to_dict("records"):
             if not math.isfinite(p["estimate"]):  # a pool the review does not make: said, not drawn
-                rows.append({"label": f"Not pooled ({p['k']} studies: too few)", "kind": "heading"})
+                rows.append({"label": f"Not pooled ({p['k']} studies)", "kind": "heading"})
                 continue
-            rows.append({"label": f"Pooled, GLMM ({p['k']} studies)", "kind": "pooled",
+            rows.append({"label": f"Pooled, {short_model_label(p['model'])} ({p['k']} studies)", "kind": "pooled",
                          **{k: p[k] for k in ("estimate", "ci_low", "ci_high", "pi_low", "pi_high")}})
     return pd.DataFrame(rows)
 
@@ -205,8 +231,9 @@ def _interval(low: float, high: float) -> str:
 
 
 def _pool_text(row) -> str:
-    return (f"{row['estimate']:.1f}% (95% CI {_interval(row['ci_low'], row['ci_high'])}; 95% prediction interval "
-            f"{_interval(row['pi_low'], row['pi_high'])}; tau² {row['tau2']:.3f}; I² {row['i2']:.1f}%)")
+    return (f"{row['estimate']:.1f}% (95% {row['interval']} {_interval(row['ci_low'], row['ci_high'])}; 95% "
+            f"prediction interval {_interval(row['pi_low'], row['pi_high'])}; tau² {row['tau2']:.3f}; "
+            f"I² {row['i2']:.1f}%)")
 
 
 def chapter_facts(rates: pd.DataFrame, pools: pd.DataFrame, order: list[str], setting_label) -> dict[str, object]:
@@ -239,16 +266,17 @@ def chapter_facts(rates: pd.DataFrame, pools: pd.DataFrame, order: list[str], se
         facts["re_richest"] = (f"{setting_label(setting)}: {len(chosen)} studies "
                                f"({', '.join(chosen['study_name'])}, {int(chosen['total'].sum())} patients)")
         models = model_comparison(chosen).set_index("model")
-        glmm, hk = models.loc[GLMM], models.loc[IV_REML_HK]
-        wald = models.drop(index=[GLMM, IV_REML_HK]).iloc[0]
-        facts["re_models"] = (f"the GLMM gives {_pool_text(glmm)}; inverse variance with Hartung-Knapp gives "
-                              f"{_pool_text(hk)}; the same inverse-variance fit with a Wald z interval gives a CI "
-                              f"of {_interval(wald['ci_low'], wald['ci_high'])}%")
+        glmm, hk, wald = models.loc[GLMM], models.loc[IV_REML_HK], models.loc[IV_REML_Z]
+        bayesian = models.drop(index=[GLMM, IV_REML_HK, IV_REML_Z]).iloc[0]
+        facts["re_models"] = (f"the Bayesian model gives {_pool_text(bayesian.to_dict())} "
+                              f"({bayesian['reported_by_the_review']}); the GLMM gives {_pool_text(glmm.to_dict())}; "
+                              f"inverse variance with Hartung-Knapp gives {_pool_text(hk.to_dict())}; the same "
+                              f"inverse-variance fit with a Wald z interval gives a CI of "
+                              f"{_interval(wald['ci_low'], wald['ci_high'])}%")
         if len(chosen) < MIN_RANDOM_EFFECTS_STUDIES:
-            facts["re_models"] += (f". These fits show how the models behave on {len(chosen)} studies; the review "
-                                   f"reports none of them: it pools a setting's rates only from "
-                                   f"{MIN_RANDOM_EFFECTS_STUDIES} or more studies, because fewer cannot show how much the "
-                                   f"true rates differ between studies")
+            facts["re_models"] += (f". With {len(chosen)} studies the review reports the Bayesian pool only: the "
+                                   f"frequentist models need {MIN_RANDOM_EFFECTS_STUDIES} or more studies to say "
+                                   "anything about how much the true rates differ")
         w = weights(chosen)
         names = dict(zip(chosen["study_id"], chosen["study_name"]))
         facts["re_weights"] = "; ".join(f"{names.get(r['study_id'], r['study_id'])} {r['fixed_weight_percent']:.0f}% fixed-effect, "
@@ -261,8 +289,7 @@ def chapter_facts(rates: pd.DataFrame, pools: pd.DataFrame, order: list[str], se
                                   + (f"beyond {inside.max():.1f} (the end of the plotted range)" if reaches_end
                                      else f"{inside.max():.2f}"))
 
-    all_pool = pools[(pools["group"] == ALL_SETTINGS) & (pools["model"] == GLMM)] if not pools.empty \
-        else pools
+    all_pool = primary_pools(pools, ALL_SETTINGS) if not pools.empty else pools
     if all_pool.empty:
         facts["re_all_settings"] = ("These data hold a single setting, so the all-settings illustration does not "
                                     "arise here.")
@@ -272,13 +299,14 @@ def chapter_facts(rates: pd.DataFrame, pools: pd.DataFrame, order: list[str], se
         facts["re_all_settings"] = (f"{_pool_text(p)}, from {p['k']} studies "
                                     f"({', '.join(names.get(s, s) for s in str(p['studies']).split(', '))})")
     by_setting = []
-    for group, pooled in ((g, pools[(pools["group"] == g) & (pools["model"] == GLMM)]) for g in order):
+    for group, pooled in ((g, primary_pools(pools, g)) for g in order):
         if pooled.empty:
             continue
         p = pooled.iloc[0]
         if math.isfinite(p["estimate"]):
             by_setting.append(f"{setting_label(group)}: {p['estimate']:.1f}% "
-                              f"(95% CI {_interval(p['ci_low'], p['ci_high'])})")
+                              f"(95% {p['interval']} {_interval(p['ci_low'], p['ci_high'])}; "
+                              f"{short_model_label(p['model'])}, {p['k']} studies)")
         else:
             by_setting.append(f"{setting_label(group)}: not pooled ({p['k']} studies: {p['note']})")
     facts["re_by_setting"] = "; ".join(by_setting) or "no setting has two or more studies to pool"

@@ -15,9 +15,11 @@ import yaml
 
 matplotlib.use("Agg")
 
-from livingreview import paths; from livingreview.statistics import wording# noqa: E402
+from livingreview import paths  # noqa: E402
+from livingreview.statistics import wording  # noqa: E402
 from livingreview.statistics.arms import (CONTROL, INTERVENTION, comparison_population, control_arms,  # noqa: E402
                                           intervention_arms, two_arm_studies)
+from livingreview.statistics import pooling  # noqa: E402
 from livingreview.statistics.odds_ratios import grade3_odds_ratios  # noqa: E402
 from livingreview.statistics.rate_tables import arm_rates  # noqa: E402
 from livingreview.statistics.certainty import SYMBOLS, certainty_text  # noqa: E402
@@ -257,15 +259,14 @@ def test_every_outcome_a_comparative_study_reports_is_in_its_summary_of_findings
 
 def test_findings_equal_the_chapters_statistics(summary):
     pooled = summary.response_pools["ORR"]
-    glmm = pooled[(pooled["group"] == "first_line_advanced") & (pooled["model"].str.startswith("binomial"))].iloc[0]
+    primary = pooling.primary_pools(pooled, "first_line_advanced").iloc[0]
     orr = _finding(summary, "first_line_advanced", "ORR")
-    # Two studies: no random-effects pool in the chapter, none in the finding, and both say why.
-    assert math.isnan(glmm["estimate"]) and math.isnan(orr.estimate)
-    assert orr.method == f"not pooled: {glmm['note']}"
+    # Two studies: the chapter's Bayesian pool is the finding, to the digit, with its interval's name.
+    assert (orr.estimate, orr.ci_low, orr.ci_high) == (primary["estimate"], primary["ci_low"], primary["ci_high"])
+    assert orr.interval == primary["interval"] == "CrI" and orr.model == primary["model"]
     assert (orr.patients, len(orr.studies)) == (76, 2)
     everywhere = summary.response_pools["DCR"]
-    pooled = everywhere[everywhere["estimate"].notna() & everywhere["model"].str.startswith("binomial")]
-    assert pooled.empty  # DCR has no setting with three studies either
+    assert not pooling.primary_pools(everywhere, "first_line_advanced").size  # one first-line study of DCR
     # A single study's rate is its own count: 9 of 29.
     later = _finding(summary, "later_line_advanced", "ORR")
     assert later.estimate == pytest.approx(100 * 9 / 29, abs=EXACT) and later.method.startswith("one study")
@@ -436,11 +437,11 @@ def test_forest_plots_keep_odds_and_hazard_ratios_apart_with_the_direction_of_be
 
 
 def test_an_outcome_reported_only_for_single_events_is_not_read_as_none(summary):
-    """Zhu 2025 prints grade >=3 rates of single events (lymphopenia), not of any event: the
-    later-line finding says so instead of a bare "not reported"."""
+    """Zhu 2025 prints grade 3-4 rates of single events (lymphopenia), not of any event: the
+    later-line finding says so, and which grades it counts, instead of a bare "not reported"."""
     finding = _finding(summary, "later_line_advanced", "grade3")
     assert not finding.reported
     assert finding.sentence == (
         "No study in the main analyses reports the share of patients with any grade ≥3 adverse event in this "
-        "setting. Zhu 2025 reports grade ≥3 rates of single events only (lymphopenia 6.9%), shown in the safety "
-        "chapter.")
+        "setting. Zhu 2025 reports rates of single severe events only, not of any event (lymphopenia 6.9%, grade "
+        "3–4), shown in the safety chapter.")

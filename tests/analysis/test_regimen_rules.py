@@ -55,7 +55,7 @@ def test_a_monotherapy_trial_enters_the_rows_the_rule_allows_when_the_review_com
     setting = chapter.findings.setting("first_line_advanced")
     assert _studies_in_findings(setting) == {"doe2024", "rct2027"} and not setting.kept_apart
     orr = next(f for f in setting.findings if f.outcome == "ORR")
-    assert [v.study_id for v in orr.studies] == ["doe2024", "rct2027"] and not orr.pooled  # two: side by side
+    assert [v.study_id for v in orr.studies] == ["doe2024", "rct2027"] and orr.pooled and orr.bayesian
     # Its comparison is its own: the intervention alone against placebo, named as such.
     assert [(i, c, s) for i, c, s, _ in setting.comparisons] == [("examplinib", "placebo", "Rct 2027")]
     assert {v.study_id for f in setting.comparison_findings for v in f.studies} == {"rct2027"}

@@ -186,10 +186,11 @@ def test_a_pool_the_glmm_cannot_estimate_is_a_record_with_its_reason():
     from livingreview.statistics.pooling import pool_rates
 
     rates = pd.DataFrame({"study_id": ["a", "b", "c"], "events": [0, 0, 0], "total": [20, 30, 25]})
-    glmm, iv = pool_rates(rates, "ORR")
+    bayesian, glmm, iv = (pool for _, _, pool in pool_rates(rates, "ORR")[:3])
     assert not glmm.estimable and "no study has an event" in glmm.note
     assert math.isnan(glmm.as_proportion()["estimate"])
     assert iv.estimable  # the continuity-corrected sensitivity pool still exists, as in metafor
+    assert bayesian.estimable  # the priors keep the posterior proper
 
 
 def test_the_moderator_test_finds_settings_that_differ_and_not_ones_that_agree():

@@ -1,6 +1,8 @@
-"""Pools of sparse evidence: two studies get no pool and no summary number, only the reason;
-landmark pools take printed rates before reconstructed ones. The common-effect summary that the
-random-effects teaching chapter fits (to show why the review makes none) stays pinned to metafor."""
+"""Pools of sparse evidence: two to four studies get a Bayesian random-effects pool (never a
+common-effect summary), three or more the frequentist models beside it; landmark pools take
+printed rates before reconstructed ones and never pool a reconstructed rate. The common-effect
+summary that the random-effects teaching chapter fits (to show why the review makes none) stays
+pinned to metafor."""
 
 from __future__ import annotations
 
@@ -11,8 +13,9 @@ import pytest
 from scipy import special
 
 from livingreview.curated.studies import stack_rows
-from livingreview.statistics import arms, landmarks, pooling
-from livingreview.statistics.meta import COMMON_IV, COMMON_LOGISTIC, GLMM, common_effect, common_effect_proportion
+from livingreview.statistics import arms, bayes, landmarks, pooling
+from livingreview.statistics.meta import (COMMON_IV, COMMON_LOGISTIC, GLMM, IV_REML_HK, common_effect,
+                                          common_effect_proportion)
 from livingreview.pages.chapters.bias import BiasChapter
 from livingreview.pages.chapters.response import ResponseChapter
 from livingreview.pages.chapters.safety import SafetyChapter
@@ -62,55 +65,84 @@ def _rates(safety, response, endpoint):
 
 
 @pytest.mark.parametrize("endpoint, group, events, totals, estimate, low, high", TWO_STUDY_RATE_REFERENCE)
-def test_a_two_study_pool_is_not_made_and_its_common_effect_fit_matches_metafor(safety, response, endpoint, group,
+def test_a_two_study_pool_is_bayesian_and_its_common_effect_fit_matches_metafor(safety, response, endpoint, group,
                                                                                events, totals, estimate, low, high):
     rates = _rates(safety, response, endpoint)
     members = rates if group == pooling.ALL_SETTINGS else rates[rates["setting_group"] == group]
     assert list(members["events"]) == events and list(members["total"]) == totals
-    (primary,) = pooling.pool_rates(members.reset_index(drop=True), endpoint)
-    assert primary.model == GLMM and not primary.estimable
-    assert primary.note == pooling.TOO_FEW_FOR_RANDOM_EFFECTS
+    pools = pooling.pool_rates(members.reset_index(drop=True), endpoint)
+    # The primary pool is the Bayesian one, then the same model under the other priors; no
+    # frequentist model with two studies.
+    assert [(role, qualifier) for role, qualifier, _ in pools] == [
+        (pooling.PRIMARY, ""), (pooling.PRIOR_SENSITIVITY, "prior-0.5"), (pooling.PRIOR_SENSITIVITY, "prior-2")]
+    primary = pools[0][2]
+    assert primary.model == bayes.model_label(bayes.BINOMIAL_NORMAL, 1.0) and primary.interval == "CrI"
+    assert primary.ci_low < primary.estimate < primary.ci_high and primary.pi_low < primary.ci_low
     summary = common_effect_proportion(members["events"], members["total"])
     assert summary.model == COMMON_LOGISTIC
     assert abs(summary.estimate - estimate) <= METAFOR_TOLERANCE
     assert abs(summary.ci_low - low) <= METAFOR_TOLERANCE and abs(summary.ci_high - high) <= METAFOR_TOLERANCE
     assert math.isnan(summary.pi_low) and math.isnan(summary.tau2)  # no prediction interval
+    # The Bayesian interval admits the uncertainty in tau that the common-effect one ignores.
+    assert primary.ci_high - primary.ci_low > summary.ci_high - summary.ci_low
+
+
+def test_a_wider_prior_on_tau_gives_a_wider_interval(response):
+    rates = response.response_rates["ORR"]
+    first = rates[rates["setting_group"] == "first_line_advanced"].reset_index(drop=True)
+    widths = {qualifier: p.ci_high - p.ci_low for _, qualifier, p in pooling.pool_rates(first, "ORR")}
+    assert widths["prior-0.5"] < widths[""] < widths["prior-2"]
 
 
 @pytest.mark.parametrize("endpoint", ["OS", "PFS"])
-def test_a_two_study_landmark_pool_is_not_made(survival, endpoint):
+def test_a_landmark_pool_with_a_reconstructed_rate_is_not_made(survival, endpoint):
     ((group, pooled, members),) = survival.landmark_pools(endpoint)
-    assert pooled.k == 2 and not pooled.estimable and pooled.note == pooling.TOO_FEW_FOR_RANDOM_EFFECTS
+    assert pooled.k == 2 and not pooled.estimable and "Xu 2025's rate is not printed but reconstructed" in pooled.note
     assert math.isnan(pooled.estimate) and len(members) == 2
     facts = survival.survival_facts()[f"{endpoint.lower()}_landmark_pooled"]
-    assert facts.startswith("first-line") and "not pooled (two studies cannot show" in facts
+    assert facts.startswith("first-line") and "not pooled (Xu 2025's rate is not printed but reconstructed" in facts
     assert "summary" not in facts
 
 
-def test_pages_say_why_a_two_study_pool_has_no_pooled_number(response):
+def test_printed_landmark_rates_are_pooled_by_the_bayesian_normal_normal_model(survival):
+    table = survival.landmark_tables["OS"]
+    printed = table.assign(source=landmarks.PRINTED_WITH_CI)
+    pooled = landmarks.pool_landmarks(printed)
+    assert pooled.model == bayes.model_label(bayes.NORMAL_NORMAL, 1.0) and pooled.estimable
+
+
+def test_pages_give_a_two_study_pool_as_a_credible_interval(response):
     facts = response.response_facts()
-    # The chapter says it in the words of the front page and the summary of findings (one record).
-    assert ("76.1% (Li 2022, 35/46) and 90.0% (Xu 2025, 27/30), not pooled because two studies cannot show how "
-            "much the true values differ between studies, so no random-effects pool or prediction interval is "
-            "given (2 studies, 76 patients; very low certainty)") in facts["orr_by_setting"]
-    assert "summary" not in facts["orr_by_setting"]  # no common-effect number beside a pool not made
     finding = next(f for f in response.findings.settings[0].findings if f.endpoint == "ORR")
-    assert not finding.pooled and not any("summary" in note for note in finding.notes)
-    assert finding.result == "76.1% (Li 2022, 35/46) and 90.0% (Xu 2025, 27/30), not pooled"
-    assert "from 76% to 90% of patients; they are shown side by side, not pooled" in finding.sentence
+    assert finding.pooled and finding.bayesian and finding.interval == "CrI"
+    assert "95% CrI" in finding.result and "95% CI" not in finding.result
+    # The chapter says it in the words of the front page and the summary of findings (one record).
+    assert finding.brief in facts["orr_by_setting"]
+    assert "two to four studies of a setting with a Bayesian random-effects model" in finding.rule
 
 
-def test_a_forest_plot_draws_no_weight_and_no_diamond_for_a_setting_not_pooled(response):
+def test_a_forest_plot_draws_no_weights_for_a_bayesian_pool(response):
     rows = response.forest_rows(response.response_rates["ORR"], response.response_pools["ORR"])
     first = rows.iloc[: rows.index[rows["kind"].eq("heading")][1]]  # the first setting's rows
-    assert first["weight"].isna().all() and not first["kind"].eq("pooled").any()
-    assert first["kind"].iloc[-1] == "note" and first["label"].iloc[-1] == "2 studies: not pooled"
+    assert first["weight"].isna().all()  # a weight is a share of an inverse-variance pool
+    assert first["kind"].iloc[-1] == "pooled" and first["label"].iloc[-1] == "Pooled (Bayesian)"
 
 
-def test_three_studies_keep_the_random_effects_pool_and_its_sensitivity_analysis(response):
+def test_three_studies_add_the_frequentist_models_as_sensitivity_analyses(response):
     pools = response.response_pools["ORR"]
     everything = pools[pools["group"] == pooling.ALL_SETTINGS]
-    assert list(everything["k"]) == [3, 3] and everything["estimate"].notna().all()
+    assert list(everything["role"]) == [pooling.PRIMARY, pooling.SENSITIVITY_MODEL, pooling.SENSITIVITY_MODEL,
+                                        pooling.PRIOR_SENSITIVITY, pooling.PRIOR_SENSITIVITY]
+    assert list(everything["k"]) == [3] * 5 and everything["estimate"].notna().all()
+
+
+def test_five_studies_make_the_glmm_primary():
+    import pandas as pd
+
+    rates = pd.DataFrame({"study_id": list("abcde"), "events": [10, 12, 15, 9, 20], "total": [30, 31, 40, 28, 45]})
+    roles = [(role, p.model) for role, _, p in pooling.pool_rates(rates, "ORR")]
+    assert roles[0] == (pooling.PRIMARY, GLMM)
+    assert (pooling.SENSITIVITY_MODEL, bayes.model_label(bayes.BINOMIAL_NORMAL, 1.0)) in roles
 
 
 def test_the_printed_landmark_rate_and_ci_are_preferred_to_the_reconstruction(survival):
@@ -152,13 +184,14 @@ def test_grade3_rates_are_pooled_only_among_studies_that_count_the_same_events(s
                              "treatment-related adverse events), so a study is pooled only with studies that count the same events")
     rates = safety.grade3.assign(setting_group="first_line_advanced", category=["TRAE", "TRAE"])
     same = pooling.pooled_table(rates, "grade3", safety.order, by_definition=True)
-    assert set(same["definition"]) == {""} and same["note"].iloc[0] == pooling.TOO_FEW_FOR_RANDOM_EFFECTS
+    assert set(same["definition"]) == {""} and same["estimate"].notna().all()
     three = pooling.pooled_table(
         stack_rows([rates, rates.iloc[:1].assign(study_id="another", category="TEAE")]), "grade3",
         safety.order, by_definition=True)
-    # The mixed record, then each definition with two or more studies (one TEAE study: no pool;
-    # two TRAE studies: a record saying why they are not pooled).
-    assert list(three["definition"]) == ["", "TRAE"] and three["estimate"].isna().all()
+    # The mixed record (no estimate), then each definition with two or more studies (one TEAE
+    # study: no pool; two TRAE studies: their Bayesian pool and its prior sensitivity).
+    assert list(three["definition"]) == ["", "TRAE", "TRAE", "TRAE"]
+    assert math.isnan(three["estimate"].iloc[0]) and three["estimate"].iloc[1:].notna().all()
 
 
 def test_a_sensitivity_pool_names_a_study_whose_adverse_events_come_from_another_cohort(bias):
@@ -178,16 +211,27 @@ def test_a_pool_whose_studies_count_response_over_different_patients_says_so(res
         "differs: Li 2022: all treated (not evaluable = no response); Zhu 2025: not stated in the report")
 
 
-def test_a_sensitivity_pool_the_rules_do_not_make_says_why_and_shows_each_study(bias):
-    """Later-line response with the Zhengzhou cohort added is two studies: no pool, and the
-    table shows why and each study's own rate (never a pool of 'nan')."""
+def test_the_later_line_sensitivity_analysis_gives_a_number(bias):
+    """Later-line response with the Zhengzhou cohort added is two studies: a Bayesian pool, shown
+    beside each study's own rate (never a pool of 'nan')."""
     table = bias.sensitivity_table()
     assert not re.search(r"\bnan\b", table.data, re.IGNORECASE)
-    assert "not pooled: " + pooling.TOO_FEW_FOR_RANDOM_EFFECTS in table.data
     frame = bias.sensitivity_pools
     later = frame[(frame["group"] == "later_line_advanced") & (frame["endpoint"] == "ORR")
                   & (frame["variant"] == "with sensitivity-only studies")].iloc[0]
-    assert later["studies"] == "zhu2025, zzu_anlotinib_pd1" and not math.isfinite(later["estimate"])
-    assert later["note"] == pooling.TOO_FEW_FOR_RANDOM_EFFECTS
+    assert later["studies"] == "zhu2025, zzu_anlotinib_pd1" and math.isfinite(later["estimate"])
+    assert later["interval"] == "CrI" and 21.8 < later["estimate"] < 31.0
     shown = bias._study_rates("with sensitivity-only studies", "ORR", "later_line_advanced", later["studies"])
     assert shown == "Zhu 2025: 31.0% (9/29); Zhengzhou cohort: 21.8% (19/87)"
+
+
+def test_no_pool_the_review_shows_assumes_one_true_rate(bias):
+    """No common-effect summary in any analysis set: every pool is a random-effects one, Bayesian
+    or frequentist (the studies may differ; a common-effect interval would describe neither)."""
+    from livingreview.analysis.records import ANALYSIS_SETS
+
+    for analysis_set in ANALYSIS_SETS:
+        for endpoint in ("ORR", "DCR", "grade3"):
+            _, pools = bias.rate_analysis(endpoint, analysis_set)
+            assert not pools["model"].isin([COMMON_IV, COMMON_LOGISTIC]).any()
+            assert pools["model"].map(lambda m: m.startswith("Bayesian") or m in (GLMM, IV_REML_HK)).all()

@@ -12,6 +12,7 @@ import pytest
 from scipy import special, stats
 
 from livingreview.statistics.meta import GLMM, IV_REML_HK, IV_REML_Z, reml_log_likelihood, reml_tau2
+from livingreview.statistics import pooling
 from livingreview.statistics.pooling import ALL_SETTINGS
 from livingreview.pages.chapters.response import ResponseChapter
 from livingreview.teaching.random_effects import (LIKELIHOOD_DROP_95, chapter_facts, critical_values, interval_rows,
@@ -71,9 +72,13 @@ def test_a_copied_second_study_makes_its_setting_poolable(tmp_path):
     setting = richest_setting(rates, fixture.order)
     assert setting == "first_line_advanced"
     models = model_comparison(members(rates, setting)).set_index("model")
-    # Two identical studies: no heterogeneity, and the pooled rate is the studies' own rate.
-    assert (models["tau2"] == 0).all()
-    assert models["estimate"].to_numpy() == pytest.approx(100 * 26 / 38, abs=1e-6)
+    # Two identical studies: the frequentist models estimate no heterogeneity and pool to the
+    # studies' own rate; the Bayesian pool keeps the prior's tau and lands next to that rate.
+    frequentist = models[models["interval"] == "CI"]
+    assert (frequentist["tau2"] == 0).all()
+    assert frequentist["estimate"].to_numpy() == pytest.approx(100 * 26 / 38, abs=1e-6)
+    bayesian = models[models["interval"] == "CrI"].iloc[0]
+    assert bayesian["tau2"] > 0 and bayesian["estimate"] == pytest.approx(100 * 26 / 38, abs=0.5)
     facts = chapter_facts(rates, fixture.response_pools["ORR"], fixture.order, fixture.setting_label)
     assert "2 studies" in facts["re_richest"]
 
@@ -147,14 +152,15 @@ def test_interval_rows_hold_every_study_and_each_pool_with_exact_cis(page, rates
     assert len(studies) == len(rates)
     assert ((studies["ci_low"] <= studies["estimate"]) & (studies["estimate"] <= studies["ci_high"])).all()
     assert (studies["ci_high"] <= 100).all()
-    # Each setting with two or more studies has its GLMM row: drawn where the pool is made,
-    # said ("Not pooled") where the review does not make it, never drawn as a missing number.
+    # Each setting with two or more studies has its primary pool's row: drawn where the pool is
+    # made, said ("Not pooled") where it is not, never drawn as a missing number.
     pools = page.response_pools["ORR"]
-    glmm = pools[(pools["model"] == GLMM) & pools["group"].isin(pooled_groups(rates, page.order))]
-    made = glmm["estimate"].notna()
+    primary = pools[(pools["role"] == pooling.PRIMARY) & pools["group"].isin(pooled_groups(rates, page.order))]
+    made = primary["estimate"].notna()
     assert (rows["kind"] == "pooled").sum() == made.sum() >= 1
-    assert rows["label"].str.startswith("Not pooled").sum() == (~made).sum() >= 1
+    assert rows["label"].str.startswith("Not pooled").sum() == (~made).sum()
     assert rows.loc[rows["kind"] == "pooled", "estimate"].notna().all()
+    assert rows.loc[rows["kind"] == "pooled", "label"].str.startswith("Pooled, Bayesian").any()
 
 
 def test_chapter_facts_on_the_real_data_quote_the_between_setting_test(page, rates):
@@ -176,23 +182,23 @@ def test_chapter_facts_on_the_fixture_say_what_cannot_be_shown():
     assert "single setting" in facts["re_all_settings"]
 
 
-def test_the_chapter_says_which_pools_the_review_does_not_make(page, rates):
-    """First-line response is two studies: the chapter still fits the models to teach them, says
-    beside the numbers that the review reports none of them, and shows no missing number."""
+def test_the_chapter_says_which_pools_the_review_reports(page, rates):
+    """First-line response is two studies: the chapter fits every model to teach them, says beside
+    the numbers that the review reports the Bayesian pool only, and shows no missing number."""
     facts = chapter_facts(rates, page.response_pools["ORR"], page.order, page.setting_label)
-    assert "the review reports none of them" in facts["re_models"]
-    assert "not pooled (2 studies: " in facts["re_by_setting"]
-    assert facts["re_min_pooled"] == "3"
+    assert "the review reports the Bayesian pool only" in facts["re_models"]
+    assert "95% CrI" in facts["re_by_setting"] and "Bayesian, 2 studies" in facts["re_by_setting"]
     assert not any("nan" in str(value).split() or "nan%" in str(value) for value in facts.values())
 
 
 def test_each_model_fitted_for_teaching_says_whether_the_review_reports_it(page, rates):
     chosen = members(rates, richest_setting(rates, page.order))
     reported = model_comparison(chosen)["reported_by_the_review"]
-    assert len(chosen) == 2 and set(reported) == {"no: 2 studies (it pools from 3)"}
+    assert len(chosen) == 2 and list(reported) == [
+        "yes, primary model", "no: 2 studies (from 3 only)", "no: 2 studies (from 3 only)", "no: shown for contrast"]
     three = pd.concat([chosen, chosen.iloc[:1].assign(study_id="another")], ignore_index=True)
     assert list(model_comparison(three)["reported_by_the_review"]) == [
-        "yes, primary model", "yes, sensitivity analysis", "no: shown for contrast"]
+        "yes, primary model", "yes, sensitivity analysis", "yes, sensitivity analysis", "no: shown for contrast"]
 
 
 def test_the_between_setting_test_is_the_glmm_with_the_setting_as_a_moderator():

@@ -18,9 +18,8 @@ from ...curated.studies import stack_rows
 from ...results.table import CERTAINTY_STATISTIC, RESULT_COLUMNS, write_results
 from ...statistics.arms import efficacy_population, is_matched, safety_population
 from ...statistics.certainty import CERTAINTY_LEVELS, DOMAIN_LABELS, DOMAINS
-from ...statistics.meta import GLMM
-from ...statistics.pooling import ALL_SETTINGS
-from ...statistics.safety import GRADE3_ENDPOINT
+from ...statistics.pooling import PRIMARY, ALL_SETTINGS
+from ...statistics.safety import GRADE3_ENDPOINT, band_note
 from ..display import Joined, Link, Rich, details, glue_facts, html_block, key_message, table, tables_by
 from .base import Chapter
 from .formatting import interval, pct
@@ -147,7 +146,7 @@ class BiasChapter(Chapter):
 
     @cached_property
     def sensitivity_pools(self) -> pd.DataFrame:
-        """Pooled ORR, DCR and grade >=3 per setting (the primary model, GLMM) in every analysis
+        """Pooled ORR, DCR and grade >=3 per setting (the review's primary pool) in every analysis
         set (:data:`livingreview.analysis.records.ANALYSIS_SETS`): the main analysis, with the
         studies kept for sensitivity analyses added, and with every study (the excluded ones
         too). A pool the rules do not make keeps its row, with every number NaN and the reason in
@@ -155,7 +154,7 @@ class BiasChapter(Chapter):
         frame = stack_rows([self.rate_analysis(endpoint, analysis_set)[1].assign(
             analysis_set=analysis_set, variant=label)
             for analysis_set, label in ANALYSIS_SETS.items() for endpoint in ("ORR", "DCR", "grade3")])
-        return frame[frame["model"] == GLMM].reset_index(drop=True)
+        return frame[frame["role"] == PRIMARY].reset_index(drop=True)
 
     def _study_rates(self, analysis_set: str, endpoint: str, group: str, study_ids: str) -> str:
         """Each study's rate in a pool, as the reader compares them: 'Zhu 2025: 31.0% (9/29)'."""
@@ -163,8 +162,11 @@ class BiasChapter(Chapter):
         chosen = rates[rates["study_id"].isin(str(study_ids).split(", "))]
         if group != ALL_SETTINGS:
             chosen = chosen[chosen["setting_group"] == group]
+        # A grade 3-4 rate among grade >= 3 ones says what it counts.
         return "; ".join(f"{self.names.get(r['study_id'], r['study_id'])}: {pct(r['percent'])}% "
-                         f"({r['events']}/{r['total']})" for r in chosen.to_dict("records"))
+                         f"({r['events']}/{r['total']}"
+                         + (f"; {band_note(r['band_counted'])}" if band_note(r["band_counted"]) else "") + ")"
+                         for r in chosen.to_dict("records"))
 
     def sensitivity_table(self):
         frame = self.sensitivity_pools
@@ -174,9 +176,11 @@ class BiasChapter(Chapter):
             "Studies, each one's %": [self._study_rates(a, e, g, s) for a, e, g, s in
                                       zip(frame["analysis_set"], frame["endpoint"], frame["group"],
                                           frame["studies"])],
-            "Pooled % (95% CI)": [f"{pct(e)} ({interval(lo, hi)})" if math.isfinite(e) else f"not pooled: {note}"
-                                  for e, lo, hi, note in zip(frame["estimate"], frame["ci_low"], frame["ci_high"],
-                                                             frame["note"])],
+            "Pooled % (95% interval)": [f"{pct(e)} ({kind} {interval(lo, hi)})" if math.isfinite(e)
+                                        else f"not pooled: {note}"
+                                        for e, lo, hi, note, kind in zip(frame["estimate"], frame["ci_low"],
+                                                                         frame["ci_high"], frame["note"],
+                                                                         frame["interval"])],
             "I² (%)": frame["i2"].map(lambda v: f"{v:.1f}" if math.isfinite(v) else "—"),
             "Populations": [self._cohort_note(studies, e) for studies, e in zip(frame["studies"], frame["endpoint"])],
         }).sort_values(["Pool", "Analysis"], kind="stable")

@@ -7,9 +7,9 @@ import math
 
 import pandas as pd
 
-from ...statistics.meta import GLMM
 from ..display import degrees_of_freedom, format_p
-from ...statistics.pooling import ALL_SETTINGS
+from ...statistics.pooling import ALL_SETTINGS, primary_pools
+from ...statistics.safety import band_note
 from ...statistics.wording import rate_is_uninformative
 
 PERCENT = "{:.1f}"
@@ -35,17 +35,17 @@ def lower_first(text: str) -> str:
 def pool_sentence(pools: pd.DataFrame, group: str, names: dict[str, str], rates: pd.DataFrame | None = None) -> str:
     """A setting's random-effects pool in words (estimate, CI, prediction interval, studies and
     patients); too imprecise to inform, or not pooled and why. Empty when the setting has no pool."""
-    chosen = pools[(pools["group"] == group) & (pools["model"] == GLMM)]
+    chosen = primary_pools(pools, group)
     if chosen.empty:
         return ""
     p = chosen.iloc[0]
     if not math.isfinite(p["estimate"]):
         return _not_pooled_sentence(pools, group, p, names, rates)
     if rate_is_uninformative(p["ci_low"], p["ci_high"]):
-        return (f"too imprecise to inform (95% CI {interval(p['ci_low'], p['ci_high'])}; {p['k']} studies, "
-                f"{p['patients']} patients)")
-    return (f"{pct(p['estimate'])}% (95% CI {interval(p['ci_low'], p['ci_high'])}; prediction interval "
-            f"{interval(p['pi_low'], p['pi_high'])}; {p['k']} studies, {p['patients']} patients)")
+        return (f"too imprecise to inform (95% {p['interval']} {interval(p['ci_low'], p['ci_high'])}; {p['k']} "
+                f"studies, {p['patients']} patients)")
+    return (f"{pct(p['estimate'])}% (95% {p['interval']} {interval(p['ci_low'], p['ci_high'])}; prediction "
+            f"interval {interval(p['pi_low'], p['pi_high'])}; {p['k']} studies, {p['patients']} patients)")
 
 
 def _not_pooled_sentence(pools: pd.DataFrame, group: str, primary: pd.Series, names: dict[str, str],
@@ -54,7 +54,9 @@ def _not_pooled_sentence(pools: pd.DataFrame, group: str, primary: pd.Series, na
     text = f"not pooled ({primary['note']})"
     if rates is not None:
         members = rates if group == ALL_SETTINGS else rates[rates["setting_group"] == group]
-        text += ": " + " and ".join(f"{names[r['study_id']]} {pct(r['percent'])}% ({r['events']}/{r['total']})"
+        text += ": " + " and ".join(f"{names[r['study_id']]} {pct(r['percent'])}% ({r['events']}/{r['total']}"
+                                    + (f"; {band_note(r['band_counted'])}" if band_note(r.get("band_counted", ""))
+                                       else "") + ")"
                                     for r in members.to_dict("records"))
     return text
 

@@ -13,7 +13,7 @@ from ...curated.integrity import MAIN, left_out_of_main
 from ...results.table import RESULT_COLUMNS, write_results
 from ...statistics.arms import response_denominator
 from ...statistics.pooling import (ALL_SETTINGS, LEAVE_ONE_OUT_MIN_STUDIES,
-                                   leave_one_out_table, subgroup_difference)
+                                   leave_one_out_table, short_model_label, subgroup_difference)
 from ..display import data_link, glue_facts, table, tables_by
 from .formatting import between_settings_text, interval, pct, pool_sentence
 from .pooled import PooledRatesChapter
@@ -74,12 +74,14 @@ class ResponseChapter(PooledRatesChapter):
                                 xlabel=f"Patients with {name.lower()} (%)")
 
     def leave_one_out_view(self, endpoint: str):
-        frame = leave_one_out_table(self.response_rates[endpoint], endpoint, self.order)
+        frame = leave_one_out_table(self.response_rates[endpoint], endpoint, self.order, self.pooling_rules)
         shown = pd.DataFrame({
             "Pool": [self.setting_label(g) for g in frame["group"]],
             "Left out": [self.names.get(s, s) for s in frame["left_out"]],
+            "Model": [short_model_label(m) for m in frame["model"]],
             "Pooled (%)": frame["estimate"].map(pct),
-            "95% CI": [interval(lo, hi) for lo, hi in zip(frame["ci_low"], frame["ci_high"])],
+            "95% interval": [f"{kind} {interval(lo, hi)}" for lo, hi, kind in
+                             zip(frame["ci_low"], frame["ci_high"], frame["interval"])],
             "I² (%)": frame["i2"].map(lambda v: f"{v:.1f}"),
         })
         return table(shown, empty=f"No pool has {LEAVE_ONE_OUT_MIN_STUDIES} or more studies, so "
@@ -89,7 +91,7 @@ class ResponseChapter(PooledRatesChapter):
         rows = []
         for endpoint, pools in self.response_pools.items():
             rows += pooled_result_rows("synthesis/response", pools, f"{self.intervention_arms_label}, efficacy population")
-            loo = leave_one_out_table(self.response_rates[endpoint], endpoint, self.order)
+            loo = leave_one_out_table(self.response_rates[endpoint], endpoint, self.order, self.pooling_rules)
             for p in loo.to_dict("records"):
                 rows.append(result_row("synthesis/response", p["group"], f"without {p['left_out']}", endpoint,
                                        "pooled_percent", p["estimate"], p["ci_low"], p["ci_high"],

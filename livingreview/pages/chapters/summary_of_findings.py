@@ -12,7 +12,6 @@ from IPython.display import HTML
 
 from ...results.table import RESULT_COLUMNS, write_results
 from ...analysis.records import ARM_OUTCOMES, LABELS
-from ...statistics.pooling import MIN_RANDOM_EFFECTS_STUDIES
 from ..display import glue_facts, key_message
 from ..findings import _anchor, certainty_legend_html, summary_of_findings_html
 from .base import Chapter
@@ -29,7 +28,7 @@ class SummaryOfFindingsChapter(Chapter):
     def sof_facts(self) -> dict[str, object]:
         labels = [LABELS[o].lower() for o in ARM_OUTCOMES]
         return {"sof_outcomes": ", ".join(labels[:-1]) + " and " + labels[-1],
-                "sof_n_main": len(self.main_studies), "sof_min_pooled": str(MIN_RANDOM_EFFECTS_STUDIES)}
+                "sof_n_main": len(self.main_studies), "sof_bayes_max": str(self.pooling_rules.bayesian_max_studies)}
 
     def glue_sof_facts(self) -> None:
         glue_facts(self.intervention_facts() | self.sof_facts())

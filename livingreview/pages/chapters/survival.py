@@ -15,8 +15,9 @@ from ...analysis.records import analysis_id
 from ...curated.integrity import MAIN
 from ...results.table import RESULT_COLUMNS, write_results
 from ...statistics.arms import arm_label, efficacy_population, intervention_arms
-from ...statistics.landmarks import SOURCE_SHORT, landmark_table, pool_landmarks
-from ...statistics.pooling import ALL_SETTINGS, setting_groups
+from ...statistics.landmarks import (PRINTED_RATE, PRINTED_WITH_CI, RECONSTRUCTED, SOURCE_SHORT, landmark_table,
+                                     pool_landmarks)
+from ...statistics.pooling import ALL_SETTINGS, setting_groups, short_model_label
 from ...statistics.reconstruct import survival_inputs
 from ..display import glue_facts, row_links, tables_by
 from .base import Chapter
@@ -24,6 +25,29 @@ from .formatting import lower_first, pct
 from .result_rows import result_row
 
 LANDMARK_MONTHS = 12.0
+
+
+def landmark_method(source: str, method: str) -> str:
+    """How a landmark rate in a pool was obtained, by its true source: a rate the paper prints
+    is labelled as printed (with where its SE comes from), and only a rate read off the
+    reconstructed data is labelled as a Kaplan-Meier estimate of them. ``source`` is the
+    landmark table's, ``method`` the reconstruction's (empty for an arm not reconstructed)."""
+    if source == PRINTED_WITH_CI:
+        return "as printed (rate and CI; SE from the printed CI)"
+    if source == PRINTED_RATE:
+        return f"as printed (rate); SE from the Kaplan-Meier estimate of data {method}"
+    if source == RECONSTRUCTED:
+        return f"Kaplan-Meier, {method}"
+    raise ValueError(f"unknown landmark source: {source!r}")
+
+
+def pooled_landmark_method(model: str) -> str:
+    """The pool's model and what it pools: each study's rate as printed where the paper prints
+    it, else read off the reconstructed data (each study's own row says which). The text
+    names no study, so that adding one moves the pool rather than replacing it (What changed
+    tells statistics apart by their method)."""
+    return (f"{model} on logit {LANDMARK_MONTHS:g}-month rates (printed where printed, else Kaplan-Meier of "
+            "reconstructed data)")
 
 
 class SurvivalChapter(Chapter):
@@ -102,7 +126,7 @@ class SurvivalChapter(Chapter):
         for group, members in setting_groups(frame, self.order):
             if group == ALL_SETTINGS:
                 continue
-            pooled = pool_landmarks(members)
+            pooled = pool_landmarks(members, self.pooling_rules, self.names)
             if pooled is not None:
                 found.append((group, pooled, members))
         return found
@@ -121,11 +145,12 @@ class SurvivalChapter(Chapter):
                          "Data rows": row_links(r["study_id"], "outcomes.csv", r["data_rows"])})
         for group, pooled, members in self.landmark_pools(endpoint):
             shown = pooled.transformed(special.expit)
-            if not pooled.estimable:  # two studies: side by side, no summary number
+            if not pooled.estimable:  # side by side, no summary number, and why
                 label, value, detail = "Not pooled", f"not pooled: {pooled.note}", ""
             else:
-                label, value, detail = ("Pooled (REML, Hartung-Knapp)",
-                                        f"{100 * shown['estimate']:.1f} (95% CI {100 * shown['ci_low']:.1f}–"
+                label, value, detail = (f"Pooled ({short_model_label(pooled.model)})",
+                                        f"{100 * shown['estimate']:.1f} (95% {pooled.interval} "
+                                        f"{100 * shown['ci_low']:.1f}–"
                                         f"{100 * shown['ci_high']:.1f}; PI {100 * shown['pi_low']:.1f}–"
                                         f"{100 * shown['pi_high']:.1f})",
                                         f"I² {pooled.i2:.1f}%, tau² {pooled.tau2:.3f}")
@@ -148,7 +173,7 @@ class SurvivalChapter(Chapter):
                         for r in members.to_dict("records"))
                 else:
                     shown = pooled.transformed(special.expit)
-                    estimate = (f"{100 * shown['estimate']:.1f}% (95% CI {100 * shown['ci_low']:.1f}–"
+                    estimate = (f"{100 * shown['estimate']:.1f}% (95% {pooled.interval} {100 * shown['ci_low']:.1f}–"
                                 f"{100 * shown['ci_high']:.1f}; {pooled.k} studies)")
                 parts.append(f"{lower_first(self.setting_label(group))}: {estimate}")
             facts[f"{endpoint.lower()}_landmark_pooled"] = "; ".join(parts) or "not estimable in any setting"
@@ -163,11 +188,12 @@ class SurvivalChapter(Chapter):
             for r in frame.to_dict("records"):
                 rows.append(result_row("synthesis/survival", r["arm"], r["population"], endpoint,
                                        f"landmark_percent_{LANDMARK_MONTHS:g}_months ({r['study_id']})",
-                                       r["percent"], method=f"Kaplan-Meier, {r['method']}", printed=r["printed"],
+                                       r["percent"], method=landmark_method(r["source"], r["method"]),
+                                       printed=r["printed"],
                                        data_file=f"studies/{r['study_id']}/outcomes.csv", data_row=r["data_rows"]))
             for group, pooled, members in self.landmark_pools(endpoint):
                 shown = pooled.transformed(special.expit)
-                base = {"method": f"{pooled.model} on logit reconstructed KM; studies: {', '.join(pooled.labels)}"
+                base = {"method": f"{pooled_landmark_method(pooled.model)}; studies: {', '.join(pooled.labels)}"
                                   + (f"; not pooled: {pooled.note}" if pooled.note else ""),
                         "analysis_id": analysis_id(f"{endpoint} {LANDMARK_MONTHS:g}-month rate", group, MAIN)}
                 rows.append(result_row("synthesis/survival", group, self.intervention_arms_label, endpoint,
