@@ -395,7 +395,9 @@ def plot_rate_forest(rows: pd.DataFrame, ax=None, xlabel: str = "Patients (%)", 
             _right_column(column, y, "not pooled")
             continue
         est, lo, hi = row["estimate"], row["ci_low"], row["ci_high"]
-        text = f"{est:.1f} ({lo:.1f}–{hi:.1f})"
+        # A Bayesian pool's interval is a credible one; the column header names the studies' CIs.
+        kind_of_interval = "CrI " if row.get("interval") == "CrI" else ""
+        text = f"{est:.1f} ({kind_of_interval}{lo:.1f}–{hi:.1f})"
         if row["kind"] == "pooled":
             ax.fill([lo, est, hi, est], [y, y + 0.32, y, y - 0.32], color="#08519c")
             if pd.notna(row.get("pi_low")):

@@ -20,8 +20,8 @@ from ..curated.review import intervention_in, load_review, overview
 from ..curated.risk_of_bias import load_tools
 from ..search.schedule import search_schedule
 from ..statistics.odds_ratios import SMALL_CELL
-from ..statistics import bayes
 from ..statistics.pooling import LEAVE_ONE_OUT_MIN_STUDIES, PoolingRules
+from .chapters.formatting import pooling_rule_facts
 
 
 @dataclass
@@ -139,20 +139,8 @@ class ReviewPage:
         }
 
     def pooling_rule_facts(self) -> dict[str, str]:
-        """The pooling rules of review.yaml as the methods page states them, and what the prior on
-        tau means: its median and 95th percentile."""
-        from scipy import stats
-
-        rules = PoolingRules.from_review(self.review)
-        scale = rules.tau_prior_scale
-        return {"pool_bayes_max": str(rules.bayesian_max_studies),
-                "pool_freq_min": str(rules.frequentist_min_studies),
-                "pool_glmm_primary_min": str(rules.bayesian_max_studies + 1),
-                "tau_prior_scale": f"{scale:g}",
-                "tau_prior_median": f"{stats.halfnorm.ppf(0.5, scale=scale):.2f}",
-                "tau_prior_95": f"{stats.halfnorm.ppf(0.95, scale=scale):.2f}",
-                "tau_prior_sensitivity": " and ".join(f"{s:g}" for s in rules.tau_prior_sensitivity),
-                "mean_prior_sd": f"{bayes.MEAN_PRIOR_SD:g}"}
+        """The pooling rules of review.yaml as the methods page states them."""
+        return pooling_rule_facts(PoolingRules.from_review(self.review))
 
     def glue_facts(self) -> None:
         """Glue every fact for ``{glue:text}``."""

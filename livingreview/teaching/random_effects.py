@@ -194,7 +194,7 @@ def interval_rows(rates: pd.DataFrame, pools: pd.DataFrame, order: list[str], se
                 rows.append({"label": f"Not pooled ({p['k']} studies)", "kind": "heading"})
                 continue
             rows.append({"label": f"Pooled, {short_model_label(p['model'])} ({p['k']} studies)", "kind": "pooled",
-                         **{k: p[k] for k in ("estimate", "ci_low", "ci_high", "pi_low", "pi_high")}})
+                         **{k: p[k] for k in ("estimate", "ci_low", "ci_high", "pi_low", "pi_high", "interval")}})
     return pd.DataFrame(rows)
 
 

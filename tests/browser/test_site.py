@@ -237,7 +237,7 @@ def test_front_page_shows_findings_certainty_dates_and_left_out_studies_above_th
     assert top("table.lr-kf tr.lr-kf-row") < DESKTOP["height"]
     # The first finding is a result with its certainty and a sentence: an estimate with its CI,
     # or, for two studies, both studies' rates side by side (not pooled) and their range.
-    assert re.search(r"\d+\.\d% \((95% CI \d|[A-Z][a-z]+ \d{4}, \d+/\d+\))", first_row.inner_text())
+    assert re.search(r"\d+\.\d% \((95% CrI \d|95% CI \d|[A-Z][a-z]+ \d{4}, \d+/\d+\))", first_row.inner_text())
     assert re.search(r"(High|Moderate|Low|Very low) [⊕◯]{4}", first_row.inner_text())
     sentence = page.locator("table.lr-kf tr.lr-kf-sentence").first.inner_text()
     assert ((sentence.startswith("About ") and "in 100 patients" in sentence)

@@ -235,3 +235,24 @@ def test_no_pool_the_review_shows_assumes_one_true_rate(bias):
             _, pools = bias.rate_analysis(endpoint, analysis_set)
             assert not pools["model"].isin([COMMON_IV, COMMON_LOGISTIC]).any()
             assert pools["model"].map(lambda m: m.startswith("Bayesian") or m in (GLMM, IV_REML_HK)).all()
+
+
+def test_the_pooling_rules_are_read_from_review_yaml_and_stated_as_the_code_applies_them():
+    import pandas as pd
+
+    from livingreview.curated.review import load_review
+    from livingreview.pages.chapters.formatting import pooling_rule_facts
+
+    rules = pooling.PoolingRules.from_review(load_review())
+    assert rules == pooling.PoolingRules(4, 3, 1.0, (0.5, 2.0))
+    facts = pooling_rule_facts(rules)
+    # Half-normal(1): median 0.67, 95th percentile 1.96, as the methods page says.
+    assert (facts["tau_prior_median"], facts["tau_prior_95"], facts["pool_glmm_primary_min"]) == ("0.67", "1.96", "5")
+    assert facts["tau_prior_sensitivity"] == "0.5 and 2"
+    # A review that states no rule gets the defaults; one that changes a rule gets its own.
+    assert pooling.PoolingRules.from_review({}) == pooling.DEFAULT_RULES
+    narrower = pooling.PoolingRules.from_review({"pooling": {"bayesian_max_studies": 2, "tau_prior_scale": 0.5}})
+    rates = pd.DataFrame({"study_id": list("abc"), "events": [10, 12, 15], "total": [30, 31, 40]})
+    assert pooling.pool_rates(rates, "ORR", narrower)[0][2].model == GLMM  # three studies, past the Bayesian range
+    two = pooling.pool_rates(rates.iloc[:2], "ORR", narrower)[0][2]
+    assert two.model == bayes.model_label(bayes.BINOMIAL_NORMAL, 0.5)

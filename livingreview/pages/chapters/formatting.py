@@ -6,9 +6,11 @@ from __future__ import annotations
 import math
 
 import pandas as pd
+from scipy import stats
 
 from ..display import degrees_of_freedom, format_p
-from ...statistics.pooling import ALL_SETTINGS, primary_pools
+from ...statistics import bayes
+from ...statistics.pooling import ALL_SETTINGS, PoolingRules, primary_pools
 from ...statistics.safety import band_note
 from ...statistics.wording import rate_is_uninformative
 
@@ -68,3 +70,17 @@ def between_settings_text(test: dict | None) -> str:
         return NOT_TESTABLE_BETWEEN_SETTINGS
     return (f"Q = {test['q']:.1f} on {degrees_of_freedom(test['df'])}, {format_p(test['p'])} "
             "(binomial-normal model with the setting as a moderator)")
+
+
+def pooling_rule_facts(rules: PoolingRules) -> dict[str, str]:
+    """The review's pooling rules (review.yaml ``pooling``) as prose glues them, and what the
+    prior on tau means: its median and 95th percentile."""
+    scale = rules.tau_prior_scale
+    return {"pool_bayes_max": str(rules.bayesian_max_studies),
+            "pool_freq_min": str(rules.frequentist_min_studies),
+            "pool_glmm_primary_min": str(rules.bayesian_max_studies + 1),
+            "tau_prior_scale": f"{scale:g}",
+            "tau_prior_median": f"{stats.halfnorm.ppf(0.5, scale=scale):.2f}",
+            "tau_prior_95": f"{stats.halfnorm.ppf(0.95, scale=scale):.2f}",
+            "tau_prior_sensitivity": " and ".join(f"{s:g}" for s in rules.tau_prior_sensitivity),
+            "mean_prior_sd": f"{bayes.MEAN_PRIOR_SD:g}"}

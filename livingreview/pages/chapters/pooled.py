@@ -92,7 +92,7 @@ class PooledRatesChapter(Chapter):
                 label = (f"Pooled ({short_model_label(p['model'])}"
                          + (f", {definition_label(p['definition'])})" if p["definition"] else ")"))
                 rows.append({"label": label, "kind": "pooled", **{k: p[k] for k in
-                             ("estimate", "ci_low", "ci_high", "pi_low", "pi_high")}})
+                             ("estimate", "ci_low", "ci_high", "pi_low", "pi_high", "interval")}})
             if pooled.empty and len(members) > 1:
                 rows.append({"label": f"{len(members)} studies: not pooled", "kind": "note"})
         return pd.DataFrame(rows)

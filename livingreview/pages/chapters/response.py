@@ -15,7 +15,7 @@ from ...statistics.arms import response_denominator
 from ...statistics.pooling import (ALL_SETTINGS, LEAVE_ONE_OUT_MIN_STUDIES,
                                    leave_one_out_table, short_model_label, subgroup_difference)
 from ..display import data_link, glue_facts, table, tables_by
-from .formatting import between_settings_text, interval, pct, pool_sentence
+from .formatting import between_settings_text, interval, pct, pool_sentence, pooling_rule_facts
 from .pooled import PooledRatesChapter
 from .result_rows import pooled_result_rows, result_row
 
@@ -29,6 +29,7 @@ class ResponseChapter(PooledRatesChapter):
     def response_facts(self) -> dict[str, object]:
         left_out = left_out_of_main(self.studies)
         facts: dict[str, object] = {
+            **pooling_rule_facts(self.pooling_rules),
             "resp_n_studies": len(self.main_studies),
             "loo_min_studies": LEAVE_ONE_OUT_MIN_STUDIES,
             "resp_left_out": ("; ".join(f"{self.names[s.study_id]} ({s.badge})" for s in left_out)
