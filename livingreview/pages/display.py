@@ -187,10 +187,13 @@ def cell_html(value) -> str:
 def table_html(frame: pd.DataFrame, caption: str = "", classes: str = "", names: dict[str, str] | None = None) -> str:
     """An HTML table of ``frame`` (no index), every cell escaped; column names and codes in text
     cells are shown as words (:func:`humanise`, with ``names`` for the studies' ids)."""
-    head = "".join(f"<th>{html.escape(humanise(str(c), names=names))}</th>" for c in frame.columns)
+    headers = [html.escape(humanise(str(c), names=names)) for c in frame.columns]
+    head = "".join(f'<th scope="col">{h}</th>' for h in headers)
+    # Each cell carries its column's name: on a phone the stylesheet shows every row as a card,
+    # each value under that name, instead of a table that scrolls sideways.
     body = "".join(
-        "<tr>" + "".join(f"<td>{cell_html(humanise(v, names=names) if isinstance(v, str) else v)}</td>"
-                         for v in row) + "</tr>"
+        "<tr>" + "".join(f'<td data-label="{h}">{cell_html(humanise(v, names=names) if isinstance(v, str) else v)}'
+                         "</td>" for h, v in zip(headers, row)) + "</tr>"
         for row in frame.itertuples(index=False, name=None)
     )
     cap = f"<caption>{html.escape(humanise(caption, names=names))}</caption>" if caption else ""

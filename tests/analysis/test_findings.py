@@ -4,7 +4,6 @@ tables, and the marking of every study that is not in the main analyses."""
 
 from __future__ import annotations
 
-
 import re
 import shutil
 

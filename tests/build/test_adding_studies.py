@@ -39,7 +39,7 @@ def _check_the_scaffolded_study(site, report) -> None:
 
     changed = article(site / "what_changed.html")
     assert "Studies: 2 added, 0 removed." in changed
-    assert re.search(r'<a href="studies/poe2026.html">Poe 2026</a></td>\s*<td>added</td>', changed)
+    assert re.search(r'<a href="studies/poe2026.html">Poe 2026</a></td>\s*<td[^>]*>added</td>', changed)
     # The first-line pooled ORR now pools the new study, so it moved.
     assert ("first-line treatment of advanced or metastatic ESCC · examplinib arms, efficacy population · ORR · "
             "pooled percent") in changed
