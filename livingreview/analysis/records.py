@@ -16,6 +16,7 @@ import re
 from dataclasses import dataclass, field
 
 from ..statistics import wording
+from ..statistics.bayes import CREDIBLE
 from ..statistics.risk_measures import risk_difference_text, risk_ratio_text
 from ..statistics.safety import GRADE3_ENDPOINT
 from ..statistics.certainty import Judgement, certainty_text
@@ -219,7 +220,7 @@ class Finding:
     @property
     def bayesian(self) -> bool:
         """Whether the estimate is a Bayesian pool's (its interval a credible interval)."""
-        return self.interval == "CrI"
+        return self.interval == CREDIBLE
 
     @property
     def kind(self) -> str:

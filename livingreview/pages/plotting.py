@@ -13,6 +13,7 @@ import pandas as pd
 import seaborn as sns
 from matplotlib.ticker import FixedLocator, FuncFormatter, NullFormatter
 
+from ..statistics.bayes import CREDIBLE
 from ..statistics.safety import ANY_GRADE, GRADE_3_PLUS, top_terms
 
 BAND_COLOURS = {ANY_GRADE: "#9ecae1", GRADE_3_PLUS: "#08519c"}
@@ -396,7 +397,7 @@ def plot_rate_forest(rows: pd.DataFrame, ax=None, xlabel: str = "Patients (%)", 
             continue
         est, lo, hi = row["estimate"], row["ci_low"], row["ci_high"]
         # A Bayesian pool's interval is a credible one; the column header names the studies' CIs.
-        kind_of_interval = "CrI " if row.get("interval") == "CrI" else ""
+        kind_of_interval = f"{CREDIBLE} " if row.get("interval") == CREDIBLE else ""
         text = f"{est:.1f} ({kind_of_interval}{lo:.1f}–{hi:.1f})"
         if row["kind"] == "pooled":
             ax.fill([lo, est, hi, est], [y, y + 0.32, y, y - 0.32], color="#08519c")

@@ -27,7 +27,7 @@ prediction interval, I^2 and H^2 are computed as metafor does.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 import numpy as np
 from scipy import optimize, special, stats
@@ -486,19 +486,3 @@ def _newton(negative, point: np.ndarray, step_size: float = 1e-5) -> np.ndarray:
         if np.max(np.abs(step)) < 1e-10:
             break
     return point
-
-
-# ---------------------------------------------------------------------------- sensitivity
-
-def leave_one_out(pool, labels: list[str], *columns) -> list[tuple[str, PooledEstimate]]:
-    """``pool`` refitted without each study in turn: [(left-out label, estimate), ...].
-
-    ``columns`` are the per-study arrays ``pool`` takes (e.g. events and totals); only
-    meaningful with three or more studies.
-    """
-    out = []
-    for index, label in enumerate(labels):
-        kept = [np.delete(np.asarray(column, dtype=float), index) for column in columns]
-        rest = tuple(name for i, name in enumerate(labels) if i != index)
-        out.append((label, replace(pool(*kept), labels=rest)))
-    return out

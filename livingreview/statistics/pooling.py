@@ -32,8 +32,6 @@ MIN_RANDOM_EFFECTS_STUDIES = 3
 # Leave-one-out refits a pool without each study in turn: from this many studies every refit is
 # itself a pool of two or more studies.
 LEAVE_ONE_OUT_MIN_STUDIES = MIN_POOLED_STUDIES + 1
-TOO_FEW_FOR_RANDOM_EFFECTS = ("two studies cannot show how much the true values differ between studies, so no "
-                              "random-effects pool or prediction interval is given")
 POOLED_COLUMNS = ["group", "endpoint", "model", "role", "qualifier", "interval", "k", "patients", "studies", "estimate",
                   "ci_low", "ci_high", "pi_low", "pi_high", "tau2", "i2", "note", "definition"]
 

@@ -9,6 +9,7 @@ import math
 import pandas as pd
 
 from ...statistics.arms import pooled_intervention_arms, regimen_label, response_denominator
+from ...statistics.bayes import CREDIBLE
 from ...statistics.pooling import (ALL_SETTINGS, PRIMARY, PRIOR_SENSITIVITY, SENSITIVITY_MODEL, definition_label,
                                   inverse_variance_weights, primary_pools, setting_groups, short_model_label)
 from ...statistics.wording import rate_is_uninformative
@@ -82,7 +83,7 @@ class PooledRatesChapter(Chapter):
             in_group = primary_pools(pools, group)
             pooled = in_group[in_group["estimate"].astype(float).notna()]
             # A weight is a study's share of an inverse-variance pool; a Bayesian pool has none to show.
-            weighted = not pooled.empty and not pooled["interval"].eq("CrI").any()
+            weighted = not pooled.empty and not pooled["interval"].eq(CREDIBLE).any()
             weights = inverse_variance_weights(members) if weighted else [None] * len(members)
             for r, weight in zip(members.to_dict("records"), weights):
                 rows.append({"label": f"{self.names[r['study_id']]} ({r['events']}/{r['total']})", "kind": "study",
@@ -104,7 +105,7 @@ class PooledRatesChapter(Chapter):
 
         rows = self.forest_rows(rates, pools)
         pooled = not rows.empty and (rows["kind"] == "pooled").any()
-        bayesian = pooled and primary_pools(pools)["interval"].eq("CrI").any()
+        bayesian = pooled and primary_pools(pools)["interval"].eq(CREDIBLE).any()
         method = (f"exact 95% CIs; pooled within a setting where the rules allow (diamond: 95% "
                   f"{'credible' if bayesian else 'confidence'} interval; dashed: 95% prediction interval)"
                   if pooled else "exact 95% CIs; no setting is pooled")
