@@ -25,10 +25,12 @@ class Link:
     text: str
     href: str
     title: str = ""
+    css_class: str = ""
 
     def to_html(self) -> str:
         title = f' title="{html.escape(self.title)}"' if self.title else ""
-        return f'<a href="{html.escape(self.href)}"{title}>{html.escape(self.text)}</a>'
+        css = f' class="{self.css_class}"' if self.css_class else ""
+        return f'<a href="{html.escape(self.href)}"{css}{title}>{html.escape(self.text)}</a>'
 
 
 @dataclass(frozen=True)
@@ -314,7 +316,9 @@ def row_links(study_id: str, file_name: str, rows, site_root: str = "..") -> Lin
     numbers = [int(r) for r in re.split(r"[;,\s]+", str(rows)) if r.strip().isdigit()]
     if not numbers:
         return str(rows)
-    links = tuple(Link(str(n), data_view_href(study_id, file_name, n, site_root)) for n in numbers)
+    # A row number is a short link: the class gives it a tap target of a finger's size.
+    links = tuple(Link(str(n), data_view_href(study_id, file_name, n, site_root), css_class="lr-row-link")
+                  for n in numbers)
     return LinkList(links, f"{table_label(file_name)} row{'s' if len(numbers) > 1 else ''} ")
 
 

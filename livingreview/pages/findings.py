@@ -10,7 +10,7 @@ from __future__ import annotations
 import html
 import re
 
-from ..statistics.certainty import SYMBOLS
+from ..statistics.certainty import CERTAINTY_LEVELS, SYMBOLS
 from .display import data_view_href, status_badge_html
 from ..analysis.records import LABELS, MEASURE_LABELS, Finding, SettingFindings
 from ..curated.integrity import StudyStatus
@@ -78,19 +78,26 @@ def _study_page(study_id: str, page_root: str) -> str:
 
 
 def left_out_html(statuses: list[StudyStatus], names: dict[str, str], page_root: str = ".",
-                  empty: str = "") -> str:
-    """One line per study the main analyses leave out: its name, its set and the reason."""
+                  empty: str = "", reasons: bool = True) -> str:
+    """One line per study the main analyses leave out: its name, its set and (unless
+    ``reasons`` is false: the front page keeps to one line) the reason."""
     if not statuses:
         return f'<p class="lr-note">{_e(empty)}</p>' if empty else ""
+    screen = f"{page_root}/synthesis/bias_integrity_certainty.html#integrity-screen"
+    if not reasons:
+        studies = ", ".join(f'<a href="{_e(_study_page(s.study_id, page_root))}">{_e(names[s.study_id])}</a> '
+                            f"{status_badge_html(s)}" for s in statuses)
+        return (f'<p class="lr-left-out">{studies}. Why: each study\'s page and the '
+                f'<a href="{_e(screen)}">integrity screen</a>.</p>')
     items = "".join(
         f'<li><a href="{_e(_study_page(s.study_id, page_root))}">{_e(names[s.study_id])}</a> '
         f"{status_badge_html(s)}: {_e(s.reason)}</li>" for s in statuses)
-    screen = f"{page_root}/synthesis/bias_integrity_certainty.html#integrity-screen"
     return (f'<ul class="lr-left-out">{items}</ul><p class="lr-left-out-more">Why: each study\'s page and the '
             f'<a href="{_e(screen)}">integrity screen</a>.</p>')
 
 
-def left_out_box_html(studies, names: dict[str, str], page_root: str, title: str, empty: str) -> str:
+def left_out_box_html(studies, names: dict[str, str], page_root: str, title: str, empty: str,
+                      reasons: bool = True) -> str:
     """A box listing the studies the main analyses leave out (:func:`left_out_html`), or a note
     that there are none."""
     from ..curated.integrity import left_out_of_main
@@ -98,8 +105,28 @@ def left_out_box_html(studies, names: dict[str, str], page_root: str, title: str
     statuses = left_out_of_main(studies)
     if not statuses:
         return f'<p class="lr-note">{_e(empty)}</p>'
+    if not reasons:
+        return (f'<div class="lr-left-out-box lr-left-out-line"><strong>{_e(title)}:</strong> '
+                + left_out_html(statuses, names, page_root, reasons=False) + "</div>")
     return (f'<div class="lr-left-out-box"><p><strong>{_e(title)}</strong></p>'
             + left_out_html(statuses, names, page_root) + "</div>")
+
+
+def bottom_line_html(settings: list[SettingFindings], page_root: str = ".") -> str:
+    """The review in one sentence, from the analysis model: the first result of the first
+    setting with one (linked to how it was computed), and the certainty of every graded
+    result, lowest to highest."""
+    first = next(((setting, f) for setting in settings for f in setting.arm_findings if f.reported), None)
+    if first is None:
+        return '<p class="lr-bottom-line"><strong>Bottom line:</strong> no study is in the main analyses yet.</p>'
+    setting, finding = first
+    levels = sorted({f.level for s in settings for f in s.findings if f.level is not None},
+                    key=CERTAINTY_LEVELS.index)
+    certainty = (f"all of {levels[0]} certainty" if len(levels) == 1 else
+                 f"of {levels[0]} to {levels[-1]} certainty" if levels else "not graded")
+    return (f'<p class="lr-bottom-line"><strong>Bottom line:</strong> in {_e(setting.setting[:1].lower() + setting.setting[1:])}, '
+            f"{_e(LABELS[finding.endpoint].lower())} with {_e(setting.intervention)}-containing regimens "
+            f"{result_html(finding, page_root)} ({_e(finding.evidence)}); the review's results are {certainty}.</p>")
 
 
 def key_findings_html(settings: list[SettingFindings], names: dict[str, str], page_root: str = ".") -> str:
@@ -147,21 +174,27 @@ def _anchor(text: str) -> str:
 
 
 class Footnotes:
-    """Lettered footnotes of one table: the same text gets the same letter."""
+    """Lettered footnotes of one table: the same text gets the same letter, and each letter
+    links to its note (``prefix`` keeps the notes of the page's tables apart)."""
 
-    def __init__(self):
+    def __init__(self, prefix: str):
+        self.prefix = re.sub(r"[^a-z0-9]+", "-", prefix.lower()).strip("-")
         self.texts: list[str] = []
+
+    def _id(self, letter: str) -> str:
+        return f"note-{self.prefix}-{letter}"
 
     def mark(self, text: str) -> str:
         if text not in self.texts:
             self.texts.append(text)
         letter = chr(ord("a") + self.texts.index(text))
-        return f'<sup class="lr-footnote-mark">{letter}</sup>'
+        return (f'<sup class="lr-footnote-mark"><a class="lr-footnote-link" href="#{self._id(letter)}" '
+                f'aria-label="note {letter}">{letter}</a></sup>')
 
     def html(self) -> str:
         if not self.texts:
             return ""
-        items = "".join(f"<li>{_e(t)}</li>" for t in self.texts)
+        items = "".join(f'<li id="{self._id(chr(ord("a") + i))}">{_e(t)}</li>' for i, t in enumerate(self.texts))
         return f'<ol class="lr-footnotes" type="a">{items}</ol>'
 
 
@@ -228,7 +261,7 @@ def summary_of_findings_html(setting: SettingFindings, names: dict[str, str], pa
     parts = []
     population = _e(setting.setting)
     if setting.comparison_findings:
-        notes = Footnotes()
+        notes = Footnotes(f"{setting.setting} comparison")
         rows = []
         for f in setting.comparison_findings:
             absolute = f.absolute
@@ -238,10 +271,12 @@ def summary_of_findings_html(setting: SettingFindings, names: dict[str, str], pa
                 risk_control = _linked(absolute.control_text, analysis) if absolute else "not estimable"
                 risk_treated = (f"{_linked(absolute.treated_range_text, analysis)}<br><span class=\"lr-muted\">"
                                 f"{_e(absolute.difference_text)}</span>" if absolute else "not estimable")
-                rows.append(f'<tr class="lr-sof-row">{_outcome_cell(f, detail)}<td>{risk_control}</td>'
-                            f"<td>{risk_treated}</td><td>{result_html(f, page_root)}</td>"
-                            f"<td>{_participants(f, page_root)}</td>"
-                            f"<td>{_certainty_cell(f, notes)}</td></tr>{_comment_row(f, 6)}")
+                rows.append(f'<tr class="lr-sof-row">{_outcome_cell(f, detail)}<td data-label="Risk with the comparator">'
+                            f'{risk_control}</td><td data-label="Risk with {_e(setting.intervention)}">{risk_treated}</td>'
+                            f'<td data-label="Relative effect (95% CI)">{result_html(f, page_root)}</td>'
+                            f'<td data-label="Participants (studies)">{_participants(f, page_root)}</td>'
+                            f'<td data-label="Certainty (GRADE)">{_certainty_cell(f, notes)}</td></tr>'
+                            f"{_comment_row(f, 6)}")
             else:
                 rows.append(f'<tr class="lr-sof-row">{_outcome_cell(f, f.measure)}<td colspan="5" class="lr-muted">'
                             "not reported by the comparative studies</td></tr>")
@@ -261,13 +296,15 @@ def summary_of_findings_html(setting: SettingFindings, names: dict[str, str], pa
             f'</tr></thead><tbody>{"".join(rows)}</tbody></table></div>'
             f"{notes.html()}</div>")
     if setting.arm_findings:
-        notes = Footnotes()
+        notes = Footnotes(f"{setting.setting} outcomes")
         rows = []
         for f in setting.arm_findings:
             if f.reported:
                 rows.append(f'<tr class="lr-sof-row">{_outcome_cell(f, _measure(f))}'
-                            f"<td>{result_html(f, page_root)}</td>"
-                            f"<td>{_participants(f, page_root)}</td><td>{_certainty_cell(f, notes)}</td></tr>"
+                            f'<td data-label="With {_e(setting.intervention)} (95% interval)">'
+                            f"{result_html(f, page_root)}</td>"
+                            f'<td data-label="Participants (studies)">{_participants(f, page_root)}</td>'
+                            f'<td data-label="Certainty (GRADE)">{_certainty_cell(f, notes)}</td></tr>'
                             f"{_comment_row(f, 4)}")
             else:
                 sensitivity = (": " + _linked(f.sensitivity, f"{page_root}/{SENSITIVITY_ANALYSES}")

@@ -87,8 +87,18 @@ class ReviewPage:
 
         from .findings import left_out_box_html
 
+        # One line on the front page, so that the first finding is on a phone's first screen;
+        # each study's page and the integrity screen give the reasons.
         return HTML(left_out_box_html(self.studies, self.names, ".", "Not in the main analyses",
-                                      "Every included study is in the main analyses."))
+                                      "Every included study is in the main analyses.", reasons=False))
+
+    def bottom_line(self):
+        """The review in one sentence: its first result and the certainty of its results."""
+        from IPython.display import HTML
+
+        from .findings import bottom_line_html
+
+        return HTML(bottom_line_html(self.summary_of_findings.findings.settings, "."))
 
     def key_findings(self):
         """Per setting and main outcome: estimate, evidence, certainty and a plain sentence."""
@@ -105,7 +115,9 @@ class ReviewPage:
 
         from .findings import certainty_legend_html
 
-        return HTML(certainty_legend_html())
+        # The key findings open with their first row; how to read them follows them.
+        return HTML(certainty_legend_html() + "<p>Each setting's heading opens its summary of findings, and each "
+                    "result the analysis that computed it.</p>")
 
     def facts(self) -> dict[str, object]:
         """Glue values: the methods' counts, and the studies' when they were loaded."""

@@ -252,6 +252,21 @@ def test_front_page_shows_findings_certainty_dates_and_left_out_studies_above_th
     page.close()
 
 
+def test_the_bottom_line_and_the_first_key_finding_are_on_the_first_screen_of_a_phone(served, browser):
+    """At 390 x 844 the review's one-sentence bottom line (with its first result) is on the
+    first screen, and the first key finding's row starts on it."""
+    phone = {"width": 390, "height": 844}
+    page = browser.new_page(viewport=phone)
+    page.goto(f"{served}/index.html", wait_until="networkidle")
+    line = page.locator("p.lr-bottom-line").first
+    box = line.bounding_box()
+    assert box is not None and box["y"] + box["height"] < phone["height"]
+    assert line.inner_text().startswith("Bottom line:") and re.search(r"\d+\.\d%", line.inner_text())
+    row = page.locator("table.lr-kf tr.lr-kf-row").first.bounding_box()
+    assert row is not None and row["y"] < phone["height"], row
+    page.close()
+
+
 def test_a_left_out_study_says_so_on_its_first_screen_and_in_the_navigation(served, browser):
     left_out = _left_out_studies()
     assert left_out  # the curated data have an excluded and a sensitivity-only study
