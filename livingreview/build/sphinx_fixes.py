@@ -18,6 +18,12 @@
   entries stay ordinary blocks, read in order).
 - A table or figure box that scrolls sideways on a narrow screen must be reachable by the
   keyboard; ``lr-scroll-regions.js`` makes each such box focusable and names it.
+- Sphinx 7.4 loads MathJax on a page that has mathematics, and also on any page whose table of
+  contents includes one (sphinx-doc/sphinx#11597, so that a formula in a listed title renders).
+  Jupyter Book's front page holds the book's whole table of contents, so the front page loaded
+  MathJax (1.2 MB) for the teaching chapters' formulas. No title holds a formula, so MathJax is
+  kept on the pages that have mathematics of their own; should a title ever hold one, every
+  page keeps it, as every page's navigation shows every title.
 - An incremental build (see :mod:`livingreview.build.sphinx_build`) reads and writes only the pages
   that changed. Every page's navigation shows every page's title, so when a page is added or
   removed, or a page read again has a new title, every page is written again.
@@ -26,6 +32,7 @@
 from __future__ import annotations
 
 import html
+import posixpath
 import re
 
 from docutils import nodes
@@ -59,6 +66,28 @@ def _drop_duplicate_scripts(app, pagename, templatename, context, doctree) -> No
 
 
 _BLOCK_END = re.compile(r"(</(?:td|th|tr|thead|tbody|table|li|ul|ol|p|div|dt|dd|dl|caption|h[1-6]|section|aside)>)(?=<)")
+
+
+def _is_mathjax(script, mathjax_path: str) -> bool:
+    attributes = getattr(script, "attributes", {}) or {}
+    return (str(getattr(script, "filename", "")) == mathjax_path
+            or attributes.get("type") == "text/x-mathjax-config"
+            or str(attributes.get("body", "")).startswith("window.MathJax"))
+
+
+def _mathjax_only_with_mathematics(app, pagename, templatename, context, doctree) -> None:
+    """No MathJax (its script and configuration) on a page without mathematics of its own."""
+    scripts = context.get("script_files")
+    if not scripts or not app.config.mathjax_path:
+        return
+    env = app.env
+    if env.get_domain("math").data["has_equations"].get(pagename):
+        return
+    if any(title.next_node(nodes.math) for title in env.titles.values()):
+        return
+    path = app.config.mathjax_path
+    mathjax = path if "://" in path else posixpath.join("_static", path)
+    context["script_files"] = [script for script in scripts if not _is_mathjax(script, mathjax)]
 
 
 def _separate_block_tags(app, doctree, docname) -> None:
@@ -100,6 +129,7 @@ def _write_all_if_navigation_changed(app, env) -> list:
 def setup(app):
     app.connect("html-page-context", _escape_page_title, priority=PRIORITY)
     app.connect("html-page-context", _drop_duplicate_scripts, priority=PRIORITY)
+    app.connect("html-page-context", _mathjax_only_with_mathematics, priority=PRIORITY)
     app.connect("doctree-resolved", _separate_block_tags)
     app.add_js_file("lr-sidebar-toggle.js")
     app.add_js_file("lr-scroll-regions.js")

@@ -628,6 +628,17 @@ def test_search_finds_every_study_page_that_reports_an_adverse_event(served, bro
     page.close()
 
 
+def test_mathjax_loads_only_on_pages_with_mathematics(site):
+    with_math, loading = set(), set()
+    for name in _pages(site):
+        html = (site / name).read_text(encoding="utf-8")
+        if 'class="math' in html:
+            with_math.add(name)
+        if re.search(r'<script[^>]+src="[^"]*_static/mathjax/', html):
+            loading.add(name)
+    assert with_math and loading == with_math
+
+
 def test_every_page_is_within_its_weight_budget(site):
     from livingreview.build.bench import PAGE_BUDGET_KB, page_weight_kb
 
