@@ -639,6 +639,13 @@ def test_mathjax_loads_only_on_pages_with_mathematics(site):
     assert with_math and loading == with_math
 
 
+def test_one_search_field_on_every_page(site):
+    """A wide screen shows the sidebar's search field only; a narrow one its search button."""
+    for name in _pages(site):
+        html = (site / name).read_text(encoding="utf-8")
+        assert html.count("search-button-field") == 1, name
+
+
 def test_every_page_is_within_its_weight_budget(site):
     from livingreview.build.bench import PAGE_BUDGET_KB, page_weight_kb
 
