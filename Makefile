@@ -54,7 +54,7 @@ new-study: $(INSTALLED) ## create data/studies/<ID>/ from templates: make new-st
 	@test -n "$(ID)" || { echo "usage: make new-study ID=<study_id> [TOOL=minors|robins_i|rob_2]"; exit 1; }
 	$(PY) -m livingreview new-study $(ID) --rob-tool $(or $(TOOL),minors)
 
-bench: $(INSTALLED) ## time cold/no-op/one-study builds against Jupyter Book's execution; writes book/performance/ [DATA=data SIZES="25 50" STUDY=li2022 OUTPUT=book/performance]
+bench: $(INSTALLED) ## time cold/no-op/one-study builds against Jupyter Book's execution, weigh every page in Chromium; writes book/performance/ [DATA=data SIZES="25 50" STUDY=li2022 OUTPUT=book/performance]
 	$(PY) -m livingreview $(if $(DATA),--data-dir $(DATA)) bench $(if $(SIZES),--sizes $(SIZES)) \
 		$(if $(STUDY),--study $(STUDY)) $(if $(OUTPUT),--output $(OUTPUT))
 

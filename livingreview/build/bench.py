@@ -14,7 +14,9 @@ times, per stage (validate, execute, assemble):
   copies of a fixture study (``tests/fixtures/new_study/poe2026``) to the studies of the data
   folder, each traced to the search record (:mod:`livingreview.build.bench_data`);
 - the **floor**: starting one kernel and importing what the notebooks import, the ordinary way
-  and forked from the build's warm parent (:mod:`livingreview.build.kernel`).
+  and forked from the build's warm parent (:mod:`livingreview.build.kernel`);
+- the **page weights** of the site built from the data as it is, first visit and further
+  page, as Chromium downloads them (:mod:`livingreview.build.page_weight`).
 
 It writes ``benchmark.csv`` (every build), ``ratios.csv`` (the ratios the targets are about),
 ``floor.csv``, ``machine.csv``, ``page_weight.csv`` and ``benchmark.svg`` to an output folder,
@@ -27,7 +29,6 @@ import csv
 import json
 import os
 import platform
-import re
 import shutil
 import statistics
 import subprocess
@@ -46,6 +47,7 @@ from .assemble import assemble_source
 from .bench_data import edit_one_study, synthetic_data
 from .execute import KERNEL_NAME, ensure_kernel, notebook_imports, run_parameters
 from .kernel import Forker
+from .page_weight import check_chromium, page_weights, weight_table
 from .plan import BuildLayout, plan_runs
 from .staged_results import current_release
 
@@ -288,24 +290,6 @@ def redraw(output_dir: Path = OUTPUT_DIR) -> Path:
     return path
 
 
-# A reader on a phone downloads each page with its figures; the budget is what one page may weigh.
-PAGE_BUDGET_KB = 1500
-
-
-def page_weight_kb(site: Path, page: Path) -> float:
-    """A page's weight: its HTML (figures are inline SVG) and the images it links under _images."""
-    text = page.read_text(encoding="utf-8", errors="replace")
-    images = {site / "_images" / name for name in re.findall(r"_images/([^\"'?#\s)]+)", text)}
-    return (page.stat().st_size + sum(i.stat().st_size for i in images if i.is_file())) / 1000
-
-
-def page_weights(site: Path, top: int = 8) -> list[dict]:
-    """The heaviest pages of a built site, with the budget each must stay under."""
-    pages = [p for p in site.rglob("*.html") if p.relative_to(site).parts[0] not in ("_static", "_sources")]
-    weights = sorted(((page_weight_kb(site, p), p.relative_to(site).as_posix()) for p in pages), reverse=True)
-    return [{"page": name, "kB with figures": round(kb, 1), "budget kB": PAGE_BUDGET_KB} for kb, name in weights[:top]]
-
-
 def _write_placeholders(folder: Path) -> None:
     """Tables and a figure that say "not measured yet", for a build before the first benchmark."""
     import matplotlib.pyplot as plt
@@ -329,6 +313,7 @@ def run_benchmark(sizes=DEFAULT_SIZES, study: str = DEFAULT_STUDY, output_dir: P
     import matplotlib
 
     matplotlib.use("Agg")
+    check_chromium()  # before minutes of builds, not after them
     # The builds measured include the page that shows these files: it needs them to exist.
     if not (OUTPUT_DIR / "benchmark.svg").is_file():
         _write_placeholders(OUTPUT_DIR)
@@ -350,6 +335,7 @@ def run_benchmark(sizes=DEFAULT_SIZES, study: str = DEFAULT_STUDY, output_dir: P
             log(f"bench: {studies} studies: one-study update ({change})")
             timings.append(timed_build("one-study update", data, build, studies))
             if studies == base_studies:
+                log("bench: page weights: Chromium opens every page of the site")
                 weights = page_weights(build / paths.SITE_DIRNAME)
             if studies == base_studies and reference:
                 log("bench: reference: Jupyter Book executes the same notebooks")
@@ -375,6 +361,6 @@ def run_benchmark(sizes=DEFAULT_SIZES, study: str = DEFAULT_STUDY, output_dir: P
     _write_csv(output_dir / "ratios.csv", ratios(timings, reference_s))
     _write_csv(output_dir / "floor.csv", floor_rows)
     _write_csv(output_dir / "machine.csv", [{"item": k, "value": v} for k, v in machine(code).items()])
-    _write_csv(output_dir / "page_weight.csv", weights)
+    _write_csv(output_dir / "page_weight.csv", weight_table(weights))
     redraw(output_dir)
     return output_dir
