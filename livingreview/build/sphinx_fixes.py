@@ -24,6 +24,11 @@
   MathJax (1.2 MB) for the teaching chapters' formulas. No title holds a formula, so MathJax is
   kept on the pages that have mathematics of their own; should a title ever hold one, every
   page keeps it, as every page's navigation shows every title.
+- MathJax's combined ``tex-chtml.js``, which sphinx-mathjax-offline names (in its setup, over any
+  configured ``mathjax_path``), carries MathJax's right-click menu, about 100 kB of its 264 kB
+  gzip-compressed, which put each page with formulas over its further-page budget (see
+  :mod:`livingreview.build.page_weight`). Its startup script loads only the parts a page
+  needs: TeX input, HTML output and the hidden MathML that screen readers read.
 - An incremental build (see :mod:`livingreview.build.sphinx_build`) reads and writes only the pages
   that changed. Every page's navigation shows every page's title, so when a page is added or
   removed, or a page read again has a new title, every page is written again.
@@ -39,6 +44,9 @@ from docutils import nodes
 
 # Run after the themes' own html-page-context handlers (default priority 500).
 PRIORITY = 900
+# MathJax 3 components, from the copy sphinx-mathjax-offline puts in _static/mathjax.
+MATHJAX_STARTUP = "mathjax/startup.js"
+MATHJAX_COMPONENTS = ["input/tex", "output/chtml", "a11y/assistive-mml"]
 
 
 def _escape_page_title(app, pagename, templatename, context, doctree) -> None:
@@ -66,6 +74,12 @@ def _drop_duplicate_scripts(app, pagename, templatename, context, doctree) -> No
 
 
 _BLOCK_END = re.compile(r"(</(?:td|th|tr|thead|tbody|table|li|ul|ol|p|div|dt|dd|dl|caption|h[1-6]|section|aside)>)(?=<)")
+
+
+def _mathjax_without_menu(app, config) -> None:
+    """MathJax's startup script, loading :data:`MATHJAX_COMPONENTS` only."""
+    config.mathjax_path = MATHJAX_STARTUP
+    config.mathjax3_config = {**(config.mathjax3_config or {}), "loader": {"load": MATHJAX_COMPONENTS}}
 
 
 def _is_mathjax(script, mathjax_path: str) -> bool:
@@ -130,6 +144,7 @@ def setup(app):
     app.connect("html-page-context", _escape_page_title, priority=PRIORITY)
     app.connect("html-page-context", _drop_duplicate_scripts, priority=PRIORITY)
     app.connect("html-page-context", _mathjax_only_with_mathematics, priority=PRIORITY)
+    app.connect("config-inited", _mathjax_without_menu)
     app.connect("doctree-resolved", _separate_block_tags)
     app.add_js_file("lr-sidebar-toggle.js")
     app.add_js_file("lr-scroll-regions.js")
