@@ -71,9 +71,9 @@ PYTEST_PARALLEL := -n auto --dist loadfile --no-loadscope-reorder
 test: $(INSTALLED) ## run the whole test suite (what CI runs): site builds, browser and benchmark included
 	$(PY) -m pytest $(PYTEST_PARALLEL)
 
-# The property-based test generates two reviews here instead of five.
+# The property-based test generates one review here instead of two.
 test-fast: $(INSTALLED) ## run every test but the slow ones (no site build, no browser, no benchmark): the inner loop
-	LIVINGREVIEW_FUZZ_EXAMPLES=2 $(PY) -m pytest $(PYTEST_PARALLEL) -m "not slow"
+	LIVINGREVIEW_FUZZ_EXAMPLES=1 $(PY) -m pytest $(PYTEST_PARALLEL) -m "not slow"
 
 clean: ## remove build outputs (keeps .venv)
 	rm -rf _build
