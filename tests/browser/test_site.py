@@ -18,6 +18,7 @@ import pytest
 
 from livingreview import paths
 from livingreview.build.book import build_book
+from livingreview.build.page_weight import CHROMIUM, CHROMIUM_FLAGS
 from livingreview.curated.studies import study_folders
 
 from ..build.book_fixture import page_text
@@ -27,9 +28,6 @@ from ..conftest import COMPARISON_RUNS, SYNTHESIS_RUNS, TEACHING_RUNS
 # one browser, so they run in one worker when the tests run in parallel.
 pytestmark = pytest.mark.slow
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_FLAGS = ["--disable-background-networking", "--disable-component-update",
-                  "--disable-sync", "--no-first-run", "--disable-gpu"]
 STUDY_SECTIONS = ["study-at-a-glance", "baseline-characteristics", "response", "survival",
                   "kaplan-meier-curves-reconstructed", "safety", "subgroups-and-models",
                   "audit-of-the-printed-numbers", "risk-of-bias", "integrity-screen"]

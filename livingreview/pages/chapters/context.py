@@ -14,7 +14,8 @@ from ...curated.studies import read_csv_text
 from ..display import (Link, Rich, details, doi_link, glue_facts, html_block, humanise, key_message, paragraph,
                        study_names, table_html)
 from .base import Chapter
-from .benchmarks import (CITED, CONFIRMED, UNCONFIRMED, abbreviations, arm_text, endpoint_short, kind_order,
+from .benchmarks import (CITED, CONFIRMED, UNCONFIRMED, abbreviations, arm_text, confirmed_count, endpoint_short,
+                         kind_order,
                          order_sentence, shown_rows, trial_description, trial_order, unconfirmed_kinds,
                          unconfirmed_line, value_lines, value_text)
 
@@ -24,7 +25,7 @@ class ContextChapter(Chapter):
 
     def context_key_message(self):
         frame = self.benchmarks
-        confirmed = int((frame["status"] == CONFIRMED).sum()) if not frame.empty else 0
+        confirmed = confirmed_count(frame)
         trials = int(frame["trial"].nunique()) if not frame.empty else 0
         return key_message([f"{trials} randomised standard-of-care trials give the context: {confirmed} of their "
                             "numbers are confirmed in the trials' own publications. They are shown beside the "
