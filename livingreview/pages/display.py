@@ -257,6 +257,12 @@ def definition_list(items: list[tuple[str, object]]) -> str:
                             for term, value in items) + "</dl>"
 
 
+def lower_first(text: str) -> str:
+    """'First-line treatment of ... ESCC' -> 'first-line treatment of ... ESCC': ``text`` with its
+    first letter in lower case, to be read mid-sentence."""
+    return text[:1].lower() + text[1:]
+
+
 def doi_link(doi: str) -> Link | str:
     """A https://doi.org link for a DOI; the DOI is percent-encoded into the address."""
     doi = str(doi or "").strip()

@@ -11,7 +11,7 @@ import html
 import re
 
 from ..statistics.certainty import CERTAINTY_LEVELS, SYMBOLS
-from .display import data_view_href, status_badge_html
+from .display import data_view_href, lower_first, status_badge_html
 from ..analysis.records import LABELS, MEASURE_LABELS, Finding, SettingFindings
 from ..curated.integrity import StudyStatus
 
@@ -84,16 +84,13 @@ def left_out_html(statuses: list[StudyStatus], names: dict[str, str], page_root:
     if not statuses:
         return f'<p class="lr-note">{_e(empty)}</p>' if empty else ""
     screen = f"{page_root}/synthesis/bias_integrity_certainty.html#integrity-screen"
+    why = f'Why: each study\'s page and the <a href="{_e(screen)}">integrity screen</a>.'
+    named = [f'<a href="{_e(_study_page(s.study_id, page_root))}">{_e(names[s.study_id])}</a> {status_badge_html(s)}'
+             for s in statuses]
     if not reasons:
-        studies = ", ".join(f'<a href="{_e(_study_page(s.study_id, page_root))}">{_e(names[s.study_id])}</a> '
-                            f"{status_badge_html(s)}" for s in statuses)
-        return (f'<p class="lr-left-out">{studies}. Why: each study\'s page and the '
-                f'<a href="{_e(screen)}">integrity screen</a>.</p>')
-    items = "".join(
-        f'<li><a href="{_e(_study_page(s.study_id, page_root))}">{_e(names[s.study_id])}</a> '
-        f"{status_badge_html(s)}: {_e(s.reason)}</li>" for s in statuses)
-    return (f'<ul class="lr-left-out">{items}</ul><p class="lr-left-out-more">Why: each study\'s page and the '
-            f'<a href="{_e(screen)}">integrity screen</a>.</p>')
+        return f'<p class="lr-left-out">{", ".join(named)}. {why}</p>'
+    items = "".join(f"<li>{study}: {_e(s.reason)}</li>" for study, s in zip(named, statuses))
+    return f'<ul class="lr-left-out">{items}</ul><p class="lr-left-out-more">{why}</p>'
 
 
 def left_out_box_html(studies, names: dict[str, str], page_root: str, title: str, empty: str,
@@ -124,7 +121,7 @@ def bottom_line_html(settings: list[SettingFindings], page_root: str = ".") -> s
                     key=CERTAINTY_LEVELS.index)
     certainty = (f"all of {levels[0]} certainty" if len(levels) == 1 else
                  f"of {levels[0]} to {levels[-1]} certainty" if levels else "not graded")
-    return (f'<p class="lr-bottom-line"><strong>Bottom line:</strong> in {_e(setting.setting[:1].lower() + setting.setting[1:])}, '
+    return (f'<p class="lr-bottom-line"><strong>Bottom line:</strong> in {_e(lower_first(setting.setting))}, '
             f"{_e(LABELS[finding.endpoint].lower())} with {_e(setting.intervention)}-containing regimens "
             f"{result_html(finding, page_root)} ({_e(finding.evidence)}); the review's results are {certainty}.</p>")
 
@@ -181,20 +178,24 @@ class Footnotes:
         self.prefix = re.sub(r"[^a-z0-9]+", "-", prefix.lower()).strip("-")
         self.texts: list[str] = []
 
+    @staticmethod
+    def _letter(index: int) -> str:
+        return chr(ord("a") + index)
+
     def _id(self, letter: str) -> str:
         return f"note-{self.prefix}-{letter}"
 
     def mark(self, text: str) -> str:
         if text not in self.texts:
             self.texts.append(text)
-        letter = chr(ord("a") + self.texts.index(text))
+        letter = self._letter(self.texts.index(text))
         return (f'<sup class="lr-footnote-mark"><a class="lr-footnote-link" href="#{self._id(letter)}" '
                 f'aria-label="note {letter}">{letter}</a></sup>')
 
     def html(self) -> str:
         if not self.texts:
             return ""
-        items = "".join(f'<li id="{self._id(chr(ord("a") + i))}">{_e(t)}</li>' for i, t in enumerate(self.texts))
+        items = "".join(f'<li id="{self._id(self._letter(i))}">{_e(t)}</li>' for i, t in enumerate(self.texts))
         return f'<ol class="lr-footnotes" type="a">{items}</ol>'
 
 
@@ -254,6 +255,18 @@ def _outcome_cell(finding: Finding, detail: str) -> str:
             f'{"<br><span class=" + chr(34) + "lr-muted" + chr(34) + ">" + _e(detail) + "</span>" if detail else ""}</th>')
 
 
+def _labelled_cells(columns: list[str], values: list[str]) -> str:
+    """Cells of HTML values, each carrying its column's name (a phone shows it beside the value)."""
+    return "".join(f'<td data-label="{_e(column)}">{value}</td>' for column, value in zip(columns, values))
+
+
+def _sof_table(columns: list[str], rows: list[str]) -> str:
+    """A summary-of-findings table: its column names as the header, then its rows."""
+    head = "".join(f'<th scope="col">{_e(column)}</th>' for column in columns)
+    return ('<div class="lr-table-wrapper"><table class="lr-table lr-sof-table">'
+            f'<thead><tr>{head}</tr></thead><tbody>{"".join(rows)}</tbody></table></div>')
+
+
 def summary_of_findings_html(setting: SettingFindings, names: dict[str, str], page_root: str = "..") -> str:
     """The setting's summary-of-findings tables in the Cochrane layout: the comparison (when a
     study has a control arm), then the outcomes with the intervention; comments under each outcome and
@@ -261,6 +274,8 @@ def summary_of_findings_html(setting: SettingFindings, names: dict[str, str], pa
     parts = []
     population = _e(setting.setting)
     if setting.comparison_findings:
+        columns = ["Outcome", "Risk with the comparator", f"Risk with {setting.intervention}",
+                   "Relative effect (95% CI)", "Participants (studies)", "Certainty (GRADE)"]
         notes = Footnotes(f"{setting.setting} comparison")
         rows = []
         for f in setting.comparison_findings:
@@ -271,14 +286,13 @@ def summary_of_findings_html(setting: SettingFindings, names: dict[str, str], pa
                 risk_control = _linked(absolute.control_text, analysis) if absolute else "not estimable"
                 risk_treated = (f"{_linked(absolute.treated_range_text, analysis)}<br><span class=\"lr-muted\">"
                                 f"{_e(absolute.difference_text)}</span>" if absolute else "not estimable")
-                rows.append(f'<tr class="lr-sof-row">{_outcome_cell(f, detail)}<td data-label="Risk with the comparator">'
-                            f'{risk_control}</td><td data-label="Risk with {_e(setting.intervention)}">{risk_treated}</td>'
-                            f'<td data-label="Relative effect (95% CI)">{result_html(f, page_root)}</td>'
-                            f'<td data-label="Participants (studies)">{_participants(f, page_root)}</td>'
-                            f'<td data-label="Certainty (GRADE)">{_certainty_cell(f, notes)}</td></tr>'
-                            f"{_comment_row(f, 6)}")
+                cells = _labelled_cells(columns[1:], [risk_control, risk_treated, result_html(f, page_root),
+                                                      _participants(f, page_root), _certainty_cell(f, notes)])
+                rows.append(f'<tr class="lr-sof-row">{_outcome_cell(f, detail)}{cells}</tr>'
+                            f"{_comment_row(f, len(columns))}")
             else:
-                rows.append(f'<tr class="lr-sof-row">{_outcome_cell(f, f.measure)}<td colspan="5" class="lr-muted">'
+                rows.append(f'<tr class="lr-sof-row">{_outcome_cell(f, f.measure)}'
+                            f'<td colspan="{len(columns) - 1}" class="lr-muted">'
                             "not reported by the comparative studies</td></tr>")
         intervention, comparator = (setting.comparisons[0][:2] if len(setting.comparisons) == 1 else
                                     (f"{setting.intervention}-containing regimens",
@@ -289,40 +303,31 @@ def summary_of_findings_html(setting: SettingFindings, names: dict[str, str], pa
             f"{_e(comparator)}</strong></p>"
             f'<p class="lr-sof-meta">Patients: {population}. Intervention: {_e(intervention)}. Comparison: '
             f"{_e(comparator)}. Studies: {_e(studies)}.</p>"
-            '<div class="lr-table-wrapper"><table class="lr-table lr-sof-table"><thead><tr>'
-            '<th scope="col">Outcome</th><th scope="col">Risk with the comparator</th>'
-            f'<th scope="col">Risk with {_e(setting.intervention)}</th><th scope="col">Relative effect (95% CI)</th>'
-            '<th scope="col">Participants (studies)</th><th scope="col">Certainty (GRADE)</th>'
-            f'</tr></thead><tbody>{"".join(rows)}</tbody></table></div>'
-            f"{notes.html()}</div>")
+            f"{_sof_table(columns, rows)}{notes.html()}</div>")
     if setting.arm_findings:
+        columns = ["Outcome", f"With {setting.intervention} (95% interval)", "Participants (studies)",
+                   "Certainty (GRADE)"]
         notes = Footnotes(f"{setting.setting} outcomes")
         rows = []
         for f in setting.arm_findings:
             if f.reported:
-                rows.append(f'<tr class="lr-sof-row">{_outcome_cell(f, _measure(f))}'
-                            f'<td data-label="With {_e(setting.intervention)} (95% interval)">'
-                            f"{result_html(f, page_root)}</td>"
-                            f'<td data-label="Participants (studies)">{_participants(f, page_root)}</td>'
-                            f'<td data-label="Certainty (GRADE)">{_certainty_cell(f, notes)}</td></tr>'
-                            f"{_comment_row(f, 4)}")
+                cells = _labelled_cells(columns[1:], [result_html(f, page_root), _participants(f, page_root),
+                                                      _certainty_cell(f, notes)])
+                rows.append(f'<tr class="lr-sof-row">{_outcome_cell(f, _measure(f))}{cells}</tr>'
+                            f"{_comment_row(f, len(columns))}")
             else:
                 sensitivity = (": " + _linked(f.sensitivity, f"{page_root}/{SENSITIVITY_ANALYSES}")
                                if f.sensitivity else "")
                 if f.reported_instead:
                     sensitivity += ". " + _linked(f.reported_instead, f"{page_root}/{SAFETY_CHAPTER}")
-                rows.append(f'<tr class="lr-sof-row">{_outcome_cell(f, _measure(f))}<td colspan="3" class="lr-muted">'
-                            f"not reported{sensitivity}</td></tr>")
+                rows.append(f'<tr class="lr-sof-row">{_outcome_cell(f, _measure(f))}'
+                            f'<td colspan="{len(columns) - 1}" class="lr-muted">not reported{sensitivity}</td></tr>')
         parts.append(
             f'<div class="lr-sof"><p class="lr-sof-title"><strong>Outcomes with {_e(setting.intervention)}-containing '
             'regimens '
             f'(no comparator)</strong></p><p class="lr-sof-meta">Patients: {population}. Studies in the main '
             f"analyses: {_e(', '.join(names[s] for s in setting.main_studies))}.</p>"
-            '<div class="lr-table-wrapper"><table class="lr-table lr-sof-table"><thead><tr>'
-            f'<th scope="col">Outcome</th><th scope="col">With {_e(setting.intervention)} (95% interval)</th>'
-            '<th scope="col">Participants (studies)</th><th scope="col">Certainty (GRADE)</th>'
-            f'</tr></thead><tbody>{"".join(rows)}</tbody></table></div>'
-            f"{notes.html()}</div>")
+            f"{_sof_table(columns, rows)}{notes.html()}</div>")
     if not parts:
         parts.append('<p class="lr-note">No study of this setting is in the main analyses.</p>')
     left_out = left_out_html(setting.left_out, names, page_root)

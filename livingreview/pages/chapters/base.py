@@ -13,9 +13,8 @@ from ...analysis.inputs import ReviewData
 from ...analysis.model import AnalysisModel
 from ...curated.integrity import left_out_of_main
 from ...statistics.arms import arm_label, monotherapy_left_out
-from ..display import StudyLink, key_message, paragraph, study_link
+from ..display import StudyLink, key_message, lower_first, paragraph, study_link
 from ..findings import left_out_box_html
-from .formatting import lower_first
 
 
 class Chapter(ReviewData):

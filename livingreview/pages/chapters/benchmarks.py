@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from .formatting import lower_first
+from ..display import lower_first
 
 CONFIRMED = "confirmed"
 CITED = "cited_by_included_paper"

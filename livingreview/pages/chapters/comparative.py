@@ -18,9 +18,8 @@ from ...statistics.arms import comparison_population, control_arms, intervention
 from ...statistics.risk_measures import risk_measures_text
 from ...statistics.odds_ratios import SMALL_CELL, WALD_OR, response_odds_ratios, shown_odds_ratio
 from ...statistics.reconstruct import compare_arms
-from ..display import Rich, glue_facts, html_block, paragraph, row_links, status_badge_html, table
+from ..display import Rich, glue_facts, html_block, lower_first, paragraph, row_links, status_badge_html, table
 from .base import Chapter
-from .formatting import lower_first
 from .result_rows import result_row
 
 

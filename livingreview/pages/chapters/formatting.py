@@ -29,11 +29,6 @@ def interval(low: float, high: float, digits: int = 1) -> str:
     return f"{low:.{digits}f}–{high:.{digits}f}"
 
 
-def lower_first(text: str) -> str:
-    """'First-line treatment of ... ESCC' -> 'first-line treatment of ... ESCC' (mid-sentence)."""
-    return text[:1].lower() + text[1:]
-
-
 def pool_sentence(pools: pd.DataFrame, group: str, names: dict[str, str], rates: pd.DataFrame | None = None) -> str:
     """A setting's random-effects pool in words (estimate, CI, prediction interval, studies and
     patients); too imprecise to inform, or not pooled and why. Empty when the setting has no pool."""

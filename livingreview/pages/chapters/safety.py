@@ -13,8 +13,9 @@ from ...results.table import RESULT_COLUMNS, write_results
 from ...statistics import safety
 from ...statistics.arms import response_denominator
 from ...statistics.pooling import ALL_SETTINGS, definition_label, setting_groups
-from ..display import data_link, glue_facts, html_block, paragraph, row_links, study_link, table, tables_by
-from .formatting import interval, lower_first, pct, pool_sentence
+from ..display import (data_link, glue_facts, html_block, lower_first, paragraph, row_links, study_link, table,
+                       tables_by)
+from .formatting import interval, pct, pool_sentence
 from .pooled import PooledRatesChapter
 from .result_rows import pooled_result_rows, result_row
 

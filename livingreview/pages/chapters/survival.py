@@ -19,9 +19,9 @@ from ...statistics.landmarks import (PRINTED_RATE, PRINTED_WITH_CI, RECONSTRUCTE
                                      pool_landmarks)
 from ...statistics.pooling import ALL_SETTINGS, setting_groups, short_model_label
 from ...statistics.reconstruct import survival_inputs
-from ..display import glue_facts, row_links, tables_by
+from ..display import glue_facts, lower_first, row_links, tables_by
 from .base import Chapter
-from .formatting import lower_first, pct
+from .formatting import pct
 from .result_rows import result_row
 
 LANDMARK_MONTHS = 12.0

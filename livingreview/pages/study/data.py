@@ -28,11 +28,6 @@ def is_blank(value) -> bool:
     return value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value)) or value == ""
 
 
-def lower_first(text: str) -> str:
-    """``text`` with its first letter in lower case, to be read mid-sentence."""
-    return text[:1].lower() + text[1:]
-
-
 @dataclass
 class StudyData:
     """One study and what its page reads beside it."""

@@ -11,9 +11,9 @@ from ...curated.integrity import SENSITIVITY, analysis_set
 from ...curated.review import design_label, receives_intervention, report_label, study_size
 from ...statistics.arms import efficacy_population, two_arm_studies
 from ...statistics.survival import printed_hazard_ratios
-from ..display import Rich, definition_list, details, doi_link, table_html
+from ..display import Rich, definition_list, details, doi_link, lower_first, table_html
 from ..display import key_message as key_message_box
-from .data import NOT_REPORTED, StudyData, lower_first
+from .data import NOT_REPORTED, StudyData
 from .response import ResponseView
 
 # How a spread around a median follow-up is named on the page.
