@@ -18,7 +18,7 @@ from ..curated.studies import Study, load_studies, load_vocabulary
 from ..statistics import survival
 from ..statistics.certainty import load_judgements
 from ..statistics.landmarks import reconstructed_arms
-from ..statistics.pooling import ALL_SETTINGS, ALL_SETTINGS_LABEL, PoolingRules, pooled_table
+from ..statistics.pooling import ALL_SETTINGS, ALL_SETTINGS_LABEL, PoolingRules, leave_one_out_table, pooled_table
 from ..statistics.rate_tables import arm_rates
 from ..statistics.safety import GRADE3_ENDPOINT, grade3_rates
 from .records import analysis_id
@@ -111,6 +111,13 @@ class ReviewData:
     @property
     def response_pools(self) -> dict[str, pd.DataFrame]:
         return {e: self.rate_analysis(e)[1] for e in ("ORR", "DCR")}
+
+    @cached_property
+    def response_leave_one_out(self) -> dict[str, pd.DataFrame]:
+        """Each response endpoint's pools refitted without each study in turn (computed once:
+        the chapter shows them and writes them to the results)."""
+        return {e: leave_one_out_table(self.response_rates[e], e, self.order, self.pooling_rules)
+                for e in ("ORR", "DCR")}
 
     @property
     def grade3(self) -> pd.DataFrame:

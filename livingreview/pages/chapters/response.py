@@ -12,8 +12,7 @@ from ...analysis.records import analysis_id
 from ...curated.integrity import MAIN, left_out_of_main
 from ...results.table import RESULT_COLUMNS, write_results
 from ...statistics.arms import response_denominator
-from ...statistics.pooling import (ALL_SETTINGS, LEAVE_ONE_OUT_MIN_STUDIES,
-                                   leave_one_out_table, short_model_label, subgroup_difference)
+from ...statistics.pooling import ALL_SETTINGS, LEAVE_ONE_OUT_MIN_STUDIES, short_model_label, subgroup_difference
 from ..display import data_link, glue_facts, table, tables_by
 from .formatting import between_settings_text, interval, pct, pool_sentence, pooling_rule_facts
 from .pooled import PooledRatesChapter
@@ -75,7 +74,7 @@ class ResponseChapter(PooledRatesChapter):
                                 xlabel=f"Patients with {name.lower()} (%)")
 
     def leave_one_out_view(self, endpoint: str):
-        frame = leave_one_out_table(self.response_rates[endpoint], endpoint, self.order, self.pooling_rules)
+        frame = self.response_leave_one_out[endpoint]
         shown = pd.DataFrame({
             "Pool": [self.setting_label(g) for g in frame["group"]],
             "Left out": [self.names.get(s, s) for s in frame["left_out"]],
@@ -92,8 +91,7 @@ class ResponseChapter(PooledRatesChapter):
         rows = []
         for endpoint, pools in self.response_pools.items():
             rows += pooled_result_rows("synthesis/response", pools, f"{self.intervention_arms_label}, efficacy population")
-            loo = leave_one_out_table(self.response_rates[endpoint], endpoint, self.order, self.pooling_rules)
-            for p in loo.to_dict("records"):
+            for p in self.response_leave_one_out[endpoint].to_dict("records"):
                 rows.append(result_row("synthesis/response", p["group"], f"without {p['left_out']}", endpoint,
                                        "pooled_percent", p["estimate"], p["ci_low"], p["ci_high"],
                                        f"{p['model']}, leave-one-out; studies: {p['studies']}",
