@@ -15,7 +15,7 @@ from ..curated.studies import ROW_COLUMN, Study
 from .arms import arm_label, efficacy_population, intervention_arms
 from . import bayes
 from .meta import PooledEstimate, inverse_variance
-from .pooling import DEFAULT_RULES, MIN_POOLED_STUDIES, PoolingRules
+from .pooling import DEFAULT_RULES, MIN_POOLED_STUDIES, PoolingRules, bayesian_is_primary
 from .reconstruct import analyse_arm, survival_inputs
 
 # Where each landmark rate in a pool comes from, best first.
@@ -161,6 +161,6 @@ def pool_landmarks(frame: pd.DataFrame, rules: PoolingRules = DEFAULT_RULES,
         subject = (f"{who[0]}'s rate is" if len(who) == 1 else f"the rates of {', '.join(who)} are")
         return PooledEstimate.not_estimable(bayes.model_label(bayes.NORMAL_NORMAL, rules.tau_prior_scale), len(frame),
                                             MIXES_RECONSTRUCTED.format(names=subject), labels)
-    if len(frame) <= rules.bayesian_max_studies:
+    if bayesian_is_primary(len(frame), rules):
         return bayes.normal_normal(frame["yi"], frame["vi"], rules.tau_prior_scale, labels=labels)
     return inverse_variance(frame["yi"], frame["vi"], hartung_knapp=True, labels=labels)

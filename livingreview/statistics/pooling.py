@@ -99,14 +99,14 @@ def pool_rates(rates: pd.DataFrame, endpoint: str,
         yi, vi = logit_effect_sizes(events, totals)
         frequentist = [("glmm", glmm_or_reason(events, totals, labels=labels)),
                        ("inverse-variance", inverse_variance(yi, vi, hartung_knapp=True, labels=labels))]
-    if _bayesian_is_primary(k, rules):
+    if bayesian_is_primary(k, rules):
         return ([(PRIMARY, "", bayesian)] + [(SENSITIVITY_MODEL, v, f) for v, f in frequentist] + other_priors)
     (_, glmm), others = frequentist[0], frequentist[1:]
     return ([(PRIMARY, "", glmm)] + [(SENSITIVITY_MODEL, v, f) for v, f in others]
             + [(SENSITIVITY_MODEL, "bayesian", bayesian)] + other_priors)
 
 
-def _bayesian_is_primary(k: int, rules: PoolingRules) -> bool:
+def bayesian_is_primary(k: int, rules: PoolingRules) -> bool:
     """Whether the Bayesian pool is the review's estimate for ``k`` studies: up to the rules'
     maximum, and whenever the frequentist models are not fitted."""
     return k <= rules.bayesian_max_studies or k < rules.frequentist_min_studies
@@ -116,7 +116,7 @@ def primary_pool(rates: pd.DataFrame, rules: PoolingRules = DEFAULT_RULES) -> Po
     """The pool :func:`pool_rates` lists first (its primary) alone, without fitting the others;
     for two studies or more."""
     labels = tuple(rates["study_id"])
-    if _bayesian_is_primary(len(rates), rules):
+    if bayesian_is_primary(len(rates), rules):
         return bayes.binomial_normal(rates["events"], rates["total"], rules.tau_prior_scale, labels=labels)
     return glmm_or_reason(rates["events"], rates["total"], labels=labels)
 
